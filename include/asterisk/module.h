@@ -164,11 +164,13 @@ _Static_assert(__builtin_strcmp(AST_MODULE, AST_MODULEINFO_MODULE) == 0,
 	"name=" AST_MODULE "\0description=" desc "\0" AST_MODULE_RECORD_TEXT
 
 /*
- * Injected fields come first and the hand-written ones after them, so the
- * designated initializers of AST_MODULE_INFO(...) keep Asterisk's syntax. A
- * hand-written list that disagrees with MODULEINFO never gets this far: the
- * generator turns it into an #error in the generated header, at the line of
- * the hand-written field. One that agrees is harmless, hence the pragma.
+ * Asterisk's syntax is kept: AST_MODULE_INFO(key, flags, desc, fields...) with
+ * designated initializers; the hand-written fields come last, as in Asterisk
+ * (a trailing comma stays optional). A hand-written list that disagrees with
+ * MODULEINFO never gets this far: the generator turns it into an #error at the
+ * line of the hand-written field. One that agrees names the same set, so it
+ * is harmless (`buildtool migrate` removes it), hence the pragma. The section
+ * record is always the canonical, sorted form.
  */
 #define AST_MODULE_INFO(keystr, flags_to_set, desc, fields...) \
 	static const struct { \
