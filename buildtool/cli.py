@@ -1,0 +1,72 @@
+"""The command line: parse arguments, hand them to one command module, map errors to exit codes.
+
+Each command lives in ``buildtool.commands.<name>`` with ``HELP``,
+``configure(parser)`` and ``run(args) -> int``, and is imported only when
+chosen, so the build-time commands start fast.
+
+Exit codes everywhere: 0 success, 1 findings or a failed start-up, 2 usage,
+input or I/O error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from buildtool import __version__
+from buildtool.diagnostics import InputError
+
+COMMANDS = {
+    "scan": "read MODULEINFO blocks and write the normalized dependency tree",
+    "generate": "write every module's generated header (the build runs this)",
+    "meson-plan": "configure-time plan for meson: modules, libraries, disabled chains",
+    "cflags": "write one module's generated header and print the flags that inject it",
+    "inspect": "print the metadata embedded in built modules, without loading them",
+    "load": "load built modules as a dependency graph under modules.conf",
+    "modules": "show built modules like Asterisk's 'module show'",
+    "graph": "write the dependency graph as DOT (SVG/PNG with Graphviz)",
+    "check": "release checks: sources, graph, binaries, symbols, hand-written lists, xmldoc",
+    "migrate": "move hand-written dependency lists into MODULEINFO",
+    "xmldoc": "write the core-en_US.xml-style module documentation",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 already; keep its format
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = _Parser(prog="buildtool", description="MODULEINFO as the single source of module dependency data.")
+    parser.add_argument("--version", action="version", version=f"buildtool {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name, help_text in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if only is None or name == only:
+            _module(name).configure(command_parser)
+    return parser
+
+
+def _module(name: str):
+    return importlib.import_module(f"buildtool.commands.{name.replace('-', '_')}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(chosen if chosen in COMMANDS else None)
+    args = parser.parse_args(argv)
+    try:
+        return _module(args.command).run(args)
+    except InputError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = exc.filename or "buildtool"
+        print(f"{where}: error: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

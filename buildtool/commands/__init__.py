@@ -1,0 +1,1 @@
+"""One module per CLI command: ``HELP``-less, ``configure(parser)`` and ``run(args)``."""

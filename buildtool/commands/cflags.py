@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from buildtool import catalog, treefile
+from buildtool.commands.common import add_catalog_argument, print_diagnostics
+from buildtool.diagnostics import Severity, has_errors
+from buildtool.generate import HeaderGenerator, cflags
+from buildtool.model import Tree
+from buildtool.scan import scan
+
+
+def configure(parser) -> None:
+    add_catalog_argument(parser)
+    parser.add_argument("source", metavar="SOURCE", help="the module's C source")
+    parser.add_argument("--tree", metavar="TREE.json",
+                        help="tree of the modules it may depend on (an installed tree: share/buildtool/tree.json)")
+    parser.add_argument("--out-dir", required=True, metavar="DIR", help="where to write <module>.modinfo.h")
+    parser.add_argument("--include-dir", action="append", default=[], metavar="DIR",
+                        help="also print -IDIR (where asterisk/module.h is; `pkg-config --cflags asterisk-modules`)")
+
+
+def run(args) -> int:
+    installed = treefile.read(args.tree) if args.tree else None
+    name = Path(args.source).stem
+    if installed and name in installed.modules:
+        # The source is the truth for itself; the tree only names the others.
+        installed = Tree({k: v for k, v in installed.modules.items() if k != name}, installed.diagnostics)
+    tree = scan([args.source], catalog.load_all(args.catalog), installed)
+    print_diagnostics(tree.diagnostics)
+    if has_errors(tree.diagnostics) or name not in tree.modules:
+        return 1
+    module = tree.modules[name]
+    HeaderGenerator().write(module, Path(args.source).read_bytes(), args.out_dir,
+                            [d for d in tree.diagnostics if d.severity is Severity.ERROR])
+    print(" ".join(shlex.quote(flag) for flag in cflags(module, args.out_dir, args.include_dir)))
+    return 0

@@ -1,0 +1,29 @@
+"""Pieces several commands share: output files and diagnostic printing."""
+
+from __future__ import annotations
+
+import sys
+from typing import Iterable
+
+from buildtool.diagnostics import Diagnostic
+from buildtool.fsutil import write_if_changed
+
+
+def emit(text: str, output: str | None) -> None:
+    """Write a command's main output to ``output`` (atomically) or stdout."""
+    if output and output != "-":
+        write_if_changed(output, text)
+    else:
+        sys.stdout.write(text)
+
+
+def print_diagnostics(diagnostics: Iterable[Diagnostic], stream=None) -> None:
+    stream = stream or sys.stderr
+    for diagnostic in diagnostics:
+        print(diagnostic.render(), file=stream)
+
+
+def add_catalog_argument(parser) -> None:
+    parser.add_argument("--catalog", action="append", default=[], metavar="FILE",
+                        help="catalogue of libraries, options, built-ins, interfaces: *.toml, "
+                             "menuselect-deps[.in] or menuselect XML (repeatable, merged in order)")

@@ -1,0 +1,99 @@
+"""Read the injected metadata out of a built module without loading it.
+
+The record lives in the ELF section ``.ast_modinfo`` (see include/asterisk/module.h):
+a header (magic, ABI version, struct size, flags, text size, in the target's byte
+order) and NUL-separated ``key=value`` text. pyelftools reads it for any
+architecture and runs no code of the module.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+
+SECTION = ".ast_modinfo"
+MAGIC = b"ASTMODI\0"
+ABI_VERSION = 1
+HEADER_SIZE = 24
+LIST_KEYS = ("requires", "optional_modules", "enhances", "provides", "uses", "optional_uses",
+             "libraries", "optional_libraries", "options", "builtins", "conflicts")
+SUPPORT_LEVEL_NAMES = {0: None, 1: "core", 2: "extended", 3: "deprecated", 4: "external"}
+
+
+class RecordError(Exception):
+    """A file that is not a module this buildtool can read; the message says why."""
+
+
+@dataclass(frozen=True)
+class ModuleRecord:
+    path: str
+    machine: str
+    abi_version: int
+    struct_size: int
+    flags: int
+    fields: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.fields.get("name", "")
+
+    def list(self, key: str) -> tuple[str, ...]:
+        value = self.fields.get(key, "")
+        return tuple(v for v in value.split(",") if v)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": self.path,
+            "machine": self.machine,
+            "abi_version": self.abi_version,
+            "struct_size": self.struct_size,
+            "flags": self.flags,
+        }
+        for key, value in sorted(self.fields.items()):
+            out[key] = list(self.list(key)) if key in LIST_KEYS else (value or None)
+        return out
+
+
+def _parse(path: str, data: bytes, little_endian: bool, machine: str) -> ModuleRecord:
+    if len(data) < HEADER_SIZE or data[:8] != MAGIC:
+        raise RecordError(f"{path}: section {SECTION} does not start with the module record magic")
+    order = "<" if little_endian else ">"
+    abi_version, struct_size, flags, text_size = struct.unpack_from(order + "IIII", data, 8)
+    if abi_version != ABI_VERSION:
+        raise RecordError(f"{path}: module record ABI version {abi_version}, this buildtool reads {ABI_VERSION}; "
+                          "rebuild the module against this module.h")
+    text = data[HEADER_SIZE:HEADER_SIZE + text_size]
+    if len(text) != text_size or not text.endswith(b"\0"):
+        raise RecordError(f"{path}: module record text is truncated")
+    fields: dict[str, str] = {}
+    for item in text.rstrip(b"\0").split(b"\0"):
+        if not item:
+            continue
+        key, sep, value = item.decode("utf-8", "replace").partition("=")
+        if not sep:
+            raise RecordError(f"{path}: malformed module record entry {item[:40]!r}")
+        fields[key] = value
+    return ModuleRecord(path, machine, abi_version, struct_size, flags, fields)
+
+
+def read_record_from(stream: BinaryIO, path: str) -> ModuleRecord:
+    try:
+        elf = ELFFile(stream)
+    except ELFError as exc:
+        raise RecordError(f"{path}: not an ELF file ({exc})") from None
+    section = elf.get_section_by_name(SECTION)
+    if section is None:
+        raise RecordError(f"{path}: no {SECTION} section: not built with buildtool's module.h")
+    return _parse(path, section.data(), elf.little_endian, elf["e_machine"])
+
+
+def read_record(path: str) -> ModuleRecord:
+    try:
+        with open(path, "rb") as stream:
+            return read_record_from(stream, path)
+    except OSError as exc:
+        raise RecordError(f"{path}: cannot read: {exc.strerror}") from None

@@ -1,0 +1,35 @@
+"""Atomic, change-only file writes: nothing half-written, unchanged files keep their mtime."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_if_changed(path: str | os.PathLike[str], data: bytes | str) -> bool:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    Returns False, leaving the file (and its mtime) untouched, when it already
+    holds exactly ``data``; ninja's ``restat`` then skips everything downstream.
+    """
+    target = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        if target.read_bytes() == payload:
+            return False
+    except OSError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return True

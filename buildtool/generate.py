@@ -1,0 +1,169 @@
+"""Stage three: from a module's normalized data to its generated header and flags.
+
+The header is path-free and timestamp-free, so two build directories compile
+to identical bytes; it is written only when its content changes, so ninja's
+``restat`` skips every compile whose data did not change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from buildtool import handwritten
+from buildtool.diagnostics import Diagnostic, Severity
+from buildtool.elfinfo import ABI_VERSION
+from buildtool.fsutil import write_if_changed
+from buildtool.model import Module
+
+HEADER_SUFFIX = ".modinfo.h"
+SUPPORT_ENUMS = {None: "AST_MODULE_SUPPORT_UNKNOWN", "core": "AST_MODULE_SUPPORT_CORE",
+                 "extended": "AST_MODULE_SUPPORT_EXTENDED", "deprecated": "AST_MODULE_SUPPORT_DEPRECATED",
+                 "external": "AST_MODULE_SUPPORT_EXTERNAL"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    message: str
+
+
+def _c_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    escaped = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\{ord(m.group()):03o}", escaped)
+    return f'"{escaped}"'
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("buildtool", "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["c_string"] = _c_string
+    return env
+
+
+def header_name(module: str) -> str:
+    return module + HEADER_SUFFIX
+
+
+def source_hash(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def injected_lists(module: Module) -> list[tuple[str, str]]:
+    """The comma-separated lists, in the order of the struct (record key, value)."""
+    return [
+        ("requires", ",".join(module.requires)),
+        ("optional_modules", ",".join(module.optional_modules)),
+        ("enhances", ",".join(module.enhances)),
+        ("provides", ",".join(module.provides)),
+        ("uses", ",".join(module.required_interfaces)),
+        ("optional_uses", ",".join(module.optional_interfaces)),
+        ("libraries", ",".join(module.libraries_required)),
+        ("optional_libraries", ",".join(module.libraries_optional)),
+        ("options", ",".join(module.options_required)),
+        ("builtins", ",".join(module.builtins)),
+        ("conflicts", ",".join(module.conflicts)),
+    ]
+
+
+def record_fields(module: Module, digest: str) -> list[tuple[str, str]]:
+    """Everything the section record carries besides name and description."""
+    return injected_lists(module) + [
+        ("support_level", module.support_level or ""),
+        ("default_enabled", "yes" if module.default_enabled else "no"),
+        ("deprecated_in", module.deprecated_in or ""),
+        ("removed_in", module.removed_in or ""),
+        ("replacement", module.replacement or ""),
+        ("source_hash", digest),
+    ]
+
+
+def handwritten_problems(module: Module, text: str) -> list[Problem]:
+    """Hand-written info-struct fields that disagree with MODULEINFO, as compile errors."""
+    found = handwritten.find(text)
+    if found is None:
+        return []
+    declared = {
+        "requires": set(module.requires) | set(module.builtins),
+        "optional_modules": set(module.optional_modules),
+        "enhances": set(module.enhances),
+    }
+    problems = []
+    for name, item in sorted(found.fields.items(), key=lambda kv: kv[1].line):
+        if name == "support_level":
+            expected = SUPPORT_ENUMS[module.support_level]
+            if item.value != expected:
+                wanted = (f"<support_level>{item.value.removeprefix('AST_MODULE_SUPPORT_').lower()}</support_level>"
+                          if item.value and item.value.startswith("AST_MODULE_SUPPORT_") else "a <support_level>")
+                problems.append(Problem(item.line, (
+                    f"hand-written .support_level = {item.text} disagrees with MODULEINFO "
+                    f"({module.support_level or 'no <support_level>'}); MODULEINFO is the source of truth: "
+                    f"remove the field or write {wanted} in MODULEINFO")))
+            continue
+        if item.value is None:
+            problems.append(Problem(item.line, (
+                f"hand-written .{name} = {item.text} is not a string literal, so it cannot be checked "
+                "against MODULEINFO; remove it (the build injects it from MODULEINFO)")))
+            continue
+        written = set(item.names())
+        if written != declared[name]:
+            only_hand = sorted(written - declared[name])
+            only_info = sorted(declared[name] - written)
+            detail = []
+            if only_hand:
+                detail.append("only hand-written: " + ",".join(only_hand))
+            if only_info:
+                detail.append("only in MODULEINFO: " + ",".join(only_info))
+            problems.append(Problem(item.line, (
+                f"hand-written .{name} = \"{item.value}\" disagrees with MODULEINFO ({'; '.join(detail)}); "
+                "MODULEINFO is the source of truth: remove the field (buildtool migrate does it)")))
+    return problems
+
+
+class HeaderGenerator:
+    """Renders generated headers; one per process so the template is compiled once."""
+
+    def __init__(self) -> None:
+        self._template = _environment().get_template("modinfo.h.j2")
+
+    def render(self, module: Module, source: bytes, errors: list[Diagnostic] = ()) -> str:
+        text = source.decode("latin-1")
+        digest = source_hash(source)
+        problems = [Problem(d.line, f"{d.message} [{d.code}]") for d in errors
+                    if d.severity is Severity.ERROR]
+        problems += handwritten_problems(module, text)
+        return self._template.render(
+            source_name=Path(module.source).name,
+            guard=re.sub(r"[^A-Za-z0-9]", "_", module.name).upper(),
+            abi_version=ABI_VERSION,
+            name=module.name,
+            lists=[(key.upper(), value) for key, value in injected_lists(module)],
+            support_enum=SUPPORT_ENUMS[module.support_level],
+            source_hash=digest,
+            record=record_fields(module, digest),
+            problems=problems,
+        )
+
+    def write(self, module: Module, source: bytes, out_dir: str | Path,
+              errors: list[Diagnostic] = ()) -> tuple[Path, bool]:
+        path = Path(out_dir) / header_name(module.name)
+        return path, write_if_changed(path, self.render(module, source, errors))
+
+
+def cflags(module: Module, out_dir: str | Path, include_dirs: list[str] = ()) -> list[str]:
+    """The compiler flags that inject ``module``'s generated header."""
+    flags = [f"-I{d}" for d in include_dirs]
+    flags.append(f"-I{out_dir}")
+    flags.append(f'-DAST_MODULE="{module.name}"')
+    flags.append(f'-DAST_MODULEINFO_HEADER="{header_name(module.name)}"')
+    return flags

@@ -1,0 +1,310 @@
+"""Classify every name of every block and build the normalized ``Tree``.
+
+A name is, in this order: a module of the scanned set, a core built-in, an
+external library, a build option, an interface (provided by a scanned module or
+declared in the catalogue), or a platform (only meaningful in ``<conflict>``).
+``type=`` on the tag forces the kind. A required name that is none of these is
+an error; an optional or conflicting one a warning, since nothing is lost if it
+never exists.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from buildtool.catalog import Catalog
+from buildtool.diagnostics import Diagnostic, error, warning, sorted_unique
+from buildtool.model import InterfaceUse, Module, Tree
+from buildtool.moduleinfo import Declarations, NameRef, Position
+
+
+@dataclass
+class ScannedModule:
+    name: str
+    source: str
+    category: str
+    decl: Declarations | None  # None: the source has no (valid) block
+
+
+@dataclass
+class _Collected:
+    requires: set[str] = field(default_factory=set)
+    optional_modules: set[str] = field(default_factory=set)
+    enhances: set[str] = field(default_factory=set)
+    provides: set[str] = field(default_factory=set)
+    uses: set[InterfaceUse] = field(default_factory=set)
+    libraries_required: set[str] = field(default_factory=set)
+    libraries_optional: set[str] = field(default_factory=set)
+    options_required: set[str] = field(default_factory=set)
+    options_optional: set[str] = field(default_factory=set)
+    builtins: set[str] = field(default_factory=set)
+    conflicts: set[str] = field(default_factory=set)
+
+
+class _Resolver:
+    def __init__(self, scanned: list[ScannedModule], catalog: Catalog, installed: Tree | None = None):
+        self.scanned = scanned
+        self.catalog = catalog
+        self.installed = installed.modules if installed else {}
+        self.modules = {m.name for m in scanned} | set(self.installed)
+        self.provided = {ref.name for m in scanned if m.decl for ref in m.decl.names if ref.tag == "provide"}
+        self.provided |= {iface for m in self.installed.values() for iface in m.provides}
+        self.interfaces = self.provided | catalog.interfaces
+        self.diagnostics: list[Diagnostic] = []
+        # (module, required module) -> where the requirement is written, for cycle reports.
+        self.edge_at: dict[tuple[str, str], Position] = {}
+
+    def _suggest(self, name: str, modules_only: bool = False) -> str:
+        pool = self.modules if modules_only else self.modules | self.catalog.known_names() | self.interfaces
+        pool = sorted(pool - {name})  # never "did you mean" the very name that was refused
+        close = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
+        if not close:
+            lowered = {p.lower(): p for p in pool}
+            close = difflib.get_close_matches(name.lower(), sorted(lowered), n=1, cutoff=0.75)
+            close = [lowered[c] for c in close]
+        return f"; did you mean '{close[0]}'?" if close else ""
+
+    def _kind(self, ref: NameRef) -> str | None:
+        if ref.type == "module":
+            return "module" if ref.name in self.modules else None
+        if ref.type == "external":
+            return "library"
+        if ref.type == "interface":
+            return "interface" if ref.name in self.interfaces else None
+        if ref.type == "option":
+            return "option" if ref.name in self.catalog.options else None
+        if ref.type == "builtin":
+            return "builtin" if ref.name in self.catalog.builtins else None
+        if ref.name in self.modules:
+            return "module"
+        if ref.name in self.catalog.builtins:
+            return "builtin"
+        if self.catalog.library(ref.name):
+            return "library"
+        if ref.name in self.catalog.options:
+            return "option"
+        if ref.name in self.interfaces:
+            return "interface"
+        if ref.name in self.catalog.platforms:
+            return "platform"
+        return None
+
+    def _unknown(self, module: str, ref: NameRef) -> None:
+        required = ref.tag == "depend"
+        if ref.type:
+            what = {"module": "module", "interface": "interface", "option": "build option",
+                    "builtin": "core built-in"}[ref.type]
+            code = "missing-module" if ref.type == "module" else "unknown-name"
+            text = f"<{ref.tag} type=\"{ref.type}\">{ref.name}</{ref.tag}>: no {what} '{ref.name}' is known"
+        else:
+            code = "unknown-name"
+            text = (f"<{ref.tag}>{ref.name}</{ref.tag}>: '{ref.name}' is not a module of the scanned tree, "
+                    "a core built-in, a library, a build option or an interface")
+        text += self._suggest(ref.name, modules_only=ref.type == "module")
+        make = error if required else warning
+        self.diagnostics.append(make(ref.at.path, ref.at.line, ref.at.column, code, text, module=module))
+
+    def module(self, scanned: ScannedModule) -> Module:
+        decl = scanned.decl
+        if decl is None:
+            return Module(name=scanned.name, source=scanned.source, line=0, category=scanned.category)
+        got = _Collected()
+        for ref in decl.names:
+            if ref.tag == "provide":
+                got.provides.add(ref.name)
+                continue
+            kind = self._kind(ref)
+            if ref.tag == "conflict":
+                if kind is None:
+                    self._unknown(scanned.name, ref)
+                got.conflicts.add(ref.name)
+                continue
+            if ref.tag == "enhance":
+                if kind != "module":
+                    self.diagnostics.append(warning(
+                        ref.at.path, ref.at.line, ref.at.column, "unknown-name",
+                        f"<enhance>{ref.name}</enhance>: '{ref.name}' is not a module of the scanned tree"
+                        + self._suggest(ref.name, modules_only=True), module=scanned.name))
+                got.enhances.add(ref.name)
+                continue
+            required = ref.tag == "depend"
+            if kind is None:
+                self._unknown(scanned.name, ref)
+                continue
+            if kind == "module":
+                if ref.name == scanned.name:
+                    self.diagnostics.append(error(ref.at.path, ref.at.line, ref.at.column, "self-dependency",
+                                                  f"module '{ref.name}' names itself in <{ref.tag}>",
+                                                  module=scanned.name))
+                    continue
+                if required:
+                    got.requires.add(ref.name)
+                    self.edge_at.setdefault((scanned.name, ref.name), ref.at)
+                else:
+                    got.optional_modules.add(ref.name)
+            elif kind == "library":
+                lib = self.catalog.library(ref.name)
+                name = lib.name if lib else ref.name
+                (got.libraries_required if required else got.libraries_optional).add(name)
+            elif kind == "option":
+                (got.options_required if required else got.options_optional).add(ref.name)
+            elif kind == "builtin":
+                if required:
+                    got.builtins.add(ref.name)
+                # An optional core built-in is always there: nothing to record.
+            elif kind == "interface":
+                got.uses.add(InterfaceUse(ref.name, required))
+            elif kind == "platform":
+                self.diagnostics.append(warning(ref.at.path, ref.at.line, ref.at.column, "platform-dependency",
+                                                f"<{ref.tag}>{ref.name}</{ref.tag}> names a platform; "
+                                                "platforms are only meaningful in <conflict>", module=scanned.name))
+        # A module both required and optional is required.
+        got.optional_modules -= got.requires
+        got.libraries_optional -= got.libraries_required
+        got.options_optional -= got.options_required
+        required_ifaces = {u.name for u in got.uses if u.required}
+        got.uses = {u for u in got.uses if u.required or u.name not in required_ifaces}
+        scalars = {k: v for k, (v, _) in decl.scalars.items()}
+        if "replacement" in decl.scalars:
+            value, at = decl.scalars["replacement"]
+            if value not in self.modules:
+                self.diagnostics.append(warning(at.path, at.line, at.column, "unknown-name",
+                                                f"<replacement>{value}</replacement> is not a module of the scanned tree"
+                                                + self._suggest(value, modules_only=True), module=scanned.name))
+        return Module(
+            name=scanned.name,
+            source=scanned.source,
+            line=decl.at.line,
+            category=scanned.category,
+            support_level=scalars.get("support_level"),
+            default_enabled=scalars.get("defaultenabled", "yes") == "yes",
+            requires=tuple(got.requires),
+            optional_modules=tuple(got.optional_modules),
+            enhances=tuple(got.enhances),
+            provides=tuple(got.provides),
+            uses=tuple(got.uses),
+            libraries_required=tuple(got.libraries_required),
+            libraries_optional=tuple(got.libraries_optional),
+            options_required=tuple(got.options_required),
+            options_optional=tuple(got.options_optional),
+            builtins=tuple(got.builtins),
+            conflicts=tuple(got.conflicts),
+            deprecated_in=scalars.get("deprecated_in"),
+            removed_in=scalars.get("removed_in"),
+            replacement=scalars.get("replacement"),
+        )
+
+    def cycles(self, modules: dict[str, Module]) -> None:
+        for cycle in required_cycles({**self.installed, **modules}):
+            if cycle[0] not in modules:
+                continue
+            first, second = cycle[0], cycle[1]
+            at = self.edge_at.get((first, second))
+            path = " -> ".join(cycle)
+            module = modules[first]
+            line, col = (at.line, at.column) if at else (module.line, 1)
+            self.diagnostics.append(error(module.source, line, col, "dependency-cycle",
+                                          f"required dependency cycle: {path}", module=first,
+                                          data={"cycle": list(cycle)}))
+
+
+def strongly_connected(graph: dict[str, tuple[str, ...]]) -> list[list[str]]:
+    """Tarjan's algorithm, iterative, deterministic (nodes and edges visited sorted)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: list[list[str]] = []
+    counter = 0
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph.get(root, ()))))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            advanced = False
+            for nxt in edges:
+                if nxt not in graph:
+                    continue
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(sorted(graph.get(nxt, ())))))
+                    advanced = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                components.append(sorted(component))
+    return components
+
+
+def required_cycles(modules: dict[str, Module]) -> list[list[str]]:
+    """Each required cycle as a closed path ``[a, b, ..., a]`` starting at its smallest name."""
+    graph = {name: m.requires for name, m in modules.items()}
+    cycles = []
+    for component in strongly_connected(graph):
+        if len(component) == 1 and component[0] not in graph[component[0]]:
+            continue
+        members = set(component)
+        start = component[0]
+        # Shortest way from the start back to itself, inside the component.
+        parent: dict[str, str] = {}
+        frontier = [start]
+        found = False
+        while frontier and not found:
+            following = []
+            for node in frontier:
+                for nxt in sorted(graph[node]):
+                    if nxt not in members:
+                        continue
+                    if nxt == start:
+                        parent[start] = node
+                        found = True
+                        break
+                    if nxt not in parent:
+                        parent[nxt] = node
+                        following.append(nxt)
+                if found:
+                    break
+            frontier = following
+        path = [start]
+        node = parent[start]
+        while node != start:
+            path.append(node)
+            node = parent[node]
+        path.append(start)
+        path = [path[0]] + path[1:-1][::-1] + [start]
+        cycles.append(path)
+    return sorted(cycles)
+
+
+def resolve(scanned: list[ScannedModule], catalog: Catalog,
+            diagnostics: list[Diagnostic] | None = None, installed: Tree | None = None) -> Tree:
+    """The tree of ``scanned``; names may also refer to ``installed`` modules (out-of-tree builds)."""
+    resolver = _Resolver(scanned, catalog, installed)
+    modules: dict[str, Module] = {}
+    for item in sorted(scanned, key=lambda s: s.name):
+        modules[item.name] = resolver.module(item)
+    resolver.cycles(modules)
+    return Tree(modules=modules, diagnostics=tuple(sorted_unique(list(diagnostics or []) + resolver.diagnostics)))

@@ -1,0 +1,107 @@
+"""Stage one: sources in, ``Tree`` out (discover, extract, parse, resolve)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from buildtool.catalog import Catalog
+from buildtool.diagnostics import Diagnostic, error, warning
+from buildtool.extract import find_blocks
+from buildtool.model import Tree
+from buildtool.moduleinfo import parse_block
+from buildtool.resolve import ScannedModule, resolve
+
+SOURCE_SUFFIXES = (".c", ".cc")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str      # as given on the command line (joined with the directory)
+    name: str      # the module name: the file's stem
+    category: str  # the module directory's name
+
+
+def discover(paths: list[str]) -> tuple[list[SourceFile], list[Diagnostic]]:
+    """Module sources named by ``paths``: a directory's ``*.c``/``*.cc``, or a file."""
+    found: list[SourceFile] = []
+    diagnostics: list[Diagnostic] = []
+    for given in paths:
+        if os.path.isdir(given):
+            category = Path(os.path.abspath(given)).name
+            try:
+                entries = sorted(os.listdir(given))
+            except OSError as exc:
+                diagnostics.append(error(given, 0, 0, "io-error", f"cannot list directory: {exc.strerror}"))
+                continue
+            for entry in entries:
+                full = os.path.join(given, entry)
+                if entry.endswith(SOURCE_SUFFIXES) and os.path.isfile(full):
+                    found.append(SourceFile(full, Path(entry).stem, category))
+        elif os.path.exists(given):
+            category = Path(os.path.abspath(given)).parent.name
+            found.append(SourceFile(given, Path(given).stem, category))
+        else:
+            diagnostics.append(error(given, 0, 0, "io-error", "no such file or directory"))
+    return found, diagnostics
+
+
+def scan_source(source: SourceFile, data: bytes) -> tuple[ScannedModule, list[Diagnostic]]:
+    text = data.decode("latin-1")
+    blocks, diagnostics = find_blocks(text, source.path)
+    if not blocks:
+        if not diagnostics:
+            diagnostics.append(warning(source.path, 1, 1, "block-missing",
+                                       "no MODULEINFO block: the module has no declared dependencies",
+                                       module=source.name))
+        return ScannedModule(source.name, source.path, source.category, None), diagnostics
+    block = blocks[0]
+    try:
+        block = type(block)(block.text.encode("latin-1").decode("utf-8"), block.line, block.column,
+                            block.content_line, block.content_column)
+    except UnicodeDecodeError as exc:
+        diagnostics.append(warning(source.path, block.content_line, block.content_column, "block-encoding",
+                                   f"MODULEINFO block is not UTF-8 (byte {exc.start}); read as Latin-1"))
+    decl, parse_diagnostics = parse_block(block, source.path)
+    diagnostics.extend(parse_diagnostics)
+    return ScannedModule(source.name, source.path, source.category, decl), diagnostics
+
+
+def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | None = None) -> Tree:
+    """Scan module sources and return the normalized tree with every diagnostic.
+
+    ``installed`` is a tree of modules built elsewhere (an installed copy) that
+    the scanned modules may depend on; it is not part of the result.
+    """
+    sources, diagnostics = discover(paths)
+    scanned: dict[str, ScannedModule] = {}
+    first_path: dict[str, str] = {}
+    seen: set[str] = set()
+    # Sorted, so the order of the arguments never changes the result (which of
+    # two same-named sources is the duplicate); one file named twice is one source.
+    for source in sorted(sources, key=lambda s: s.path):
+        real = os.path.realpath(source.path)
+        if real in seen:
+            continue
+        seen.add(real)
+        if source.name in scanned:
+            diagnostics.append(error(source.path, 1, 1, "duplicate-module",
+                                     f"module name '{source.name}' is also used by {first_path[source.name]}; "
+                                     "module names (file stems) must be unique", module=source.name))
+            continue
+        try:
+            data = Path(source.path).read_bytes()
+        except OSError as exc:
+            diagnostics.append(error(source.path, 0, 0, "io-error", f"cannot read: {exc.strerror}"))
+            continue
+        item, found = scan_source(source, data)
+        diagnostics.extend(d if d.module else _with_module(d, source.name) for d in found)
+        scanned[source.name] = item
+        first_path[source.name] = source.path
+    return resolve(list(scanned.values()), catalog or Catalog(), diagnostics, installed)
+
+
+def _with_module(diagnostic: Diagnostic, module: str) -> Diagnostic:
+    return Diagnostic(diagnostic.path, diagnostic.line, diagnostic.column, diagnostic.severity,
+                      diagnostic.code, diagnostic.message, module, diagnostic.data)

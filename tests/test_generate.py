@@ -1,0 +1,165 @@
+"""The generator: generated headers, the compile-time checks they carry, cflags."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from buildtool import handwritten
+from buildtool.elfinfo import read_record
+from buildtool.generate import HeaderGenerator, handwritten_problems
+from buildtool.model import InterfaceUse, Module
+
+REPO = Path(__file__).resolve().parent.parent
+INCLUDE = REPO / "include"
+
+BODY = """
+#include "asterisk/module.h"
+static int load_module(void) { return AST_MODULE_LOAD_SUCCESS; }
+static int unload_module(void) { return 0; }
+"""
+
+
+def buildtool(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "buildtool", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def write_module(directory: Path, name: str, moduleinfo: str, info: str) -> Path:
+    path = directory / f"{name}.c"
+    path.write_text(f"/*** MODULEINFO\n{moduleinfo}\n ***/\n{BODY}\n{info}\n")
+    return path
+
+
+def compile_module(source: Path, tree: Path, out: Path) -> subprocess.CompletedProcess:
+    flags = buildtool("cflags", str(source), "--tree", str(tree), "--out-dir", str(out / "gen"),
+                      "--include-dir", str(INCLUDE), cwd=out)
+    assert flags.returncode == 0, flags.stderr
+    import shlex
+    return subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror",
+                           *shlex.split(flags.stdout), str(source), "-o", str(out / f"{source.stem}.so")],
+                          capture_output=True, text=True)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    src.mkdir()
+    write_module(src, "res_base", "<support_level>core</support_level><provide>sorcery</provide>",
+                 'AST_MODULE_INFO_STANDARD(ASTERISK_GPL_KEY, "Base");')
+    write_module(src, "res_user",
+                 "<depend>res_base</depend><use type=\"interface\">sorcery</use><support_level>extended</support_level>",
+                 'AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_GLOBAL_SYMBOLS, "User",\n'
+                 '\t.load = load_module,\n\t.unload = unload_module,\n\t.requires = "res_base",\n);')
+    result = buildtool("scan", "--format", "json", "-o", str(tmp_path / "tree.json"), str(src), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return tmp_path / "tree.json"
+
+
+def test_injected_record_matches_moduleinfo(tree: Path, tmp_path: Path) -> None:
+    result = compile_module(tmp_path / "src" / "res_user.c", tree, tmp_path)
+    assert result.returncode == 0, result.stderr
+    record = read_record(str(tmp_path / "res_user.so"))
+    assert record.name == "res_user"
+    assert record.flags == 1
+    assert record.list("requires") == ("res_base",)
+    assert record.list("optional_uses") == ("sorcery",)
+    assert record.list("uses") == ()
+    assert record.fields["support_level"] == "extended"
+    assert record.fields["description"] == "User"
+    assert record.fields["source_hash"].startswith("sha256:")
+
+
+def test_disagreeing_hand_written_list_is_a_compile_error_at_its_line(tree: Path, tmp_path: Path) -> None:
+    source = tmp_path / "src" / "res_user.c"
+    source.write_text(source.read_text().replace('.requires = "res_base"', '.requires = "res_base," "res_other"'))
+    result = compile_module(source, tree, tmp_path)
+    assert result.returncode != 0
+    line = next(i for i, text in enumerate(source.read_text().splitlines(), 1) if ".requires" in text)
+    assert f"res_user.c:{line}:" in result.stderr
+    assert "only hand-written: res_other" in result.stderr
+
+
+def test_compiling_without_generated_data_fails_clearly(tmp_path: Path) -> None:
+    source = tmp_path / "res_x.c"
+    source.write_text(BODY + 'AST_MODULE_INFO_STANDARD(ASTERISK_GPL_KEY, "X");\n')
+    result = subprocess.run(["gcc", "-c", f"-I{INCLUDE}", '-DAST_MODULE="res_x"', str(source), "-o", os.devnull],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "no generated MODULEINFO data" in result.stderr
+
+
+def test_header_for_another_module_is_refused(tree: Path, tmp_path: Path) -> None:
+    assert compile_module(tmp_path / "src" / "res_base.c", tree, tmp_path).returncode == 0
+    source = tmp_path / "src" / "res_user.c"
+    result = subprocess.run(["gcc", "-c", f"-I{INCLUDE}", f"-I{tmp_path / 'gen'}", '-DAST_MODULE="res_user"',
+                             '-DAST_MODULEINFO_HEADER="res_base.modinfo.h"', str(source), "-o", os.devnull],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "belongs to another module" in result.stderr
+
+
+def test_header_is_deterministic_and_written_only_on_change(tmp_path: Path) -> None:
+    module = Module(name="res_a", source="/some/absolute/dir/res_a.c", line=1, support_level="core",
+                    requires=("res_c", "res_b"), uses=(InterfaceUse("sorcery", True),))
+    generator = HeaderGenerator()
+    text = generator.render(module, b"int x;\n")
+    assert text == HeaderGenerator().render(module, b"int x;\n")
+    assert "/some/absolute" not in text
+    assert '#define AST_MODULE_REQUIRES "res_b,res_c"' in text
+    assert '#define AST_MODULE_USES "sorcery"' in text
+    path, written = generator.write(module, b"int x;\n", tmp_path)
+    before = path.stat().st_mtime_ns
+    os.utime(path, ns=(before - 10**9, before - 10**9))
+    _, again = generator.write(module, b"int x;\n", tmp_path)
+    assert written and not again
+    assert path.stat().st_mtime_ns == before - 10**9
+    _, changed = generator.write(module, b"int y;\n", tmp_path)
+    assert changed
+
+
+def test_c_string_escaping_survives_odd_descriptions(tmp_path: Path) -> None:
+    source = tmp_path / "res_odd.c"
+    source.write_text('/*** MODULEINFO\n<deprecated_in>"21" \\ \\0</deprecated_in>\n ***/\n' + BODY
+                      + 'AST_MODULE_INFO_STANDARD(ASTERISK_GPL_KEY, "Odd \\"quoted\\" module");\n')
+    tree = tmp_path / "tree.json"
+    assert buildtool("scan", "--format", "json", "-o", str(tree), str(source), cwd=tmp_path).returncode == 0
+    result = compile_module(source, tree, tmp_path)
+    assert result.returncode == 0, result.stderr
+    record = read_record(str(tmp_path / "res_odd.so"))
+    assert record.fields["deprecated_in"] == '"21" \\ \\0'
+    assert record.fields["description"] == 'Odd "quoted" module'
+
+
+def test_agreeing_hand_written_lists_are_accepted() -> None:
+    module = Module(name="res_a", source="res_a.c", line=1, support_level="core",
+                    requires=("res_b",), builtins=("cdr",), optional_modules=("res_c",))
+    text = ('AST_MODULE_INFO(ASTERISK_GPL_KEY, 0, "A", .support_level = AST_MODULE_SUPPORT_CORE,\n'
+            '  .requires = "cdr," "res_b", .optional_modules = "res_c");')
+    assert handwritten_problems(module, text) == []
+    worse = text.replace("AST_MODULE_SUPPORT_CORE", "AST_MODULE_SUPPORT_EXTENDED")
+    [problem] = handwritten_problems(module, worse)
+    assert problem.line == 1 and "<support_level>extended</support_level>" in problem.message
+
+
+def test_hand_written_reader_handles_real_forms() -> None:
+    text = ('/* AST_MODULE_INFO( in a comment */\n'
+            'static const char *s = "AST_MODULE_INFO(";\n'
+            'AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_LOAD_ORDER, "PJSIP",\n'
+            '\t.support_level = AST_MODULE_SUPPORT_CORE,\n'
+            '\t.load = load_module, .unload = unload(1, 2),\n'
+            '\t.requires = "res_pjsip,"  /* why */\n'
+            '\t\t"res_pjsip_session",\n'
+            '\t.enhances = "res_fax"\n'
+            ');\n')
+    found = handwritten.find(text)
+    assert found is not None and found.line == 3
+    assert found.fields["requires"].names() == ("res_pjsip", "res_pjsip_session")
+    assert (found.fields["requires"].line, found.fields["requires"].column) == (6, 2)
+    assert found.fields["enhances"].value == "res_fax"
+    assert found.fields["support_level"].value == "AST_MODULE_SUPPORT_CORE"
+    assert "optional_modules" not in found.fields
+    assert handwritten.find("AST_MODULE_INFO_STANDARD(ASTERISK_GPL_KEY, \"x\");") is None
