@@ -72,12 +72,14 @@ _DEPS_LINE = re.compile(r"^([A-Za-z0-9_]+)\s*=")
 def _toml_position(path: str, text: str, exc: tomllib.TOMLDecodeError) -> InputError:
     match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
     line, col = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
-    message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+    if "(at end of document)" in str(exc):
+        line, col = text.count("\n") + 1, len(text) - (text.rfind("\n") + 1) + 1
+    message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
     return InputError(path, line, col, f"invalid TOML: {message}")
 
 
 def _key_position(text: str, key: str) -> tuple[int, int]:
-    match = re.search(rf"^\s*\[?\s*{re.escape(key)}\b", text, re.M)
+    match = re.search(rf"^[ \t]*\[?[ \t]*{re.escape(key)}\b", text, re.M)
     if not match:
         return 1, 1
     line = text.count("\n", 0, match.start()) + 1

@@ -16,16 +16,47 @@ from dataclasses import dataclass
 from buildtool.diagnostics import Diagnostic, error
 
 OPENING = "/*** MODULEINFO"
+_OPENING_BYTES = OPENING.encode("ascii")
 
-# One token of C that can hide a "/*": string and char literals, line and block
-# comments. An unterminated block comment runs to the end of the text.
-_TOKEN = re.compile(
-    r'"(?:\\.|[^"\\\n])*"?'
-    r"|'(?:\\.|[^'\\\n])*'?"
-    r"|//(?:\\\n|[^\n])*"
-    r"|/\*.*?(?:\*/|\Z)",
-    re.S,
-)
+# The tokens of C that can hide a "/*": string and char literals, line and block
+# comments. An unterminated literal ends at the end of its line, an unterminated
+# block comment at the end of the text. ``_tokens`` jumps from one character
+# that can start a token to the next (C-speed searches), instead of trying a
+# token regex at every offset.
+_TOKEN_START = re.compile(r"[\"'/]")
+_LITERAL = {
+    '"': re.compile(r'"(?:\\.|[^"\\\n])*"?', re.S),
+    "'": re.compile(r"'(?:\\.|[^'\\\n])*'?", re.S),
+}
+_LINE_COMMENT = re.compile(r"//(?:\\\n|[^\n])*")
+
+
+def _tokens(text: str, last: int):
+    """(start, end) of each string, char, line-comment and block-comment token starting at or before ``last``."""
+    search = _TOKEN_START.search
+    pos = 0
+    while True:
+        found = search(text, pos)
+        if found is None:
+            return
+        start = found.start()
+        if start > last:
+            return
+        char = text[start]
+        if char == "/":
+            following = text[start + 1:start + 2]
+            if following == "*":
+                close = text.find("*/", start + 2)
+                end = len(text) if close < 0 else close + 2
+            elif following == "/":
+                end = _LINE_COMMENT.match(text, start).end()
+            else:
+                pos = start + 1
+                continue
+        else:
+            end = _LITERAL[char].match(text, start).end()
+        yield start, end
+        pos = end
 
 
 @dataclass(frozen=True)
@@ -39,7 +70,27 @@ class Block:
     content_column: int
 
 
+def block_region(data: bytes) -> bytes:
+    """The prefix of a source that can hold its blocks, as raw bytes.
+
+    ``find_blocks`` only looks at text up to the comment that the last opening
+    marker starts, so the rest of a (typically 25 KB) file need never be
+    decoded or lexed. Empty when the marker never appears. Offsets, and so
+    lines and columns, are the same in the prefix as in the whole file.
+    """
+    last = data.rfind(_OPENING_BYTES)
+    if last < 0:
+        return b""
+    end = data.find(b"*/", last + len(_OPENING_BYTES))
+    return data if end < 0 else data[:end + 2]
+
+
 def position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset``. LF, CRLF and a lone CR each end a
+    line, as for the C preprocessor and as ``moduleinfo`` counts inside a block."""
+    if "\r" in text[:offset]:
+        head = text[:offset].replace("\r\n", "\n").replace("\r", "\n")
+        return head.count("\n") + 1, len(head) - (head.rfind("\n") + 1) + 1
     line = text.count("\n", 0, offset) + 1
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     return line, column
@@ -56,18 +107,16 @@ def find_blocks(text: str, path: str) -> tuple[list[Block], list[Diagnostic]]:
         return [], []
     blocks: list[Block] = []
     diagnostics: list[Diagnostic] = []
-    for match in _TOKEN.finditer(text):
-        if match.start() > last:
-            break
-        token = match.group()
-        if not token.startswith(OPENING):
+    for start, end in _tokens(text, last):
+        if not text.startswith(OPENING, start):
             continue
-        line, column = position(text, match.start())
+        token = text[start:end]
+        line, column = position(text, start)
         if not token.endswith("*/") or len(token) < len(OPENING) + 2:
             diagnostics.append(error(path, line, column, "block-unterminated",
                                      "MODULEINFO block is not closed by '***/'"))
             continue
-        body_start = match.start() + len(OPENING)
+        body_start = start + len(OPENING)
         body = token[len(OPENING):-2].rstrip("*")
         if not body.strip():
             diagnostics.append(error(path, line, column, "block-empty", "MODULEINFO block is empty"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning
-from buildtool.extract import find_blocks
+from buildtool.extract import block_region, find_blocks
 from buildtool.model import Tree
 from buildtool.moduleinfo import parse_block
 from buildtool.resolve import ScannedModule, resolve
@@ -31,14 +31,14 @@ def discover(paths: list[str]) -> tuple[list[SourceFile], list[Diagnostic]]:
         if os.path.isdir(given):
             category = Path(os.path.abspath(given)).name
             try:
-                entries = sorted(os.listdir(given))
+                with os.scandir(given) as listing:
+                    entries = sorted((e.name, e) for e in listing if e.name.endswith(SOURCE_SUFFIXES))
             except OSError as exc:
                 diagnostics.append(error(given, 0, 0, "io-error", f"cannot list directory: {exc.strerror}"))
                 continue
-            for entry in entries:
-                full = os.path.join(given, entry)
-                if entry.endswith(SOURCE_SUFFIXES) and os.path.isfile(full):
-                    found.append(SourceFile(full, Path(entry).stem, category))
+            for name, entry in entries:
+                if entry.is_file():  # follows symlinks, like os.path.isfile
+                    found.append(SourceFile(os.path.join(given, name), os.path.splitext(name)[0], category))
         elif os.path.exists(given):
             category = Path(os.path.abspath(given)).parent.name
             found.append(SourceFile(given, Path(given).stem, category))
@@ -48,7 +48,7 @@ def discover(paths: list[str]) -> tuple[list[SourceFile], list[Diagnostic]]:
 
 
 def scan_source(source: SourceFile, data: bytes) -> tuple[ScannedModule, list[Diagnostic]]:
-    text = data.decode("latin-1")
+    text = block_region(data).decode("latin-1")
     blocks, diagnostics = find_blocks(text, source.path)
     if not blocks:
         if not diagnostics:
@@ -77,21 +77,19 @@ def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | Non
     sources, diagnostics = discover(paths)
     scanned: dict[str, ScannedModule] = {}
     first_path: dict[str, str] = {}
-    seen: set[str] = set()
     # Sorted, so the order of the arguments never changes the result (which of
     # two same-named sources is the duplicate); one file named twice is one source.
     for source in sorted(sources, key=lambda s: s.path):
-        real = os.path.realpath(source.path)
-        if real in seen:
+        if source.name in scanned and _same_file(source.path, first_path[source.name]):
             continue
-        seen.add(real)
         if source.name in scanned:
             diagnostics.append(error(source.path, 1, 1, "duplicate-module",
                                      f"module name '{source.name}' is also used by {first_path[source.name]}; "
                                      "module names (file stems) must be unique", module=source.name))
             continue
         try:
-            data = Path(source.path).read_bytes()
+            with open(source.path, "rb", buffering=0) as handle:
+                data = handle.readall()
         except OSError as exc:
             diagnostics.append(error(source.path, 0, 0, "io-error", f"cannot read: {exc.strerror}"))
             continue
@@ -100,6 +98,13 @@ def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | Non
         scanned[source.name] = item
         first_path[source.name] = source.path
     return resolve(list(scanned.values()), catalog or Catalog(), diagnostics, installed)
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _with_module(diagnostic: Diagnostic, module: str) -> Diagnostic:

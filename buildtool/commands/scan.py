@@ -20,4 +20,6 @@ def run(args) -> int:
     render = {"json": treefile.to_json, "xml": treefile.to_menuselect_xml, "text": treefile.to_text}[args.format]
     emit(render(tree), args.output)
     print_diagnostics(tree.diagnostics)
+    if any(d.code == "io-error" for d in tree.diagnostics):
+        return 2
     return 1 if has_errors(tree.diagnostics) else 0
