@@ -1,0 +1,85 @@
+"""``buildtool load``: load built modules as a dependency graph under modules.conf, and report.
+
+Exit codes: 0 start-up succeeded (and every runtime command succeeded), 1
+start-up stopped (FAILURE, or a required module not loaded) or a runtime
+command was refused, 2 configuration or usage error (modules.conf syntax, a
+path instead of a module name, an implied-rule contradiction, a cycle of
+required dependencies, conflicting modules).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from buildtool.loader.cli_support import add_loader_arguments, make_loader, warn
+from buildtool.commands.common import emit, print_diagnostics
+from buildtool.diagnostics import InputError
+from buildtool.loader.report import build_report, render_text
+
+HELP = "load built modules as a dependency graph under modules.conf"
+
+
+def configure(parser) -> None:
+    add_loader_arguments(parser)
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="plan only, from metadata: no module is opened, no module code runs")
+    parser.add_argument("--then", action="append", default=[], metavar="COMMAND",
+                        help="after start-up, run a runtime command: 'load NAME', 'unload [-r] NAME', "
+                             "'reload NAME' (repeatable, in order)")
+    parser.add_argument("--commands", metavar="FILE",
+                        help="file of runtime commands, one per line ('#' comments), run after --then ones")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+
+
+def _command_lines(args) -> list[str]:
+    lines = list(args.then)
+    if args.commands:
+        with open(args.commands, encoding="utf-8") as handle:
+            for raw in handle:
+                line = raw.split("#", 1)[0].strip()
+                if line:
+                    lines.append(line)
+    return lines
+
+
+def run(args) -> int:
+    commands = _command_lines(args)
+    if args.dry_run and commands:
+        raise InputError("buildtool load", 0, 0, "--dry-run runs no module code, so it takes no runtime commands")
+    loader = make_loader(args)
+    if loader is None:
+        if args.format == "json":
+            emit(json.dumps({"order": [], "declined": {}, "skipped": {}, "failed": {}, "use_counts": {},
+                             "why": {}, "errors": [{"severity": "error", "code": "loader-config",
+                                                    "message": "modules.conf has errors (see stderr)"}]},
+                            indent=2) + "\n", args.output)
+        return 2
+    if os.environ.get("LD_BIND_NOW"):
+        warn("LD_BIND_NOW is set: every dlopen binds eagerly, so a module calling a missing function fails "
+             "to open instead of being refused by the symbol check")
+    if args.dry_run:
+        plan = loader.make_plan()
+        ok, startup_ok = plan.ok, True
+    else:
+        startup_ok = loader.start()
+        ok = loader.plan.ok
+    results = []
+    if ok and startup_ok:
+        results = [loader.run_command(line) for line in commands]
+    report = build_report(loader, dry_run=args.dry_run, commands=results)
+    if args.format == "json":
+        emit(json.dumps(report, indent=2) + "\n", args.output)
+    else:
+        emit(render_text(report), args.output)
+    if not loader.plan.ok:
+        if args.format == "json":
+            print_diagnostics(loader.plan.errors)
+        return 2
+    if not startup_ok:
+        for message in loader.errors:
+            print(f"buildtool load: {message}", file=sys.stderr)
+        return 1
+    return 0 if all(r["ok"] for r in results) else 1

@@ -1,0 +1,107 @@
+"""The ctypes mirror of ``struct ast_module_info`` (include/asterisk/module.h).
+
+The first two fields, ``abi_version`` and ``struct_size`` (uint32 each), sit at
+fixed offsets in every version of the layout. ``read_info`` reads only those two
+first and maps the whole struct only when both equal this mirror's; anything
+else is a refusal (``AbiError``), never a misread of a different layout.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+
+ABI_VERSION = 1
+SYMBOL = b"__ast_module_info"
+
+LoadFn = ctypes.CFUNCTYPE(ctypes.c_int)
+
+SUCCESS, DECLINE, SKIP, PRIORITY, FAILURE = 0, 1, 2, 3, -1
+RESULT_NAMES = {SUCCESS: "SUCCESS", DECLINE: "DECLINE", SKIP: "SKIP", PRIORITY: "PRIORITY", FAILURE: "FAILURE"}
+GLOBAL_SYMBOLS = 1 << 0
+LOAD_ORDER = 1 << 1
+SUPPORT_LEVELS = {0: "unknown", 1: "core", 2: "extended", 3: "deprecated", 4: "external"}
+
+
+class AstModuleInfo(ctypes.Structure):
+    _fields_ = [
+        ("abi_version", ctypes.c_uint32),
+        ("struct_size", ctypes.c_uint32),
+        ("self", ctypes.c_void_p),
+        ("load", LoadFn),
+        ("reload", LoadFn),
+        ("unload", LoadFn),
+        ("name", ctypes.c_char_p),
+        ("description", ctypes.c_char_p),
+        ("key", ctypes.c_char_p),
+        ("flags", ctypes.c_uint),
+        ("buildopt_sum", ctypes.c_char_p),
+        ("load_pri", ctypes.c_ubyte),
+        ("requires", ctypes.c_char_p),
+        ("optional_modules", ctypes.c_char_p),
+        ("enhances", ctypes.c_char_p),
+        ("reserved1", ctypes.c_void_p),
+        ("reserved2", ctypes.c_void_p),
+        ("reserved3", ctypes.c_void_p),
+        ("reserved4", ctypes.c_void_p),
+        ("support_level", ctypes.c_int),  # enum ast_module_support_level
+        ("provides", ctypes.c_char_p),
+        ("uses", ctypes.c_char_p),
+        ("optional_uses", ctypes.c_char_p),
+        ("libraries", ctypes.c_char_p),
+        ("optional_libraries", ctypes.c_char_p),
+        ("options", ctypes.c_char_p),
+        ("builtins", ctypes.c_char_p),
+        ("conflicts", ctypes.c_char_p),
+        ("source_hash", ctypes.c_char_p),
+        ("record", ctypes.c_void_p),
+    ]
+
+
+STRUCT_SIZE = ctypes.sizeof(AstModuleInfo)
+
+
+class _Head(ctypes.Structure):
+    _fields_ = [("abi_version", ctypes.c_uint32), ("struct_size", ctypes.c_uint32)]
+
+
+class AbiError(Exception):
+    """The module's info struct has another layout than this loader's mirror."""
+
+
+@dataclass
+class Info:
+    """A checked view of a loaded module's struct (valid only while the module is open)."""
+
+    struct: AstModuleInfo
+
+    @property
+    def name(self) -> str:
+        return (self.struct.name or b"").decode("utf-8", "replace")
+
+    @property
+    def description(self) -> str:
+        return (self.struct.description or b"").decode("utf-8", "replace")
+
+    @property
+    def flags(self) -> int:
+        return self.struct.flags
+
+    def call(self, field: str) -> int | None:
+        """Call ``load``/``reload``/``unload``; None when the pointer is NULL."""
+        fn = getattr(self.struct, field)
+        if not fn:
+            return None
+        return int(fn())
+
+
+def read_info(address: int) -> Info:
+    """Check the version and size at ``address``, then map the whole struct."""
+    head = _Head.from_address(address)
+    if head.abi_version != ABI_VERSION:
+        raise AbiError(f"struct ast_module_info has ABI version {head.abi_version}, this loader reads "
+                       f"version {ABI_VERSION}; rebuild the module against this module.h")
+    if head.struct_size != STRUCT_SIZE:
+        raise AbiError(f"struct ast_module_info is {head.struct_size} bytes, this loader's mirror of "
+                       f"version {ABI_VERSION} is {STRUCT_SIZE}; rebuild the module against this module.h")
+    return Info(AstModuleInfo.from_address(address))

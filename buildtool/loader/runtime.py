@@ -1,0 +1,418 @@
+"""The loader context: start-up from a plan, then runtime load/unload/reload.
+
+One ``Loader`` object holds everything (like kmod's ``kmod_ctx``): the dl
+binding, the metadata store, the plan, each module's state. No global state.
+
+What runs when (constructors run at *any* dlopen, lazy or not):
+
+1. discovery and planning: no module code; the ELF files (or the cache) are read.
+2. ``_open``: ``dlopen(path, RTLD_LAZY | RTLD_LOCAL)`` - the module's
+   constructors run here; then ``dlsym("__ast_module_info")`` and the struct's
+   version/size check. Only modules that are going to be loaded get here, and
+   only after every module they require has loaded.
+3. ``_check_symbols``: every undefined non-weak dynamic symbol must resolve in
+   the global scope (``dlsym(RTLD_DEFAULT)``) or in the module's own
+   dependencies (``dlsym(handle)``). A missing one is a clean refusal naming
+   the symbol; otherwise the module's first call to it would kill the process.
+4. the module's ``load()``.
+5. for a GLOBAL_SYMBOLS module: ``dlopen(path, RTLD_NOW | RTLD_GLOBAL |
+   RTLD_NOLOAD)`` promotes it to the global scope; that extra handle is closed.
+
+Refusals before ``load()`` (dlopen error, no info symbol, struct version or
+size mismatch, missing symbol) are DECLINE, as Asterisk treats a module that
+cannot be opened - unless the module is named by ``require``/
+``preload-require``, where any non-success stops start-up.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from dataclasses import dataclass, field
+
+from buildtool.loader import abi
+from buildtool.loader.cache import MetaStore
+from buildtool.loader.config import ModulesConfig, module_name
+from buildtool.loader.dl import RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NOLOAD, RTLD_NOW, Dl, DlError, mapped_files
+from buildtool.loader.meta import Listing, MetaError, ModuleMeta, discover
+from buildtool.loader.plan import Plan, make_plan
+
+RUNNING, DECLINED, FAILED, NOT_LOADED = "running", "declined", "failed", "not loaded"
+
+
+class StartupStopped(Exception):
+    """FAILURE from a module, or a non-success from a required one."""
+
+
+@dataclass
+class ModuleState:
+    name: str
+    path: str
+    status: str = NOT_LOADED
+    reason: str = ""
+    handle: int | None = None
+    info: abi.Info | None = None
+    use_count: int = 0
+    explicit: bool = False                       # loaded by config or command, not only as a dependency
+    refs: list[str] = field(default_factory=list)  # modules this one holds a reference on
+    chain: list[str] = field(default_factory=list)  # for a decline: this module -> ... -> the root cause
+    seq: int = 0                                 # load sequence number (unload goes in reverse)
+
+
+class Loader:
+    def __init__(self, modules_dir: str, config: ModulesConfig | None = None, *, listing: Listing | None = None,
+                 use_cache: bool = True, dl: Dl | None = None) -> None:
+        self.modules_dir = os.path.abspath(modules_dir)
+        self.config = config or ModulesConfig()
+        self.dl = dl or Dl()
+        self.paths = discover(self.modules_dir, listing)
+        self.store = MetaStore(self.modules_dir, self.paths, use_cache=use_cache)
+        self.states: dict[str, ModuleState] = {}
+        self.order: list[str] = []          # loaded, in load order
+        self.errors: list[str] = []
+        self.plan: Plan | None = None
+        self.preloaded: list[str] = []
+        self.stopped = False
+        self._seq = 0
+        self._providers: dict[str, list[str]] = {}  # interface -> running providers
+        self._enhancers: dict[str, list[str]] = {}  # module -> running modules that enhance it
+        self._in_startup = True
+        self._global_syms: set[str] = set()  # names known to resolve in the global scope
+
+    # -- metadata -------------------------------------------------------------------------------------
+    def meta(self, name: str) -> ModuleMeta | None:
+        if name not in self.paths:
+            return None
+        try:
+            return self.store.get(name)
+        except MetaError:
+            return None
+
+    def make_plan(self) -> Plan:
+        if self.plan is None:
+            self.plan = make_plan(list(self.paths), self.store.get, self.config, self.modules_dir)
+            self.store.save()
+        return self.plan
+
+    def state(self, name: str) -> ModuleState:
+        st = self.states.get(name)
+        if st is None:
+            st = self.states[name] = ModuleState(name, self.paths.get(name, ""))
+        return st
+
+    # -- start-up -------------------------------------------------------------------------------------
+    def preload_library(self, path: str) -> None:
+        """The core's role: a library whose symbols modules call, opened RTLD_NOW | RTLD_GLOBAL first."""
+        self.dl.open(os.path.abspath(path) if os.sep in path else path, RTLD_NOW | RTLD_GLOBAL)
+        self.preloaded.append(path)
+
+    def start(self) -> bool:
+        """Load the plan. False when start-up stopped (FAILURE, or a required module not loaded)."""
+        # Start-up makes many small acyclic objects: keep the cyclic GC from rescanning them.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._start()
+        finally:
+            self._in_startup = False
+            if was_enabled:
+                gc.enable()
+
+    def _start(self) -> bool:
+        plan = self.make_plan()
+        if not plan.ok:
+            self.stopped = True
+            return False
+        for name, reason in sorted(plan.predicted.items()):
+            if name not in self.paths:  # named but absent: never attempted below
+                st = self.state(name)
+                st.status, st.reason, st.chain = DECLINED, reason, [name]
+        try:
+            for name in plan.order:
+                self._ensure(name, explicit=name in plan.explicit, stack=())
+            for name, entry in sorted(plan.required.items()):
+                st = self.state(name)
+                if st.status != RUNNING:
+                    self._stop(name, f"required by {entry.describe()} but {st.status}: {st.reason}")
+        except StartupStopped:
+            self.stopped = True
+            for name in plan.order:
+                st = self.state(name)
+                if st.status == NOT_LOADED and not st.reason:
+                    st.reason = "start-up stopped before it was attempted"
+            return False
+        return True
+
+    def _stop(self, name: str, message: str) -> None:
+        st = self.state(name)
+        if st.status != FAILED:
+            st.status, st.reason = FAILED, message
+        self.errors.append(f"start-up stopped: {name}: {message}")
+        raise StartupStopped(message)
+
+    def _decline(self, st: ModuleState, reason: str, chain: list[str] | None = None) -> str:
+        st.status, st.reason, st.chain = DECLINED, reason, chain or [st.name]
+        if self._in_startup and self.plan is not None and st.name in self.plan.required and not self.stopped:
+            entry = self.plan.required[st.name]
+            self._stop(st.name, f"required by {entry.describe()}, but declined: {reason}")
+        return DECLINED
+
+    # -- loading one module, dependencies first -------------------------------------------------------
+    def _ensure(self, name: str, explicit: bool, stack: tuple[str, ...]) -> str:
+        st = self.state(name)
+        if explicit:
+            st.explicit = True
+        if st.status == RUNNING or st.status in (DECLINED, FAILED):
+            return st.status
+        if name in stack:
+            return self._decline(st, "required dependencies form a cycle: " + " requires ".join(stack + (name,)))
+        if name not in self.paths:
+            return self._decline(st, f"there is no {name}.so in {self.modules_dir}")
+        try:
+            meta = self.store.get(name)
+        except MetaError as exc:
+            return self._decline(st, f"not a loadable module: {exc}")
+        # Dependencies first, recursively (they are loaded only as dependencies).
+        for dep in meta.requires:
+            status = self._ensure(dep, explicit=False, stack=stack + (name,))
+            if status != RUNNING:
+                dst = self.state(dep)
+                return self._decline(st, f"requires {dep}, which {status}: {dst.reason}", [name] + dst.chain)
+        for iface in meta.uses:
+            if not self._providers.get(iface):
+                return self._decline(st, f"uses interface {iface}, but no loaded module provides it")
+        return self._load(st, meta)
+
+    def _open(self, st: ModuleState) -> str | None:
+        """dlopen LAZY|LOCAL, find and check the info struct. Returns a refusal reason or None."""
+        try:
+            st.handle = self.dl.open(st.path, RTLD_LAZY | RTLD_LOCAL)
+        except DlError as exc:
+            return f"dlopen failed: {exc}"
+        address = self.dl.sym(st.handle, abi.SYMBOL)
+        if not address:
+            return f"no {abi.SYMBOL.decode()} symbol: not a module built with buildtool's module.h"
+        try:
+            st.info = abi.read_info(address)
+        except abi.AbiError as exc:
+            return f"refused: {exc}"
+        if st.info.name != st.name:
+            return f"refused: its info struct names module {st.info.name!r}, the file is {st.name}.so"
+        return None
+
+    def _check_symbols(self, st: ModuleState, meta: ModuleMeta) -> str | None:
+        sym = self.dl.sym
+        handle = st.handle
+        known = self._global_syms
+        missing = []
+        for name in meta.undefined:
+            if name in known:
+                continue
+            if sym(None, name):
+                known.add(name)  # the global scope only grows, until a global module is unloaded
+            elif not sym(handle, name):
+                missing.append(name)
+        if missing:
+            return (f"refused before its load(): undefined symbol{'s' if len(missing) > 1 else ''} "
+                    f"{', '.join(missing)} not found in the global scope (nor in its own libraries)")
+        return None
+
+    def _close(self, st: ModuleState) -> None:
+        st.info = None
+        if st.handle is not None:
+            handle, st.handle = st.handle, None
+            try:
+                self.dl.close(handle)
+            except DlError as exc:
+                self.errors.append(f"{st.name}: dlclose: {exc}")
+
+    def _load(self, st: ModuleState, meta: ModuleMeta) -> str:
+        reason = self._open(st) or self._check_symbols(st, meta)
+        if reason:
+            self._close(st)
+            return self._decline(st, reason)
+        result = st.info.call("load")
+        if result is None:
+            self._close(st)
+            return self._decline(st, "its info struct has no load function")
+        if result != abi.SUCCESS:
+            self._close(st)
+            label = abi.RESULT_NAMES.get(result, str(result))
+            if result == abi.FAILURE:
+                st.status, st.reason = FAILED, "load() returned FAILURE"
+                if self._in_startup and not self.stopped:
+                    self._stop(st.name, st.reason)
+                return FAILED
+            return self._decline(st, f"load() returned {label}")
+        st.status, st.reason, st.chain = RUNNING, "", []
+        self._seq += 1
+        st.seq = self._seq
+        self.order.append(st.name)
+        # References: required modules, loaded optional modules, loaded enhancers of required modules
+        # (Asterisk's enhances), loaded providers of used interfaces.
+        refs: list[str] = []
+        for dep in meta.requires:
+            refs.append(dep)
+            refs.extend(e for e in self._enhancers.get(dep, ()) if e != st.name)
+        refs.extend(d for d in meta.optional_modules if self._running(d))
+        for iface in meta.uses + meta.optional_uses:
+            refs.extend(p for p in self._providers.get(iface, ()) if p != st.name)
+        st.refs = list(dict.fromkeys(refs))
+        for dep in st.refs:
+            self.states[dep].use_count += 1
+        for iface in meta.provides:
+            self._providers.setdefault(iface, []).append(st.name)
+        for target in meta.enhances:
+            self._enhancers.setdefault(target, []).append(st.name)
+        if st.info.flags & abi.GLOBAL_SYMBOLS:
+            extra = self.dl.try_open(st.path, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD)
+            if extra is None:
+                self.errors.append(f"{st.name}: could not promote to the global scope")
+            else:
+                self.dl.close(extra)
+        return RUNNING
+
+    def _running(self, name: str) -> bool:
+        st = self.states.get(name)
+        return st is not None and st.status == RUNNING
+
+    # -- runtime commands -----------------------------------------------------------------------------
+    def _resolve(self, name: str) -> str:
+        resolved = module_name(name)
+        if resolved is None:
+            raise CommandError(f"{name!r} is not a module name (names, never paths)")
+        return resolved
+
+    def load(self, name: str) -> dict:
+        """Runtime ``load NAME``: what it requires first (as dependencies), then NAME (explicit)."""
+        name = self._resolve(name)
+        if name not in self.paths:
+            raise CommandError(f"no module {name} in {self.modules_dir}")
+        self._in_startup = False
+        if self._running(name):
+            self.state(name).explicit = True
+            return {"loaded": [], "message": f"{name} is already loaded"}
+        before = list(self.order)
+        # A runtime load retries modules that declined earlier (the cause may be gone).
+        for st in self.states.values():
+            if st.status in (DECLINED, FAILED):
+                st.status, st.reason, st.chain = NOT_LOADED, "", []
+        status = self._ensure(name, explicit=True, stack=())
+        loaded = self.order[len(before):]
+        if status != RUNNING:
+            raise CommandError(f"{name} {status}: {self.state(name).reason}", loaded=loaded)
+        return {"loaded": loaded, "message": f"loaded {', '.join(loaded)}"}
+
+    def dependants(self, name: str) -> list[str]:
+        """Running modules that hold a reference on ``name``, directly or not, in reverse load order."""
+        users: dict[str, list[str]] = {}
+        for other in self.order:
+            for dep in self.states[other].refs:
+                users.setdefault(dep, []).append(other)
+        seen: set[str] = set()
+        stack = [name]
+        while stack:
+            cur = stack.pop()
+            for user in users.get(cur, ()):
+                if user not in seen:
+                    seen.add(user)
+                    stack.append(user)
+        return sorted(seen, key=lambda n: -self.states[n].seq)
+
+    def unload(self, name: str, recursive: bool = False) -> dict:
+        """Runtime ``unload NAME``: refused while in use; recursive unloads its dependants first."""
+        name = self._resolve(name)
+        self._in_startup = False
+        if not self._running(name):
+            raise CommandError(f"{name} is not loaded")
+        st = self.states[name]
+        users = self.dependants(name)
+        if users and not recursive:
+            direct = sorted(u for u in self.order if name in self.states[u].refs)
+            raise CommandError(f"{name} is in use (use count {st.use_count}, by {', '.join(direct)}); "
+                               "unload those first or unload recursively")
+        unloaded: list[str] = []
+        for victim in users + [name]:
+            self._unload_one(victim, unloaded)
+        return {"unloaded": unloaded, "message": f"unloaded {', '.join(unloaded)}"}
+
+    def _unload_one(self, name: str, unloaded: list[str]) -> None:
+        st = self.states[name]
+        if st.status != RUNNING:
+            return
+        if st.use_count:
+            raise CommandError(f"{name} is still in use (use count {st.use_count})", unloaded=unloaded)
+        result = st.info.call("unload") if st.info else None
+        if result not in (None, 0):
+            raise CommandError(f"{name}: unload() returned {result}; it stays loaded", unloaded=unloaded)
+        meta = self.meta(name)
+        for iface in meta.provides if meta else ():
+            self._providers[iface].remove(name)
+        for target in meta.enhances if meta else ():
+            self._enhancers[target].remove(name)
+        path = st.path
+        if st.info and st.info.flags & abi.GLOBAL_SYMBOLS:
+            self._global_syms.clear()
+        self._close(st)
+        st.status, st.reason = NOT_LOADED, "unloaded by a runtime command"
+        self.order.remove(name)
+        unloaded.append(name)
+        if self.dl.is_loaded(path):
+            self.errors.append(f"{name}: could not be completely unloaded (another object is bound to its symbols)")
+        refs, st.refs = st.refs, []
+        for dep in refs:
+            self.states[dep].use_count -= 1
+        # Dependencies loaded only for it, and no longer needed, go too (never an explicit one).
+        for dep in sorted(set(refs), key=lambda n: -self.states[n].seq):
+            dst = self.states[dep]
+            if dst.status == RUNNING and not dst.explicit and dst.use_count == 0:
+                self._unload_one(dep, unloaded)
+
+    def reload(self, name: str) -> dict:
+        name = self._resolve(name)
+        if not self._running(name):
+            raise CommandError(f"{name} is not loaded")
+        result = self.states[name].info.call("reload")
+        if result is None:
+            raise CommandError(f"{name} has no reload function")
+        if result != 0:
+            raise CommandError(f"{name}: reload() returned {result}")
+        return {"message": f"reloaded {name}"}
+
+    def run_command(self, line: str) -> dict:
+        self._in_startup = False
+        words = line.split()
+        out: dict = {"command": line, "ok": True}
+        try:
+            if len(words) >= 2 and words[0] == "load" and len(words) == 2:
+                out.update(self.load(words[1]))
+            elif words and words[0] == "unload":
+                flags = {w for w in words[1:] if w.startswith("-")}
+                rest = [w for w in words[1:] if not w.startswith("-")]
+                if len(rest) != 1 or flags - {"-r", "--recursive"}:
+                    raise CommandError("usage: unload [-r|--recursive] NAME")
+                out.update(self.unload(rest[0], recursive=bool(flags)))
+            elif len(words) == 2 and words[0] == "reload":
+                out.update(self.reload(words[1]))
+            else:
+                raise CommandError("unknown command (expected: load NAME, unload [-r] NAME, reload NAME)")
+        except CommandError as exc:
+            out.update(ok=False, message=str(exc), **exc.extra)
+        out["use_counts"] = self.use_counts()
+        out["mapped"] = self.mapped()
+        return out
+
+    # -- reporting ------------------------------------------------------------------------------------
+    def use_counts(self) -> dict[str, int]:
+        return {n: self.states[n].use_count for n in self.order}
+
+    def mapped(self) -> list[str]:
+        """Modules of this directory whose file is mapped into the process (/proc/self/maps)."""
+        files = mapped_files()
+        return sorted(n for n, p in self.paths.items() if os.path.realpath(p) in files)
+
+
+class CommandError(Exception):
+    def __init__(self, message: str, **extra) -> None:
+        super().__init__(message)
+        self.extra = extra
