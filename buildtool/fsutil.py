@@ -18,13 +18,16 @@ def write_if_changed(path: str | os.PathLike[str], data: bytes | str) -> bool:
     try:
         if target.read_bytes() == payload:
             return False
+        mode = target.stat().st_mode & 0o7777
     except OSError:
-        pass
+        mode = 0o666 & ~_umask()
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
+        # mkstemp makes 0600 files; keep the file's own mode, or the usual one for a new file.
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -33,3 +36,9 @@ def write_if_changed(path: str | os.PathLike[str], data: bytes | str) -> bool:
             pass
         raise
     return True
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

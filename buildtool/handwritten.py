@@ -26,7 +26,9 @@ _TOKEN = re.compile(
     r"|(?P<punct>.)",
     re.S,
 )
-_CALL = re.compile(r"\bAST_MODULE_INFO\s*\(")
+# AST_MODULE_INFO(key, flags, desc, fields...) and the field-less
+# AST_MODULE_INFO_STANDARD[_EXTENDED|_DEPRECATED](key, desc).
+_CALL = re.compile(r"\b(AST_MODULE_INFO(?:_STANDARD(?:_EXTENDED|_DEPRECATED)?)?)\s*\(")
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
 
 
@@ -48,6 +50,8 @@ class HandWrittenField:
 class HandWritten:
     line: int            # of AST_MODULE_INFO(
     fields: dict[str, HandWrittenField]
+    macro: str = "AST_MODULE_INFO"   # or AST_MODULE_INFO_STANDARD[_EXTENDED|_DEPRECATED] (no fields)
+    description: str | None = None   # the desc argument, when it is made of string literals
 
 
 def _unescape(literal: str) -> str:
@@ -56,12 +60,54 @@ def _unescape(literal: str) -> str:
 
 
 def find(text: str) -> HandWritten | None:
-    """The hand-written fields of the ``AST_MODULE_INFO(...)`` in ``text`` (Latin-1 decoded), if any."""
+    """The hand-written fields of the ``AST_MODULE_INFO(...)`` in ``text`` (Latin-1 decoded), if any.
+
+    ``None`` when the source has no ``AST_MODULE_INFO(`` (only the field-less
+    ``AST_MODULE_INFO_STANDARD*`` macros, or none): ``find_call`` sees those too.
+    """
+    found = find_call(text)
+    return found if found is not None and found.macro == "AST_MODULE_INFO" else None
+
+
+def find_call(text: str) -> HandWritten | None:
+    """The first ``AST_MODULE_INFO*`` call outside comments and strings, with its macro and description."""
     for call in _CALL.finditer(text):
         if _inside_comment_or_string(text, call.start()):
             continue
-        return HandWritten(position(text, call.start())[0], _fields(text, call.end()))
+        macro = call.group(1)
+        if macro != "AST_MODULE_INFO" and any(m.group(1) == "AST_MODULE_INFO" and
+                                              not _inside_comment_or_string(text, m.start())
+                                              for m in _CALL.finditer(text, call.end())):
+            continue  # keep find()'s answer: the first plain AST_MODULE_INFO( wins
+        fields = _fields(text, call.end()) if macro == "AST_MODULE_INFO" else {}
+        args = _arguments(text, call.end())
+        desc_at = 2 if macro == "AST_MODULE_INFO" else 1
+        description = None
+        if len(args) > desc_at and args[desc_at] and all(t[0] == "string" for t in args[desc_at]):
+            description = "".join(_unescape(t[1]) for t in args[desc_at])
+        return HandWritten(position(text, call.start())[0], fields, macro, description)
     return None
+
+
+def _arguments(text: str, start: int) -> list[list[tuple[str, str, int, int]]]:
+    """The top-level arguments of the call whose ``(`` ends at ``start``, as token lists."""
+    args: list[list[tuple[str, str, int, int]]] = [[]]
+    depth = 0
+    for m in _TOKEN.finditer(text, start):
+        kind, value = m.lastgroup, m.group()
+        if kind in ("space", "comment"):
+            continue
+        if kind == "punct" and value in "([{":
+            depth += 1
+        elif kind == "punct" and value in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif kind == "punct" and value == "," and depth == 0:
+            args.append([])
+            continue
+        args[-1].append((kind, value, m.start(), m.end()))
+    return args
 
 
 def _inside_comment_or_string(text: str, offset: int) -> bool:

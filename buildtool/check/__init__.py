@@ -1,0 +1,106 @@
+"""``buildtool check``: the release checks, one small module per job.
+
+- ``sources``: every scanner diagnostic (cycles included);
+- ``graph``: conflicts, deprecated/removed requirements, support-level policy;
+- ``binaries``: built modules against their sources (``--binaries``);
+- ``symbols``: undefined symbols against declarations (``--binaries``);
+- ``handwritten_drift``: hand-written lists against MODULEINFO (``--hand-written``);
+- ``buildtool.xmldoc``: the xmldoc document against sources and binaries (``--xmldoc``).
+
+``run`` returns the findings, the modules checked and each stage's time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from buildtool.catalog import Catalog
+from buildtool.diagnostics import Diagnostic, error, sorted_unique
+from buildtool.model import Tree
+
+
+@dataclass
+class Options:
+    paths: list[str]
+    catalog: Catalog = field(default_factory=Catalog)
+    binaries: str | None = None
+    xmldoc: str | None = None
+    hand_written: bool = False
+    disabled: dict[str, str] = field(default_factory=dict)   # module -> reason
+    missing_libraries: list[str] = field(default_factory=list)
+    core: list[str] = field(default_factory=list)
+    library_path: list[str] = field(default_factory=list)
+    sysroot: str | None = None
+    symbols: bool = True
+
+
+@dataclass
+class Result:
+    tree: Tree
+    findings: list[Diagnostic]
+    timings: dict[str, float]   # stage -> seconds
+    disabled: dict[str, str]
+
+    @property
+    def modules(self) -> list[str]:
+        return sorted(self.tree.modules)
+
+    @property
+    def categories(self) -> dict[str, str]:
+        return {name: m.category for name, m in self.tree.modules.items()}
+
+
+def run(options: Options) -> Result:
+    from buildtool.check import binaries, graph, handwritten_drift, sources, symbols
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    tree, findings = sources.check(options.paths, options.catalog)
+    source_bytes: dict[str, bytes] = {}
+    for name, module in tree.modules.items():
+        try:
+            source_bytes[name] = Path(module.source).read_bytes()
+        except OSError as exc:
+            findings.append(error(module.source, 0, 0, "io-error", f"cannot read: {exc.strerror}", module=name))
+    disabled = graph.disabled_modules(tree, options.disabled, options.missing_libraries)
+    findings += graph.check(tree, disabled)
+    timings["scan"] = time.perf_counter() - start
+
+    if options.hand_written:
+        start = time.perf_counter()
+        findings += handwritten_drift.check(tree, source_bytes, options.catalog)
+        timings["hand_written"] = time.perf_counter() - start
+
+    built = {}
+    if options.binaries:
+        start = time.perf_counter()
+        found, built = binaries.check(tree, source_bytes, options.binaries, disabled)
+        findings += found
+        findings += graph.disabled_notes(tree, {n: r for n, r in disabled.items() if n not in built})
+        timings["binaries"] = time.perf_counter() - start
+        if options.symbols:
+            start = time.perf_counter()
+            context = symbols.SymbolContext(options.catalog, list(options.core), list(options.library_path),
+                                            options.sysroot)
+            context.load_core()
+            findings += symbols.check(tree, built, context)
+            timings["symbols"] = time.perf_counter() - start
+
+    if options.xmldoc:
+        from buildtool import xmldoc
+
+        start = time.perf_counter()
+        document = xmldoc.load_document(options.xmldoc)
+        findings += xmldoc.check_against_tree(document, tree, source_bytes)
+        if built:
+            records = [b.record for b in built.values() if b.record is not None]
+            for d in xmldoc.verify_hashes(document, records, "refuse"):
+                module = tree.modules.get(d.module or "")
+                if module is not None:  # report at the module's MODULEINFO, the binary in the data
+                    d = Diagnostic(module.source, max(module.line, 1), 1, d.severity, d.code, d.message,
+                                   d.module, {**d.data, "binary": d.path})
+                findings.append(d)
+        timings["xmldoc"] = time.perf_counter() - start
+    return Result(tree, sorted_unique(findings), timings, disabled)

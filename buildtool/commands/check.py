@@ -1,0 +1,84 @@
+"""``buildtool check``: release checks with stable exit codes and machine-readable reports.
+
+Exit codes: 0 no finding at or above ``--fail-on``; 1 such findings; 2 usage,
+input or I/O error (a path, catalogue, binaries directory or document that
+cannot be read).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from buildtool import catalog
+from buildtool.commands.common import add_catalog_argument, emit
+from buildtool.diagnostics import InputError, Severity
+from buildtool.report import FORMATS, failing, render
+
+
+def configure(parser) -> None:
+    add_catalog_argument(parser)
+    parser.add_argument("--binaries", metavar="DIR",
+                        help="built modules (<module>.so, searched recursively): check their metadata and symbols")
+    parser.add_argument("--xmldoc", metavar="FILE",
+                        help="xmldoc document (buildtool xmldoc): check it against sources and binaries")
+    parser.add_argument("--hand-written", action="store_true",
+                        help="compare hand-written .requires/.optional_modules/.enhances with MODULEINFO")
+    parser.add_argument("--disabled", action="append", default=[], metavar="MODULE[=REASON]",
+                        help="a module that is not built on purpose (repeatable)")
+    parser.add_argument("--disabled-file", action="append", default=[], metavar="FILE",
+                        help="file of disabled modules: one 'MODULE [REASON...]' a line, # comments")
+    parser.add_argument("--missing-library", action="append", default=[], metavar="LIB",
+                        help="a library absent on this build: modules requiring it are disabled (repeatable)")
+    parser.add_argument("--core", action="append", default=[], metavar="FILE",
+                        help="core binary or library whose dynamic symbols modules may use (repeatable)")
+    parser.add_argument("--library-path", action="append", default=[], metavar="DIR",
+                        help="where to look for the modules' DT_NEEDED libraries first (repeatable)")
+    parser.add_argument("--sysroot", metavar="DIR", help="root of the target's system libraries (cross builds)")
+    parser.add_argument("--no-symbols", action="store_true", help="with --binaries, skip the symbol checks")
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--fail-on", choices=("error", "warning", "note"), default="error",
+                        help="lowest severity that makes the exit code 1 (default: error)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report here (atomically), not stdout")
+    parser.add_argument("--timings", action="store_true", help="print each stage's time to stderr")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="module directory or module source")
+
+
+def _disabled(args) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in args.disabled:
+        name, _, reason = item.partition("=")
+        out[name.strip()] = reason.strip() or "disabled (--disabled)"
+    for path in args.disabled_file:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(path, 0, 0, f"cannot read disabled list: {exc}") from None
+        for line in text.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                name, _, reason = line.partition(" ")
+                out[name] = reason.strip() or f"disabled ({path})"
+    return out
+
+
+def run(args) -> int:
+    from buildtool.check import Options, run as run_checks
+
+    options = Options(paths=args.paths, catalog=catalog.load_all(args.catalog), binaries=args.binaries,
+                      xmldoc=args.xmldoc, hand_written=args.hand_written, disabled=_disabled(args),
+                      missing_libraries=args.missing_library, core=args.core, library_path=args.library_path,
+                      sysroot=args.sysroot, symbols=not args.no_symbols)
+    for path, what in ((args.binaries, "--binaries"), (args.xmldoc, "--xmldoc")):
+        if path and not Path(path).exists():
+            raise InputError(path, 0, 0, f"{what}: no such file or directory")
+    result = run_checks(options)
+    fail_on = Severity(args.fail_on)
+    emit(render(args.format, result.findings, result.modules, fail_on, result.categories), args.output)
+    if args.timings:
+        count = max(len(result.modules), 1)
+        for stage, seconds in result.timings.items():
+            print(f"{stage}: {seconds:.3f} s ({seconds / count * 1e6:.0f} us/module)", file=sys.stderr)
+    if any(d.code == "io-error" for d in result.findings):
+        return 2
+    return 1 if failing(result.findings, fail_on) else 0

@@ -1,0 +1,44 @@
+"""``buildtool migrate``: show (or apply with --write) the move of hand-written lists into MODULEINFO.
+
+Exit codes: 0 done (or nothing to do); 1 with ``--check`` when a source still
+needs migrating; 2 usage, input or I/O error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from buildtool import catalog
+from buildtool.commands.common import add_catalog_argument, print_diagnostics
+from buildtool.fsutil import write_if_changed
+from buildtool.migrate import migrate
+from buildtool.scan import scan
+
+
+def configure(parser) -> None:
+    add_catalog_argument(parser)
+    parser.add_argument("--write", action="store_true", help="apply the change (atomically) instead of showing it")
+    parser.add_argument("--check", action="store_true", help="exit 1 when any source still needs migrating")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="module directory or module source")
+
+
+def run(args) -> int:
+    tree = scan(args.paths, catalog.load_all(args.catalog))
+    if any(d.code == "io-error" for d in tree.diagnostics):
+        print_diagnostics(d for d in tree.diagnostics if d.code == "io-error")
+        return 2
+    migrations = migrate(tree, catalog.load_all(args.catalog))
+    pending = False
+    for m in migrations:
+        print_diagnostics(m.diagnostics)
+        if not m.changed:
+            continue
+        pending = True
+        if args.write:
+            write_if_changed(m.path, m.after)
+            print(f"{m.path}: migrated ({len(m.removed)} hand-written list(s) removed, "
+                  f"{len(m.added)} MODULEINFO tag(s) added)", file=sys.stderr)
+        else:
+            sys.stdout.buffer.write(m.diff().encode("latin-1"))
+    sys.stdout.flush()
+    return 1 if args.check and pending and not args.write else 0

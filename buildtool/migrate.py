@@ -1,0 +1,214 @@
+"""Move hand-written dependency lists out of ``AST_MODULE_INFO(...)`` and into MODULEINFO.
+
+For each source: every ``.requires``, ``.optional_modules`` and ``.enhances``
+field written as string literals is removed (with its comma, and its line when
+nothing else is on it), and whatever only that list knew is added to the
+MODULEINFO block, so no information is lost:
+
+- a required module -> ``<depend type="module">name</depend>``;
+- a required core built-in (``cdr``, ``http``; see
+  ``check.handwritten_drift.is_builtin``) -> ``<depend>name</depend>`` (the
+  catalogue must list it in ``builtins``; a note says so when it does not);
+- an optional module -> ``<use type="module">name</use>``;
+- an enhanced module -> ``<enhance>name</enhance>``.
+
+New tags go after the block's last dependency tag (else before
+``<support_level>``, else before the closing line), with that line's
+indentation and the file's line ending; a source without a block gets one
+before its first ``#include``. The text is handled as Latin-1, so every other
+byte of the file (encoding, CRLF) is kept. Once migrated, a source has no
+hand-written list left, so a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from buildtool import handwritten
+from buildtool.catalog import Catalog
+from buildtool.check.handwritten_drift import is_builtin
+from buildtool.diagnostics import Diagnostic, note, warning
+from buildtool.extract import find_blocks
+from buildtool.model import Module, Tree
+
+_AFTER_VALUE = re.compile(r"(?:[ \t\r\n]|/\*.*?\*/|//[^\n]*\n)*?,", re.S)
+_LAST_TAG = re.compile(r"</(?:depend|use|enhance|provide|conflict)\s*>|<(?:depend|use|enhance|provide|conflict)\b[^>]*/>")
+_INCLUDE = re.compile(r"^[ \t]*#[ \t]*include\b", re.M)
+
+
+@dataclass
+class Migration:
+    path: str
+    module: str
+    before: bytes
+    after: bytes
+    added: list[str] = field(default_factory=list)     # MODULEINFO tags added
+    removed: list[str] = field(default_factory=list)   # fields removed
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def diff(self) -> str:
+        """A unified diff (Latin-1 text: write it back with the same codec)."""
+        old = self.before.decode("latin-1").splitlines(keepends=True)
+        new = self.after.decode("latin-1").splitlines(keepends=True)
+        lines = difflib.unified_diff(old, new, f"a/{self.path}", f"b/{self.path}")
+        out = []
+        for line in lines:
+            out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+        return "".join(out)
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    pos = 0
+    for _ in range(line - 1):
+        pos = text.index("\n", pos) + 1
+    return pos + column - 1
+
+
+_TAG_NAME = re.compile(r"<(depend|use|enhance)\b[^>]*>\s*([^<\s]+)\s*</\1\s*>")
+
+
+def written_names(block_text: str) -> dict[str, set[str]]:
+    """Every name the block writes, by tag, whatever it resolves to (a one-file run knows few modules)."""
+    out: dict[str, set[str]] = {"depend": set(), "use": set(), "enhance": set()}
+    for match in _TAG_NAME.finditer(block_text):
+        out[match.group(1)].add(match.group(2))
+    return out
+
+
+def additions(module: Module, found: handwritten.HandWritten, tree: Tree, catalog: Catalog,
+              diagnostics: list[Diagnostic], block_text: str = "") -> list[str]:
+    tags: list[str] = []
+    written = written_names(block_text)
+    for field_name in handwritten.LIST_FIELDS:
+        item = found.fields.get(field_name)
+        if item is None or item.value is None:
+            continue
+        for name in item.names():
+            builtin = is_builtin(name, tree, catalog)
+            if field_name == "requires":
+                if name in module.requires or name in module.builtins or name in written["depend"]:
+                    continue
+                if builtin:
+                    tags.append(f"<depend>{name}</depend>")
+                    if name not in catalog.builtins:
+                        diagnostics.append(note(module.source, item.line, item.column, "migrate-builtin",
+                                                f"'{name}' is taken for a core built-in: declare it in the "
+                                                "catalogue's builtins (builtins = [\"" + name + "\"])",
+                                                module=module.name))
+                else:
+                    tags.append(f'<depend type="module">{name}</depend>')
+            elif field_name == "optional_modules":
+                if (name in module.optional_modules or name in module.requires
+                        or name in written["depend"] or name in written["use"]):
+                    continue
+                if builtin:
+                    diagnostics.append(note(module.source, item.line, item.column, "migrate-builtin",
+                                            f"optional core built-in '{name}' is always present: nothing to add",
+                                            module=module.name))
+                    continue
+                tags.append(f'<use type="module">{name}</use>')
+            elif name not in module.enhances and name not in written["enhance"]:
+                tags.append(f"<enhance>{name}</enhance>")
+    return tags
+
+
+def migrate_source(module: Module, data: bytes, tree: Tree, catalog: Catalog) -> Migration:
+    text = data.decode("latin-1")
+    result = Migration(module.source, module.name, data, data)
+    found = handwritten.find(text)
+    if found is None:
+        return result
+    items = [found.fields[f] for f in handwritten.LIST_FIELDS if f in found.fields]
+    for item in items:
+        if item.value is None:
+            result.diagnostics.append(warning(module.source, item.line, item.column, "migrate-unreadable",
+                                              f".{item.name} = {item.text} is not a string literal: left as it is",
+                                              module=module.name))
+    items = [item for item in items if item.value is not None]
+    if not items:
+        return result
+    blocks, problems = find_blocks(text, module.source)
+    if problems or (blocks and module.line == 0):
+        result.diagnostics.append(warning(module.source, max(module.line, 1), 1, "migrate-skipped",
+                                          "the MODULEINFO block has errors (see buildtool scan): not migrated",
+                                          module=module.name))
+        return result
+    tags = additions(module, found, tree, catalog, result.diagnostics, blocks[0].text if blocks else "")
+    eol = "\r\n" if "\r\n" in text else "\n"
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement)
+    for item in items:
+        edits.append(_removal(text, item))
+        result.removed.append(f".{item.name} = {item.text}")
+    if tags:
+        edits.append(_insertion(text, blocks[0] if blocks else None, tags, eol))
+        result.added = tags
+    new = text
+    for start, end, replacement in sorted(edits, reverse=True):
+        new = new[:start] + replacement + new[end:]
+    result.after = new.encode("latin-1")
+    return result
+
+
+def _removal(text: str, item: handwritten.HandWrittenField) -> tuple[int, int, str]:
+    start, end = item.start, item.end
+    comma = _AFTER_VALUE.match(text, end)
+    if comma:
+        end = comma.end()
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    if not text[line_start:start].strip() and not text[end:line_end].strip():
+        return line_start, min(line_end + 1, len(text)), ""
+    if not text[end:line_end].strip():  # last on a line shared with other fields: keep the line's end
+        return len(text[:start].rstrip(" \t")), line_end - (1 if text[line_end - 1:line_end] == "\r" else 0), ""
+    while end < len(text) and text[end] in " \t":
+        end += 1
+    return start, end, ""
+
+
+def _insertion(text: str, block, tags: list[str], eol: str) -> tuple[int, int, str]:
+    if block is None:
+        include = _INCLUDE.search(text)
+        at = include.start() if include else 0
+        body = "".join(f"\t{tag}{eol}" for tag in tags)
+        return at, at, f"/*** MODULEINFO{eol}{body} ***/{eol}"
+    content_start = _offset(text, block.content_line, block.content_column)
+    content = block.text
+    if "\n" not in content:
+        at = content_start + len(content.rstrip())
+        return at, at, "".join(" " + tag for tag in tags)
+    last = None
+    for last in _LAST_TAG.finditer(content):
+        pass
+    support = re.search(r"^[ \t]*<support_level\b", content, re.M)
+    if last is not None:
+        line_end = content.find("\n", last.end())
+        line_begin = content.rfind("\n", 0, last.start()) + 1
+        at = line_end + 1 if line_end >= 0 else len(content.rstrip())
+    elif support is not None:
+        line_begin = support.start()
+        at = support.start()
+    else:
+        line_begin = None
+        at = content.rfind("\n") + 1
+    indent = re.match(r"[ \t]*", content[line_begin:]).group() if line_begin is not None else "\t"
+    indent = indent or "\t"
+    body = "".join(f"{indent}{tag}{eol}" for tag in tags)
+    return content_start + at, content_start + at, body
+
+
+def migrate(tree: Tree, catalog: Catalog) -> list[Migration]:
+    from pathlib import Path
+
+    out = []
+    for name in sorted(tree.modules):
+        module = tree.modules[name]
+        data = Path(module.source).read_bytes()
+        out.append(migrate_source(module, data, tree, catalog))
+    return out
