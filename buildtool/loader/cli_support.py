@@ -22,6 +22,14 @@ def add_loader_arguments(parser, preload: bool = True) -> None:
         parser.add_argument("--preload-library", action="append", default=[], metavar="LIB",
                             help="dlopen LIB with RTLD_NOW | RTLD_GLOBAL before any module (the core whose "
                                  "ast_* functions modules call); repeatable")
+    parser.add_argument("--xmldoc", metavar="FILE",
+                        help="core-en_US.xml-style document (buildtool xmldoc): verify each module's embedded "
+                             "source hash against it before loading")
+    parser.add_argument("--xmldoc-mode", choices=("warn", "refuse"), default="warn",
+                        help="on a hash mismatch or a module missing from the document: warn and load anyway, "
+                             "or refuse to load the module (it counts as declined)")
+    parser.add_argument("--thirdparty-dir", metavar="DIR",
+                        help="merge the third-party documents (*.xml) in DIR into --xmldoc, as at start-up")
     # For tests: shuffle the directory listing (the order must not depend on it).
     parser.add_argument("--listing-seed", type=int, default=None, help=argparse_suppress())
 
@@ -51,12 +59,33 @@ def make_loader(args) -> Loader | None:
         loader = Loader(args.modules_dir, config, listing=listing, use_cache=not args.no_cache)
     except FileNotFoundError:
         raise InputError(args.modules_dir, 0, 0, "modules directory not found") from None
+    if getattr(args, "xmldoc", None):
+        _verify_xmldoc(loader, args)
     for lib in getattr(args, "preload_library", []):
         try:
             loader.preload_library(lib)
         except DlError as exc:
             raise InputError(lib, 0, 0, f"cannot preload library: {exc}") from None
     return loader
+
+
+def _verify_xmldoc(loader: Loader, args) -> None:
+    """Source hashes against the documentation, read from the records: no module code runs."""
+    from buildtool import elfinfo, xmldoc
+
+    document = xmldoc.load_document(args.xmldoc, args.thirdparty_dir)
+    print_diagnostics(document.diagnostics)
+    records = []
+    for name, path in sorted(loader.paths.items()):
+        try:
+            records.append(elfinfo.read_record(path))
+        except elfinfo.RecordError:
+            continue  # not a module: the loader itself reports it if it is ever needed
+    findings = xmldoc.verify_hashes(document, records, args.xmldoc_mode)
+    print_diagnostics(findings)
+    for finding in findings:
+        if finding.module in xmldoc.refused(findings):
+            loader.refusals[finding.module] = f"refused by --xmldoc-mode=refuse: {finding.message}"
 
 
 def warn(message: str) -> None:

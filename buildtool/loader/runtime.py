@@ -78,6 +78,9 @@ class Loader:
         self._enhancers: dict[str, list[str]] = {}  # module -> running modules that enhance it
         self._in_startup = True
         self._global_syms: set[str] = set()  # names known to resolve in the global scope
+        # Modules refused before any of their code runs (e.g. a source hash that the
+        # xmldoc document does not vouch for), with the reason; they count as declined.
+        self.refusals: dict[str, str] = {}
 
     # -- metadata -------------------------------------------------------------------------------------
     def meta(self, name: str) -> ModuleMeta | None:
@@ -172,6 +175,8 @@ class Loader:
             meta = self.store.get(name)
         except MetaError as exc:
             return self._decline(st, f"not a loadable module: {exc}")
+        if name in self.refusals:
+            return self._decline(st, self.refusals[name])
         # Dependencies first, recursively (they are loaded only as dependencies).
         for dep in meta.requires:
             status = self._ensure(dep, explicit=False, stack=stack + (name,))
