@@ -1,0 +1,72 @@
+"""``buildtool meson-plan``: what the top-level meson.build asks at configure time.
+
+Four actions, one per flag (see docs/build.md):
+
+- ``meson-plan [--catalog F]... PATH...``: the plan (buildtool/mesonplan.py
+  documents the line format) on stdout; scan errors and dependency cycles go
+  to stderr as ``file:line:col: error: ...`` and the exit status is 1, which
+  meson.build turns into a configuration error.
+- ``meson-plan --list PATH...``: the module source file names, one a line, so
+  meson.build can pass every source explicitly to the plan (meson then
+  re-configures whenever one of them changes).
+- ``meson-plan --empty-headers --out-dir DIR PATH...``: every module's
+  generated header with all injected fields empty (``-Dinjection=false``, the
+  benchmark's baseline).
+- ``meson-plan --select-tree TREE --drop a,b --tree-out OUT``: the tree JSON
+  without the modules that are not built (what meson installs).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from buildtool import catalog, mesonplan
+from buildtool.commands.common import add_catalog_argument, print_diagnostics
+from buildtool.diagnostics import InputError
+from buildtool.scan import scan
+
+
+def configure(parser) -> None:
+    add_catalog_argument(parser)
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--list", action="store_true", help="print the module source file names, one a line")
+    action.add_argument("--empty-headers", action="store_true",
+                        help="write headers with empty injected data into --out-dir (no injection)")
+    action.add_argument("--select-tree", metavar="TREE", help="tree JSON to filter into --tree-out")
+    parser.add_argument("--out-dir", metavar="DIR", help="with --empty-headers: where the headers go")
+    parser.add_argument("--drop", default="", metavar="A,B,...",
+                        help="with --select-tree: modules to leave out (comma-separated)")
+    parser.add_argument("--tree-out", metavar="FILE", help="with --select-tree: the filtered tree")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the plan here instead of stdout")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="module directory or module sources")
+
+
+def run(args) -> int:
+    if args.select_tree:
+        if not args.tree_out:
+            raise InputError("meson-plan", 0, 0, "--select-tree needs --tree-out")
+        mesonplan.select_tree(args.select_tree, {n for n in args.drop.split(",") if n}, args.tree_out)
+        return 0
+    if not args.paths:
+        raise InputError("meson-plan", 0, 0, "no module directory or source given")
+    if args.list:
+        names, diagnostics = mesonplan.list_sources(args.paths)
+        print_diagnostics(diagnostics)
+        sys.stdout.write("".join(name + "\n" for name in names))
+        return 1 if diagnostics else 0
+    if args.empty_headers:
+        if not args.out_dir:
+            raise InputError("meson-plan", 0, 0, "--empty-headers needs --out-dir")
+        mesonplan.write_empty_headers(args.paths, args.out_dir)
+        return 0
+    tree = scan(args.paths, catalog.load_all(args.catalog))
+    plan = mesonplan.make_plan(tree, catalog.load_all(args.catalog))
+    print_diagnostics(plan.diagnostics)
+    if plan.failed:
+        return 1
+    if args.output:
+        from buildtool.fsutil import write_if_changed
+        write_if_changed(args.output, plan.text())
+    else:
+        sys.stdout.write(plan.text())
+    return 0

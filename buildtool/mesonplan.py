@@ -1,0 +1,214 @@
+"""The configure-time plan that the top-level ``meson.build`` reads.
+
+meson has no JSON parser, so the plan is plain text, one record per line,
+fields separated by ``|`` and lists by single spaces (MODULEINFO names never
+contain either). Records, in this order:
+
+``library|NAME|DEPENDENCY``
+    every external library any module names (required or optional), with the
+    meson ``dependency()`` / pkg-config name from the catalogue (the name
+    itself when the catalogue does not list it).
+
+``interface|NAME|EXTERNAL|PROVIDERS``
+    every interface a module requires; ``EXTERNAL`` is ``yes`` when the
+    catalogue declares it (provided outside the tree, always available);
+    ``PROVIDERS`` the modules of the tree that ``<provide>`` it.
+
+``module|NAME|SOURCE|DEFAULT_ENABLED|REQUIRES|LIBS|OPT_LIBS|OPTIONS|OPT_OPTIONS|IFACES|CONFLICTS|PLATFORM_CONFLICTS``
+    one per module, in dependency order: every required module and every
+    provider of a required interface comes before the module (Kahn's
+    algorithm, ties broken by name, so the order is the same on every run).
+    ``SOURCE`` is the file name inside the module directory;
+    ``DEFAULT_ENABLED`` is ``yes``/``no`` (``<defaultenabled>``);
+    ``CONFLICTS`` are conflicting modules of the tree; ``PLATFORM_CONFLICTS``
+    are conflicting platforms as meson's ``host_machine.system()`` names.
+
+meson walks the module records in order, so when it reaches a module it
+already knows whether everything that module requires is built, and it can
+say why not ("requires res_curl, which requires library curl (not found)").
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from buildtool.catalog import Catalog
+from buildtool.diagnostics import Diagnostic, Severity, error
+from buildtool.fsutil import write_if_changed
+from buildtool.generate import HeaderGenerator
+from buildtool.model import Module, Tree
+from buildtool.scan import discover
+
+FIELD_SEP = "|"
+LIST_SEP = " "
+MODULE_FIELDS = ("module", "name", "source", "default_enabled", "requires", "libraries", "optional_libraries",
+                 "options", "optional_options", "interfaces", "conflicts", "platform_conflicts")
+
+# MODULEINFO platform names -> meson's host_machine.system() names.
+PLATFORM_SYSTEMS = {
+    "win32": "windows", "win64": "windows", "windows": "windows", "mingw": "windows", "mingw32": "windows",
+    "cygwin": "cygwin", "darwin": "darwin", "macos": "darwin", "macosx": "darwin", "linux": "linux",
+    "freebsd": "freebsd", "openbsd": "openbsd", "netbsd": "netbsd", "dragonfly": "dragonfly",
+    "solaris": "sunos", "sunos": "sunos", "android": "android",
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    lines: list[str]
+    diagnostics: list[Diagnostic]
+
+    @property
+    def failed(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    def text(self) -> str:
+        return "".join(line + "\n" for line in self.lines)
+
+
+def list_sources(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
+    """The module source file names (no directory) that ``scan`` would read, sorted."""
+    sources, diagnostics = discover(paths)
+    return sorted({Path(s.path).name for s in sources}), diagnostics
+
+
+def dependency_order(tree: Tree) -> tuple[list[str], list[Diagnostic]]:
+    """Modules with everything they require first: required modules and providers of required interfaces.
+
+    Ties are broken by name. Required-module cycles are already scan errors;
+    a cycle that only exists through interface providers is reported here.
+    """
+    modules = tree.modules
+    edges: dict[str, set[str]] = {}
+    for name, module in modules.items():
+        before = {r for r in module.requires if r in modules}
+        for iface in module.required_interfaces:
+            before |= {p for p in tree.providers(iface) if p != name}
+        edges[name] = before
+    dependants: dict[str, list[str]] = {name: [] for name in modules}
+    waiting = {name: len(before) for name, before in edges.items()}
+    for name, before in edges.items():
+        for other in before:
+            dependants[other].append(name)
+    ready = [name for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        name = heapq.heappop(ready)
+        order.append(name)
+        for dependant in dependants[name]:
+            waiting[dependant] -= 1
+            if waiting[dependant] == 0:
+                heapq.heappush(ready, dependant)
+    diagnostics: list[Diagnostic] = []
+    left = sorted(set(modules) - set(order))
+    if left and not any(d.code == "dependency-cycle" for d in tree.diagnostics):
+        for name in left:
+            module = modules[name]
+            waits = sorted(edges[name] - set(order))
+            diagnostics.append(error(
+                module.source, module.line or 1, 1, "dependency-cycle",
+                f"module '{name}' cannot be ordered: it waits for {', '.join(waits)}, which wait for it "
+                "(a cycle through required modules or providers of required interfaces)", module=name))
+    return order + left, diagnostics
+
+
+def _check_field(value: str, what: str, module: Module) -> list[Diagnostic]:
+    if FIELD_SEP in value or any(c.isspace() for c in value) or not value:
+        return [error(module.source, module.line or 1, 1, "bad-name",
+                      f"{what} '{value}' cannot be passed to meson (empty, or contains '|' or white space)",
+                      module=module.name)]
+    return []
+
+
+def make_plan(tree: Tree, catalog: Catalog) -> Plan:
+    diagnostics = list(tree.diagnostics)
+    order, more = dependency_order(tree)
+    diagnostics += more
+    modules = tree.modules
+    lines: list[str] = []
+
+    libraries: dict[str, str] = {}
+    for module in modules.values():
+        for lib in module.libraries_required + module.libraries_optional:
+            entry = catalog.library(lib)
+            libraries.setdefault(lib, entry.dependency if entry else lib)
+    for name in sorted(libraries):
+        for module in modules.values():
+            if name in module.libraries_required + module.libraries_optional:
+                diagnostics += _check_field(libraries[name], f"dependency name of library {name}", module)
+                break
+        lines.append(FIELD_SEP.join(("library", name, libraries[name])))
+
+    interfaces = sorted({i for m in modules.values() for i in m.required_interfaces})
+    for iface in interfaces:
+        external = "yes" if iface in catalog.interfaces else "no"
+        lines.append(FIELD_SEP.join(("interface", iface, external, LIST_SEP.join(tree.providers(iface)))))
+
+    platforms = {p.lower() for p in catalog.platforms}
+    for name in order:
+        module = modules[name]
+        conflicts = sorted(c for c in module.conflicts if c in modules)
+        systems = sorted({PLATFORM_SYSTEMS.get(c.lower(), c.lower()) for c in module.conflicts
+                          if c not in modules and c.lower() in platforms})
+        fields = [
+            "module",
+            name,
+            Path(module.source).name,
+            "yes" if module.default_enabled else "no",
+            LIST_SEP.join(r for r in module.requires if r in modules),
+            LIST_SEP.join(module.libraries_required),
+            LIST_SEP.join(module.libraries_optional),
+            LIST_SEP.join(module.options_required),
+            LIST_SEP.join(module.options_optional),
+            LIST_SEP.join(module.required_interfaces),
+            LIST_SEP.join(conflicts),
+            LIST_SEP.join(systems),
+        ]
+        assert len(fields) == len(MODULE_FIELDS)
+        lines.append(FIELD_SEP.join(fields))
+    return Plan(lines, diagnostics)
+
+
+def parse_plan(text: str) -> dict[str, list[dict[str, object]]]:
+    """The plan back as Python data (for tests and tools): records grouped by kind."""
+    out: dict[str, list[dict[str, object]]] = {"library": [], "interface": [], "module": []}
+    for line in text.splitlines():
+        fields = line.split(FIELD_SEP)
+        kind = fields[0]
+        if kind == "library":
+            out["library"].append({"name": fields[1], "dependency": fields[2]})
+        elif kind == "interface":
+            out["interface"].append({"name": fields[1], "external": fields[2] == "yes",
+                                     "providers": fields[3].split()})
+        elif kind == "module":
+            record: dict[str, object] = dict(zip(MODULE_FIELDS[1:4], fields[1:4]))
+            record.update({key: value.split() for key, value in zip(MODULE_FIELDS[4:], fields[4:])})
+            out["module"].append(record)
+    return out
+
+
+def write_empty_headers(paths: list[str], out_dir: str | Path) -> list[Path]:
+    """Headers with every injected field empty (the build's ``-Dinjection=false``, for benchmarks).
+
+    No MODULEINFO is read: this is what a build costs without the injection.
+    """
+    sources, _ = discover(paths)
+    generator = HeaderGenerator()
+    written = []
+    for source in sorted(sources, key=lambda s: s.name):
+        module = Module(name=source.name, source=source.path, line=0)
+        path, _ = generator.write(module, b"", out_dir)
+        written.append(path)
+    return written
+
+
+def select_tree(tree_path: str | Path, drop: set[str], out: str | Path) -> bool:
+    """Write the tree JSON without the ``drop``ped (not built) modules; True when the file changed."""
+    data = json.loads(Path(tree_path).read_text(encoding="utf-8"))
+    data["modules"] = {name: m for name, m in data["modules"].items() if name not in drop}
+    data["diagnostics"] = [d for d in data.get("diagnostics", []) if d.get("module") not in drop]
+    return write_if_changed(out, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

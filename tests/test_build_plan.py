@@ -1,0 +1,151 @@
+"""`buildtool meson-plan`: the configure-time plan meson.build reads (no meson needed here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from buildtool import catalog as catalog_mod
+from buildtool import mesonplan
+from buildtool.scan import scan
+
+REPO = Path(__file__).resolve().parent.parent
+MODULES = REPO / "modules"
+CATALOG = MODULES / "catalog.toml"
+
+
+def _buildtool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "buildtool", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def _plan(paths=(MODULES,), catalog=CATALOG) -> mesonplan.Plan:
+    cat = catalog_mod.load_all([str(catalog)])
+    return mesonplan.make_plan(scan([str(p) for p in paths], cat), cat)
+
+
+def _module(path: Path, body: str) -> None:
+    path.write_text(f"/*** MODULEINFO\n{body}\n ***/\n#include \"asterisk/module.h\"\n", encoding="utf-8")
+
+
+def test_bundled_modules_scan_clean_and_cover_the_loader_cases():
+    plan = _plan()
+    assert plan.diagnostics == [], [d.render() for d in plan.diagnostics]
+    data = mesonplan.parse_plan(plan.text())
+    mods = {m["name"]: m for m in data["module"]}
+    assert len(mods) >= 15
+    # three-deep required chain
+    assert mods["chan_pjsip"]["requires"] == ["res_pjsip", "res_pjsip_session"]
+    assert mods["res_pjsip_session"]["requires"] == ["res_pjsip"]
+    # present and absent libraries, and the transitive chain through res_curl
+    assert mods["func_crc32"]["libraries"] == ["zlib"]
+    assert mods["res_config_sqlite3"]["libraries"] == ["sqlite3"]
+    assert mods["res_curl"]["libraries"] == ["curl"]
+    assert mods["func_curl"]["requires"] == ["res_curl"]
+    assert mods["res_pjsip"]["optional_libraries"] == ["crypto"]
+    # interface with two providers, required by res_pjsip
+    assert {"name": "sorcery_wizard", "external": False,
+            "providers": ["res_sorcery_config", "res_sorcery_memory"]} in data["interface"]
+    assert mods["res_pjsip"]["interfaces"] == ["sorcery_wizard"]
+    # build options, default-disabled, conflicts with a module and with a platform
+    assert mods["test_sorcery"]["options"] == ["TEST_FRAMEWORK"]
+    assert mods["app_stack"]["optional_options"] == ["TEST_FRAMEWORK"]
+    assert mods["res_config_ldap"]["default_enabled"] == "no"
+    assert mods["res_timing_pthread"]["conflicts"] == ["res_timing_timerfd"]
+    assert mods["res_timing_timerfd"]["platform_conflicts"] == ["windows"]
+    libs = {lib["name"]: lib["dependency"] for lib in data["library"]}
+    assert libs == {"crypto": "libcrypto", "curl": "libcurl", "sqlite3": "sqlite3", "zlib": "zlib"}
+
+
+def test_modules_come_in_dependency_order_ties_by_name():
+    data = mesonplan.parse_plan(_plan().text())
+    order = [m["name"] for m in data["module"]]
+    position = {name: i for i, name in enumerate(order)}
+    providers = {i["name"]: i["providers"] for i in data["interface"]}
+    for m in data["module"]:
+        for req in m["requires"]:
+            assert position[req] < position[m["name"]], (req, m["name"])
+        for iface in m["interfaces"]:
+            for provider in providers[iface]:
+                assert position[provider] < position[m["name"]], (provider, m["name"])
+    # Kahn's algorithm with a name-ordered queue: the same order on every run.
+    assert order[:3] == ["app_macro", "app_stack", "cdr_csv"]
+    assert order == [m["name"] for m in mesonplan.parse_plan(_plan().text())["module"]]
+
+
+def test_plan_command_output_and_list(tmp_path):
+    result = _buildtool("meson-plan", "--catalog", str(CATALOG), str(MODULES))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == _plan().text()
+    for line in result.stdout.splitlines():
+        kind = line.split("|")[0]
+        assert kind in ("library", "interface", "module")
+        if kind == "module":
+            assert len(line.split("|")) == len(mesonplan.MODULE_FIELDS)
+    listing = _buildtool("meson-plan", "--list", str(MODULES))
+    assert listing.returncode == 0
+    assert listing.stdout.splitlines() == sorted(p.name for p in MODULES.glob("*.c"))
+
+
+def test_scan_error_fails_with_file_line_col(tmp_path):
+    _module(tmp_path / "res_a.c", "\t<depend>res_missing</depend>")
+    _module(tmp_path / "res_b.c", "\t<support_level>core</support_level>")
+    result = _buildtool("meson-plan", str(tmp_path / "res_a.c"), str(tmp_path / "res_b.c"))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert f"{tmp_path / 'res_a.c'}:2:" in result.stderr
+    assert ": error: " in result.stderr and "res_missing" in result.stderr
+
+
+def test_required_cycle_fails(tmp_path):
+    _module(tmp_path / "res_a.c", "\t<depend>res_b</depend>")
+    _module(tmp_path / "res_b.c", "\t<depend>res_a</depend>")
+    result = _buildtool("meson-plan", str(tmp_path))
+    assert result.returncode == 1
+    assert "dependency-cycle" in result.stderr
+    assert "res_a -> res_b -> res_a" in result.stderr
+
+
+def test_cycle_through_interface_providers_fails(tmp_path):
+    # res_a provides "store" but requires res_b, which requires the interface "store".
+    _module(tmp_path / "res_a.c", "\t<provide>store</provide>\n\t<depend>res_b</depend>")
+    _module(tmp_path / "res_b.c", "\t<depend type=\"interface\">store</depend>")
+    result = _buildtool("meson-plan", str(tmp_path))
+    assert result.returncode == 1
+    assert f"{tmp_path / 'res_a.c'}:" in result.stderr
+    assert "cannot be ordered" in result.stderr
+
+
+def test_warnings_do_not_fail(tmp_path):
+    _module(tmp_path / "res_a.c", "\t<use>not_anything</use>")
+    result = _buildtool("meson-plan", str(tmp_path))
+    assert result.returncode == 0
+    assert "warning" in result.stderr
+    assert result.stdout.startswith("module|res_a|res_a.c|yes|")
+
+
+def test_empty_headers_have_no_data(tmp_path):
+    out = tmp_path / "out"
+    result = _buildtool("meson-plan", "--empty-headers", "--out-dir", str(out), str(MODULES))
+    assert result.returncode == 0, result.stderr
+    header = (out / "chan_pjsip.modinfo.h").read_text()
+    assert '#define AST_MODULE_REQUIRES ""' in header
+    assert '#define AST_MODULEINFO_MODULE "chan_pjsip"' in header
+    assert len(list(out.glob("*.modinfo.h"))) == len(list(MODULES.glob("*.c")))
+
+
+def test_select_tree_drops_unbuilt_modules(tmp_path):
+    full = tmp_path / "full.json"
+    assert _buildtool("scan", "--catalog", str(CATALOG), "--format", "json", "-o", str(full),
+                      str(MODULES)).returncode == 0
+    out = tmp_path / "tree.json"
+    result = _buildtool("meson-plan", "--select-tree", str(full), "--drop", "res_curl,func_curl",
+                        "--tree-out", str(out))
+    assert result.returncode == 0, result.stderr
+    tree = json.loads(out.read_text())
+    assert "res_curl" not in tree["modules"] and "func_curl" not in tree["modules"]
+    assert "res_pjsip" in tree["modules"]
+    mtime = out.stat().st_mtime_ns
+    _buildtool("meson-plan", "--select-tree", str(full), "--drop", "func_curl,res_curl", "--tree-out", str(out))
+    assert out.stat().st_mtime_ns == mtime  # unchanged content: not rewritten (restat)
