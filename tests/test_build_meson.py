@@ -212,3 +212,23 @@ def test_interface_without_built_providers_disables_its_users(tmp_path):
     assert reasons["chan_pjsip"].startswith("requires res_pjsip, which requires interface sorcery_wizard")
     assert "res_mwi_external" not in reasons  # an optional user is still built
     assert "res_nope" in result.stdout + result.stderr  # unknown name in -Ddisable_modules: a warning
+
+
+def test_release_check_of_the_bundled_build(built_modules):
+    """The build's disabled.txt lets `check --binaries` judge exactly what this build left out."""
+    disabled = (built_modules.modules_dir / "disabled.txt").read_text().splitlines()
+    assert [line.split()[0] for line in disabled if not line.startswith("#")] == ["func_curl", "res_curl",
+                                                                                 "test_sorcery"]
+    result = subprocess.run(
+        [sys.executable, "-m", "buildtool", "check", "--format", "json", "--catalog", str(built_modules.catalog),
+         "--binaries", str(built_modules.modules_dir), "--core", str(built_modules.core_library),
+         "--disabled-file", str(built_modules.modules_dir / "disabled.txt"), str(REPO / "modules")],
+        capture_output=True, text=True)
+    report = json.loads(result.stdout)
+    errors = [(f["code"], f["module"]) for f in report["findings"] if f["severity"] == "error"]
+    # The one error is real: the bundled tree builds two conflicting timing modules (the
+    # loader refuses to load both); everything else agrees: binaries, symbols, disabled set.
+    assert errors == [("conflict", "res_timing_pthread")]
+    assert result.returncode == 1
+    assert {f["module"] for f in report["findings"] if f["code"] == "binary-disabled"} == {
+        "func_curl", "res_curl", "test_sorcery"}

@@ -117,15 +117,25 @@ def test_disabled_modules_need_no_binary(tmp_path):
     build(src, tmp_path / "out", catalogs=[catalog], only={"res_a"})
     rc, report = check_json("--catalog", catalog, "--binaries", tmp_path / "out", src)
     assert rc == 1 and {f["module"] for f in by_code(report, "binary-missing")} == {"res_chain", "res_lib", "res_manual"}
+    # A disabled file is the build's whole list: a <defaultenabled>no</defaultenabled>
+    # module missing from it was built (meson builds them by default), so its binary must exist.
     (tmp_path / "disabled.txt").write_text("# from the build\nres_manual not wanted here\n")
+    rc, report = check_json("--catalog", catalog, "--binaries", tmp_path / "out", "--missing-library", "zlib",
+                            "--disabled-file", tmp_path / "disabled.txt", src)
+    assert rc == 1 and {f["module"] for f in by_code(report, "binary-missing")} == {"res_off"}
+    (tmp_path / "disabled.txt").write_text("# from the build\nres_manual not wanted here\nres_off skipped\n")
     rc, report = check_json("--catalog", catalog, "--binaries", tmp_path / "out", "--missing-library", "zlib",
                             "--disabled-file", tmp_path / "disabled.txt", src)
     assert rc == 0, report["findings"]
     reasons = {f["module"]: f["reason"] for f in by_code(report, "binary-disabled")}
     assert reasons["res_lib"] == "required library zlib is absent"
     assert reasons["res_chain"].startswith("requires res_lib, which is disabled")
-    assert reasons["res_off"] == "<defaultenabled>no</defaultenabled>"
+    assert reasons["res_off"] == "skipped"
     assert reasons["res_manual"] == "not wanted here"
+    rc, report = check_json("--catalog", catalog, "--binaries", tmp_path / "out", "--missing-library", "zlib",
+                            "--disabled", "res_manual", src)
+    assert rc == 0 and {f["module"]: f["reason"] for f in by_code(report, "binary-disabled")}["res_off"] \
+        == "<defaultenabled>no</defaultenabled>"
 
 
 @pytest.mark.skipif(AARCH64_CC is None,

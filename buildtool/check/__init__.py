@@ -29,6 +29,9 @@ class Options:
     xmldoc: str | None = None
     hand_written: bool = False
     disabled: dict[str, str] = field(default_factory=dict)   # module -> reason
+    # True when ``disabled`` is the build's own list (meson writes disabled.txt):
+    # then <defaultenabled>no</defaultenabled> alone does not mean "not built".
+    disabled_is_complete: bool = False
     missing_libraries: list[str] = field(default_factory=list)
     core: list[str] = field(default_factory=list)
     library_path: list[str] = field(default_factory=list)
@@ -64,7 +67,8 @@ def run(options: Options) -> Result:
             source_bytes[name] = Path(module.source).read_bytes()
         except OSError as exc:
             findings.append(error(module.source, 0, 0, "io-error", f"cannot read: {exc.strerror}", module=name))
-    disabled = graph.disabled_modules(tree, options.disabled, options.missing_libraries)
+    disabled = graph.disabled_modules(tree, options.disabled, options.missing_libraries,
+                                      default_disabled_is_off=not options.disabled_is_complete)
     findings += graph.check(tree, disabled)
     timings["scan"] = time.perf_counter() - start
 

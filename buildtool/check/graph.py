@@ -16,7 +16,7 @@ _LEVEL_RANK = {"core": 0, "extended": 1, "external": 1, "deprecated": 2}
 
 
 def disabled_modules(tree: Tree, explicit: Mapping[str, str] = None,
-                     missing_libraries: Iterable[str] = ()) -> dict[str, str]:
+                     missing_libraries: Iterable[str] = (), default_disabled_is_off: bool = True) -> dict[str, str]:
     """Modules that are not built, each with the reason, closed over required dependencies.
 
     A module is disabled when it is named in ``explicit`` (name -> reason), when
@@ -31,7 +31,7 @@ def disabled_modules(tree: Tree, explicit: Mapping[str, str] = None,
         module = tree.modules[name]
         if name in explicit:
             reasons[name] = explicit[name] or "disabled"
-        elif not module.default_enabled:
+        elif not module.default_enabled and default_disabled_is_off:
             reasons[name] = "<defaultenabled>no</defaultenabled>"
         else:
             absent = sorted(lib for lib in module.libraries_required if lib.lower() in missing)

@@ -27,7 +27,9 @@ def configure(parser) -> None:
     parser.add_argument("--disabled", action="append", default=[], metavar="MODULE[=REASON]",
                         help="a module that is not built on purpose (repeatable)")
     parser.add_argument("--disabled-file", action="append", default=[], metavar="FILE",
-                        help="file of disabled modules: one 'MODULE [REASON...]' a line, # comments")
+                        help="file of disabled modules: one 'MODULE [REASON...]' a line, # comments; the meson build "
+                             "writes it as <builddir>/modules/disabled.txt, and it is then the whole list "
+                             "(a <defaultenabled>no</defaultenabled> module not in it was built)")
     parser.add_argument("--missing-library", action="append", default=[], metavar="LIB",
                         help="a library absent on this build: modules requiring it are disabled (repeatable)")
     parser.add_argument("--core", action="append", default=[], metavar="FILE",
@@ -67,6 +69,7 @@ def run(args) -> int:
 
     options = Options(paths=args.paths, catalog=catalog.load_all(args.catalog), binaries=args.binaries,
                       xmldoc=args.xmldoc, hand_written=args.hand_written, disabled=_disabled(args),
+                      disabled_is_complete=bool(args.disabled_file),
                       missing_libraries=args.missing_library, core=args.core, library_path=args.library_path,
                       sysroot=args.sysroot, symbols=not args.no_symbols)
     for path, what in ((args.binaries, "--binaries"), (args.xmldoc, "--xmldoc")):
