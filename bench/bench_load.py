@@ -158,22 +158,27 @@ def main() -> int:
         cold, order, reads_cold = graph_load(dl, mdir, use_cache=True)  # cold: parses ELF, writes cache
         paths = [str(mdir / f"{n}.so") for n in order]
         nocache, warm, base = [], [], []
-        for _ in range(7):
+        # Interleaved rounds, so a burst of load on this shared machine hits both sides alike;
+        # best-of-N is the figure that noise cannot improve, the median is shown beside it.
+        for _ in range(15):
             base.append(bare(dl, paths))
             t, order2, reads = graph_load(dl, mdir, use_cache=True)
             assert order2 == order and reads == 0
             warm.append(t)
+        for _ in range(3):
             nocache.append(graph_load(dl, mdir, use_cache=False)[0])
-        b = statistics.median(base)
-        print(f"{'':<44} {'median':>9} {'ratio':>7}")
-        print(f"{'bare dlopen + dlsym + load() (fixed order)':<44} {b * 1e3:>7.1f}ms {1.0:>7.2f}")
+        b_min, b_med = min(base), statistics.median(base)
+        print(f"{'':<44} {'best':>9} {'median':>9} {'ratio best':>11} {'ratio median':>13}")
+        print(f"{'bare dlopen + dlsym + load() (fixed order)':<44} {b_min * 1e3:>7.1f}ms {b_med * 1e3:>7.1f}ms "
+              f"{1.0:>11.2f} {1.0:>13.2f}")
         for label, values in (("graph loader, metadata cache warm", warm),
                               ("graph loader, no cache (ELF parsed)", nocache)):
-            m = statistics.median(values)
-            print(f"{label:<44} {m * 1e3:>7.1f}ms {m / b:>7.2f}")
-        print(f"{'graph loader, first run (writes the cache)':<44} {cold * 1e3:>7.1f}ms {cold / b:>7.2f}")
-        ratio = statistics.median(warm) / b
-        print(f"warm ratio {ratio:.2f} (floor <= 1.5: {'ok' if ratio <= 1.5 else 'MISSED'})")
+            lo, med = min(values), statistics.median(values)
+            print(f"{label:<44} {lo * 1e3:>7.1f}ms {med * 1e3:>7.1f}ms {lo / b_min:>11.2f} {med / b_med:>13.2f}")
+        print(f"{'graph loader, first run (writes the cache)':<44} {cold * 1e3:>7.1f}ms")
+        ratio = min(warm) / b_min
+        print(f"warm ratio, best of 15 each {ratio:.2f} (floor <= 1.5: {'ok' if ratio <= 1.5 else 'MISSED'}); "
+              f"median ratio {statistics.median(warm) / b_med:.2f}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0

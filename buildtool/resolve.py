@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+from buildtool import graphs
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning, sorted_unique
 from buildtool.model import InterfaceUse, Module, Tree
@@ -209,94 +210,9 @@ class _Resolver:
                                           data={"cycle": list(cycle)}))
 
 
-def strongly_connected(graph: dict[str, tuple[str, ...]]) -> list[list[str]]:
-    """Tarjan's algorithm, iterative, deterministic (nodes and edges visited sorted)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    components: list[list[str]] = []
-    counter = 0
-    for root in sorted(graph):
-        if root in index:
-            continue
-        work = [(root, iter(sorted(graph.get(root, ()))))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, edges = work[-1]
-            advanced = False
-            for nxt in edges:
-                if nxt not in graph:
-                    continue
-                if nxt not in index:
-                    index[nxt] = low[nxt] = counter
-                    counter += 1
-                    stack.append(nxt)
-                    on_stack.add(nxt)
-                    work.append((nxt, iter(sorted(graph.get(nxt, ())))))
-                    advanced = True
-                    break
-                if nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                components.append(sorted(component))
-    return components
-
-
 def required_cycles(modules: dict[str, Module]) -> list[list[str]]:
-    """Each required cycle as a closed path ``[a, b, ..., a]`` starting at its smallest name."""
-    graph = {name: m.requires for name, m in modules.items()}
-    cycles = []
-    for component in strongly_connected(graph):
-        if len(component) == 1 and component[0] not in graph[component[0]]:
-            continue
-        members = set(component)
-        start = component[0]
-        # Shortest way from the start back to itself, inside the component.
-        parent: dict[str, str] = {}
-        frontier = [start]
-        found = False
-        while frontier and not found:
-            following = []
-            for node in frontier:
-                for nxt in sorted(graph[node]):
-                    if nxt not in members:
-                        continue
-                    if nxt == start:
-                        parent[start] = node
-                        found = True
-                        break
-                    if nxt not in parent:
-                        parent[nxt] = node
-                        following.append(nxt)
-                if found:
-                    break
-            frontier = following
-        path = [start]
-        node = parent[start]
-        while node != start:
-            path.append(node)
-            node = parent[node]
-        path.append(start)
-        path = [path[0]] + path[1:-1][::-1] + [start]
-        cycles.append(path)
-    return sorted(cycles)
+    """Each required cycle as a closed path ``[a, b, ..., a]`` (a requires b ...), starting at its smallest name."""
+    return [cycle.path for cycle in graphs.cycles({name: m.requires for name, m in modules.items()})]
 
 
 def resolve(scanned: list[ScannedModule], catalog: Catalog,

@@ -36,6 +36,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
+from buildtool import graphs
 from buildtool.diagnostics import Diagnostic, error
 from buildtool.loader.config import Entry, ModulesConfig
 from buildtool.loader.meta import MetaError, ModuleMeta
@@ -366,88 +367,17 @@ def _order(plan: Plan) -> None:
 
 
 def _report_cycles(plan: Plan, left: list[str], hard_preds: dict[str, list[str]]) -> None:
-    """Tarjan's SCC on the hard edges of the modules left; name each cycle in full."""
+    """Name each cycle of required edges among the modules left, in full."""
     nodes = set(left)
-    succ: dict[str, list[str]] = {n: [] for n in nodes}
-    for n in nodes:
-        for p in hard_preds[n]:
-            if p in nodes:
-                succ[p].append(n)
-    for n in succ:
-        succ[n].sort()
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    onstack: set[str] = set()
-    stack: list[str] = []
-    sccs: list[list[str]] = []
-    counter = 0
-    for root in sorted(nodes):
-        if root in index:
-            continue
-        work = [(root, 0)]
-        while work:
-            v, i = work.pop()
-            if i == 0:
-                index[v] = low[v] = counter
-                counter += 1
-                stack.append(v)
-                onstack.add(v)
-            recurse = False
-            children = succ[v]
-            while i < len(children):
-                w = children[i]
-                i += 1
-                if w not in index:
-                    work.append((v, i))
-                    work.append((w, 0))
-                    recurse = True
-                    break
-                if w in onstack:
-                    low[v] = min(low[v], index[w])
-            if recurse:
-                continue
-            if low[v] == index[v]:
-                comp = []
-                while True:
-                    w = stack.pop()
-                    onstack.discard(w)
-                    comp.append(w)
-                    if w == v:
-                        break
-                if len(comp) > 1 or v in succ[v]:
-                    sccs.append(sorted(comp))
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[v])
-    in_cycle = set()
-    for comp in sorted(sccs):
-        members = set(comp)
-        start = comp[0]
-        # Shortest way around from the smallest name back to itself, inside the component.
-        prev = {start: None}
-        queue = deque([start])
-        end = None
-        while queue and end is None:
-            cur = queue.popleft()
-            for w in succ[cur]:
-                if w == start:
-                    end = cur
-                    break
-                if w in members and w not in prev:
-                    prev[w] = cur
-                    queue.append(w)
-        path = []
-        node = end
-        while node is not None:
-            path.append(node)
-            node = prev[node]
-        cycle = list(reversed(path)) + [start]
-        # edges point dependency -> dependant; say it as "X requires Y requires ... X"
-        said = list(reversed(cycle))
+    in_cycle: set[str] = set()
+    for cycle in graphs.cycles({n: [p for p in hard_preds[n] if p in nodes] for n in nodes}):
+        said = cycle.path
+        in_cycle |= set(cycle.component)
         plan.cycles.append(said)
-        in_cycle |= members
+        start = said[0]
         m = plan.metas[start]
-        extra = f" (strongly connected: {', '.join(comp)})" if len(comp) > len(cycle) - 1 else ""
+        extra = (f" (strongly connected: {', '.join(cycle.component)})"
+                 if len(cycle.component) > len(said) - 1 else "")
         plan.errors.append(error(m.path or plan.config.path, 0, 0, "loader-cycle",
                                  "required dependencies form a cycle: " + " requires ".join(said) + extra,
                                  module=start, data={"cycle": said}))
