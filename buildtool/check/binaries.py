@@ -1,7 +1,7 @@
 """Binaries: each built module carries exactly the metadata its source declares today.
 
 Binaries are found under ``--binaries DIR`` (recursively) as ``<module>.so``,
-the name the loader goes by. Each is read without loading it (``check.elf``),
+the name the loader goes by. Each is read without loading it (``buildtool.binary``),
 so modules built for another architecture are checked on the build host. The
 record is compared field by field with what the generator would inject today
 (``generate.record_fields`` of the scanned module and the hash of its source
@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-from buildtool.check.elf import Binary, info_struct_size, read_binary
+from buildtool.binary import Binary, info_struct_size, read_binary
 from buildtool.diagnostics import Diagnostic, error, warning
 from buildtool.elfinfo import ABI_VERSION, RecordError
 from buildtool.generate import record_fields, source_hash

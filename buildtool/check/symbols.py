@@ -31,7 +31,7 @@ from functools import lru_cache
 from typing import Iterable, Mapping
 
 from buildtool.catalog import Catalog
-from buildtool.check.elf import Binary, read_binary
+from buildtool.binary import Binary, read_binary
 from buildtool.diagnostics import Diagnostic, error, note, warning
 from buildtool.elfinfo import RecordError
 from buildtool.model import Module, Tree

@@ -19,7 +19,7 @@ from buildtool.fsutil import write_if_changed
 from buildtool.loader.meta import MetaError, ModuleMeta, read_meta
 
 CACHE_NAME = ".buildtool-modules.cache.json"
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 def file_key(st: os.stat_result) -> list[int]:
@@ -32,7 +32,8 @@ class MetaStore:
         self.paths = paths
         self.use_cache = use_cache
         self._metas: dict[str, ModuleMeta | MetaError] = {}
-        self._entries: dict[str, dict] = {}
+        # name -> [file key, meta row or None, error text or None]
+        self._entries: dict[str, list] = {}
         self._dirty = False
         self.reads = 0  # ELF files actually parsed (for tests and the benchmark)
         if use_cache:
@@ -42,7 +43,7 @@ class MetaStore:
     def cache_path(self) -> str:
         return os.path.join(self.modules_dir, CACHE_NAME)
 
-    def _load_cache(self) -> dict[str, dict]:
+    def _load_cache(self) -> dict[str, list]:
         try:
             with open(self.cache_path, encoding="utf-8") as handle:
                 data = json.load(handle)
@@ -69,11 +70,11 @@ class MetaStore:
         except OSError as exc:
             return MetaError(f"cannot stat: {exc.strerror}")
         entry = self._entries.get(name)
-        if entry is not None and entry.get("key") == key:
+        if isinstance(entry, list) and len(entry) == 3 and entry[0] == key:
             try:
-                if "error" in entry:
-                    return MetaError(entry["error"])
-                return ModuleMeta.from_row(name, path, entry["meta"])
+                if entry[2] is not None:
+                    return MetaError(entry[2])
+                return ModuleMeta.from_row(name, path, entry[1])
             except (TypeError, KeyError, ValueError):
                 pass
         self.reads += 1
@@ -81,11 +82,11 @@ class MetaStore:
             meta = read_meta(path, name)
         except MetaError as exc:
             if self.use_cache:
-                self._entries[name] = {"key": key, "error": str(exc)}
+                self._entries[name] = [key, None, str(exc)]
                 self._dirty = True
             return exc
         if self.use_cache:
-            self._entries[name] = {"key": key, "meta": meta.to_row()}
+            self._entries[name] = [key, meta.to_row(), None]
             self._dirty = True
         return meta
 

@@ -1,7 +1,7 @@
 """A module's metadata, read from its ELF file without running any of its code.
 
-``read_meta(path)`` parses the file with pyelftools: the ``.ast_modinfo``
-record (buildtool.elfinfo) and the undefined, non-weak symbols of ``.dynsym``
+``read_meta(path)`` parses the file (``buildtool.binary``): the ``.ast_modinfo``
+record and the undefined, non-weak symbols of ``.dynsym``
 (what the module needs from the process before its ``load`` may run). No
 dlopen, so no constructor runs.
 
@@ -15,11 +15,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Iterable, NamedTuple
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
-from elftools.elf.sections import SymbolTableSection
-
-from buildtool import elfinfo
+from buildtool import binary, elfinfo
 
 
 class ModuleMeta(NamedTuple):
@@ -45,13 +41,13 @@ class ModuleMeta(NamedTuple):
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self._asdict().items()}
 
     def to_row(self) -> list:
-        """Compact positional form for the cache (lists as comma-joined text; path not stored)."""
-        return [",".join(v) if isinstance(v, tuple) else v for v in self[2:]]
+        """Compact positional form for the cache (lists stay JSON arrays; path not stored)."""
+        return [list(v) if isinstance(v, tuple) else v for v in self[2:]]
 
     @classmethod
     def from_row(cls, name: str, path: str, row: list) -> "ModuleMeta":
         desc, flags, level, *lists = row
-        return cls(name, path, desc, flags, level, *(tuple(x.split(",")) if x else () for x in lists))
+        return cls(name, path, desc, flags, level, *map(tuple, lists))
 
     @classmethod
     def from_json(cls, obj: dict) -> "ModuleMeta":
@@ -74,31 +70,18 @@ def meta_from_record(record: elfinfo.ModuleRecord, undefined: Iterable[str] = ()
     )
 
 
-def undefined_symbols(elf: ELFFile) -> tuple[str, ...]:
-    """Undefined, non-weak dynamic symbols: each must resolve before the module's code runs."""
-    out = set()
-    dynsym = elf.get_section_by_name(".dynsym")
-    if isinstance(dynsym, SymbolTableSection):
-        for sym in dynsym.iter_symbols():
-            if sym.name and sym["st_shndx"] == "SHN_UNDEF" and sym["st_info"]["bind"] != "STB_WEAK":
-                out.add(sym.name)
-    return tuple(sorted(out))
-
-
 class MetaError(Exception):
     """The file is not a module this loader can read (not ELF, no record, other ABI)."""
 
 
 def read_meta(path: str, name: str) -> ModuleMeta:
     try:
-        with open(path, "rb") as stream:
-            record = elfinfo.read_record_from(stream, path)
-            stream.seek(0)
-            undefined = undefined_symbols(ELFFile(stream))
+        found = binary.read_binary(path)
     except elfinfo.RecordError as exc:
         raise MetaError(str(exc).removeprefix(f"{path}: ")) from None
-    except (ELFError, OSError) as exc:
-        raise MetaError(f"cannot read: {exc}") from None
+    if found.record is None:
+        raise MetaError(str(found.record_error or "no module record").removeprefix(f"{path}: "))
+    record, undefined = found.record, found.undefined
     if record.name and record.name != name:
         raise MetaError(f"the file is named {name}.so but its record names module {record.name!r}")
     return meta_from_record(record, undefined, name)

@@ -1,9 +1,9 @@
-"""Read everything the binary checks need from a built module in one pass, without loading it.
+"""Read what the checks and the loader need from a built module in one pass, without loading it.
 
 ``buildtool.elfinfo`` (pyelftools) is the reference reader of the module
-record. ``check`` reads a thousand modules in one run and needs their dynamic
-symbols too, which pyelftools parses at ~2 ms per small module; so this is a
-small reader of its own, with ``struct`` over the file's bytes: the ELF header,
+record. ``check`` reads a thousand modules in one run and the loader reads
+every module it plans; both need the dynamic symbols too, which pyelftools
+parses at ~2 ms per small module; so this is a small reader of its own, with ``struct`` over the file's bytes: the ELF header,
 the section headers, ``.dynsym`` with its string table, ``.dynamic`` and the
 ``.ast_modinfo`` section, for 32/64-bit and either byte order (any
 architecture). The record bytes are parsed by ``elfinfo._parse``, the same code
