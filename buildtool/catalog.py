@@ -23,7 +23,6 @@ Library names compare case-insensitively everywhere; the other kinds exactly.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,7 +68,7 @@ _LIST_KEYS = ("options", "builtins", "interfaces", "platforms")
 _DEPS_LINE = re.compile(r"^([A-Za-z0-9_]+)\s*=")
 
 
-def _toml_position(path: str, text: str, exc: tomllib.TOMLDecodeError) -> InputError:
+def _toml_position(path: str, text: str, exc: Exception) -> InputError:
     match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
     line, col = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
     if "(at end of document)" in str(exc):
@@ -87,6 +86,8 @@ def _key_position(text: str, key: str) -> tuple[int, int]:
 
 
 def load_toml(path: str, text: str) -> Catalog:
+    import tomllib  # only TOML catalogues pay for the import
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -21,6 +20,8 @@ def write_if_changed(path: str | os.PathLike[str], data: bytes | str) -> bool:
         mode = target.stat().st_mode & 0o7777
     except OSError:
         mode = 0o666 & ~_umask()
+    import tempfile  # here, not at the top: the build runs the tool per change and start-up counts
+
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

@@ -10,7 +10,6 @@ never exists.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 from buildtool import graphs
@@ -57,6 +56,8 @@ class _Resolver:
         self.edge_at: dict[tuple[str, str], Position] = {}
 
     def _suggest(self, name: str, modules_only: bool = False) -> str:
+        import difflib  # only a name that is wrong pays for it
+
         pool = self.modules if modules_only else self.modules | self.catalog.known_names() | self.interfaces
         pool = sorted(pool - {name})  # never "did you mean" the very name that was refused
         close = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
