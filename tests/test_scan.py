@@ -513,7 +513,7 @@ def _check_sorted_keys(pairs):
 def test_json_keys_sorted_lists_sorted_unique():
     result = run_cli(*CATALOG_ARGS, "--format", "json", *MANY)
     data = json.loads(result.stdout, object_pairs_hook=_check_sorted_keys)
-    assert result.stdout == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert result.stdout == json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
     assert len(data["modules"]) > 20
     for name, m in data["modules"].items():
         assert m["name"] == name
