@@ -7,6 +7,8 @@ be identical (run_shuffled asserts it).
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from loader_helpers import built_dir, run_load, run_shuffled
@@ -279,3 +281,20 @@ def test_graph_dot_marks_disabled_declined_and_cycles(tmp_path):
     assert '"if_orphan" [fillcolor="#ffd39b"' in dot
     assert '"inl_base" -> "inl_mid";' in dot
     assert "cy_a requires" in done.stderr
+
+
+@pytest.mark.skipif(shutil.which("dot") is None,
+                    reason="Graphviz's dot is not installed (Debian: graphviz; the README's test command installs it)")
+def test_graph_renders_svg_and_png_with_graphviz(tmp_path):
+    import subprocess
+    import sys
+    from loader_helpers import ROOT, make_modules_dir
+    mdir = make_modules_dir(tmp_path / "m", ["inl_base", "inl_mid"])
+    svg, png = tmp_path / "g.svg", tmp_path / "g.png"
+    for fmt, out in (("svg", svg), ("png", png)):
+        done = subprocess.run([sys.executable, "-m", "buildtool", "graph", "--modules-dir", str(mdir),
+                               "--format", fmt, "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+    text = svg.read_text()
+    assert "<svg" in text and "inl_base" in text and "inl_mid" in text
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

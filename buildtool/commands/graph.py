@@ -17,6 +17,7 @@ import sys
 from buildtool.loader.cli_support import add_loader_arguments, make_loader
 from buildtool.commands.common import emit, print_diagnostics
 from buildtool.diagnostics import InputError
+from buildtool.fsutil import write_if_changed
 
 HELP = "write the dependency graph as DOT (SVG/PNG with Graphviz)"
 
@@ -90,8 +91,7 @@ def run(args) -> int:
         if done.returncode != 0:
             raise InputError("buildtool graph", 0, 0, f"dot failed: {done.stderr.decode(errors='replace')}")
         if args.output and args.output != "-":
-            with open(args.output, "wb") as handle:
-                handle.write(done.stdout)
+            write_if_changed(args.output, done.stdout)
         else:
             sys.stdout.buffer.write(done.stdout)
     print_diagnostics(loader.plan.errors)
