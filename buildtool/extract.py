@@ -31,8 +31,9 @@ _LITERAL = {
 _LINE_COMMENT = re.compile(r"//(?:\\\n|[^\n])*")
 
 
-def _tokens(text: str, last: int):
-    """(start, end) of each string, char, line-comment and block-comment token starting at or before ``last``."""
+def hidden_spans(text: str, last: int):
+    """(start, end) of each string, char, line-comment and block-comment token starting at or before ``last``:
+    the places where C hides text from the preprocessor and the compiler. Sorted, never overlapping."""
     search = _TOKEN_START.search
     pos = 0
     while True:
@@ -107,7 +108,7 @@ def find_blocks(text: str, path: str) -> tuple[list[Block], list[Diagnostic]]:
         return [], []
     blocks: list[Block] = []
     diagnostics: list[Diagnostic] = []
-    for start, end in _tokens(text, last):
+    for start, end in hidden_spans(text, last):
         if not text.startswith(OPENING, start):
             continue
         token = text[start:end]

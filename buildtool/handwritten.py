@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from buildtool.extract import position
+from buildtool.extract import hidden_spans, position
 
 LIST_FIELDS = ("requires", "optional_modules", "enhances")
 FIELDS = LIST_FIELDS + ("support_level",)
@@ -69,16 +69,31 @@ def find(text: str) -> HandWritten | None:
     return found if found is not None and found.macro == "AST_MODULE_INFO" else None
 
 
-def find_call(text: str) -> HandWritten | None:
-    """The first ``AST_MODULE_INFO*`` call outside comments and strings, with its macro and description."""
-    for call in _CALL.finditer(text):
-        if _inside_comment_or_string(text, call.start()):
+def _visible_calls(text: str) -> list[re.Match]:
+    """``AST_MODULE_INFO*(`` matches that are code: not inside a comment or a literal."""
+    matches = list(_CALL.finditer(text))
+    if not matches:
+        return []
+    spans = list(hidden_spans(text, matches[-1].start()))
+    visible, i = [], 0
+    for match in matches:
+        while i < len(spans) and spans[i][1] <= match.start():
+            i += 1
+        if i < len(spans) and spans[i][0] <= match.start():
             continue
+        visible.append(match)
+    return visible
+
+
+def find_call(text: str) -> HandWritten | None:
+    """The first ``AST_MODULE_INFO*`` call outside comments and strings, with its macro and description.
+
+    The first plain ``AST_MODULE_INFO(`` wins over an earlier STANDARD macro, as in ``find()``.
+    """
+    visible = _visible_calls(text)
+    plain = [m for m in visible if m.group(1) == "AST_MODULE_INFO"]
+    for call in (plain or visible)[:1]:
         macro = call.group(1)
-        if macro != "AST_MODULE_INFO" and any(m.group(1) == "AST_MODULE_INFO" and
-                                              not _inside_comment_or_string(text, m.start())
-                                              for m in _CALL.finditer(text, call.end())):
-            continue  # keep find()'s answer: the first plain AST_MODULE_INFO( wins
         fields = _fields(text, call.end()) if macro == "AST_MODULE_INFO" else {}
         args = _arguments(text, call.end())
         desc_at = 2 if macro == "AST_MODULE_INFO" else 1
@@ -110,18 +125,26 @@ def _arguments(text: str, start: int) -> list[list[tuple[str, str, int, int]]]:
     return args
 
 
-def _inside_comment_or_string(text: str, offset: int) -> bool:
-    for match in _TOKEN.finditer(text):
-        if match.start() <= offset < match.end() and match.lastgroup in ("string", "char", "comment"):
-            return True
-        if match.start() > offset:
-            break
-    return False
+def _call_tokens(text: str, start: int) -> list[tuple[str, str, int, int]]:
+    """The code tokens of the call whose ``(`` ends at ``start``, up to and including its ``)``."""
+    tokens = []
+    depth = 1
+    for m in _TOKEN.finditer(text, start):
+        kind, value = m.lastgroup, m.group()
+        if kind in ("space", "comment"):
+            continue
+        tokens.append((kind, value, m.start(), m.end()))
+        if kind == "punct" and value in "([{":
+            depth += 1
+        elif kind == "punct" and value in ")]}":
+            depth -= 1
+            if depth == 0:
+                break
+    return tokens
 
 
 def _fields(text: str, start: int) -> dict[str, HandWrittenField]:
-    tokens = [(m.lastgroup, m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text, start)
-              if m.lastgroup not in ("space", "comment")]
+    tokens = _call_tokens(text, start)
     fields: dict[str, HandWrittenField] = {}
     depth = 1
     i = 0

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from buildtool import treefile
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, Severity
-from buildtool.extract import OPENING, _tokens, block_region, find_blocks
+from buildtool.extract import OPENING, block_region, find_blocks, hidden_spans
 from buildtool.resolve import ScannedModule, resolve
 from buildtool.scan import SourceFile, scan, scan_source
 
@@ -204,7 +204,7 @@ def test_lexer_matches_reference(text):
         if match.start() > last:
             break
         expected.append((match.start(), match.end()))
-    assert list(_tokens(text, last)) == expected
+    assert list(hidden_spans(text, last)) == expected
 
 
 @settings(max_examples=200, **SETTINGS)
