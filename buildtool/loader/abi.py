@@ -61,10 +61,6 @@ class AstModuleInfo(ctypes.Structure):
 STRUCT_SIZE = ctypes.sizeof(AstModuleInfo)
 
 
-class _Head(ctypes.Structure):
-    _fields_ = [("abi_version", ctypes.c_uint32), ("struct_size", ctypes.c_uint32)]
-
-
 class AbiError(Exception):
     """The module's info struct has another layout than this loader's mirror."""
 
@@ -96,12 +92,15 @@ class Info:
 
 
 def read_info(address: int) -> Info:
-    """Check the version and size at ``address``, then map the whole struct."""
-    head = _Head.from_address(address)
+    """Check the version and size at ``address`` before any other field is read.
+
+    ``from_address`` maps without copying: only the fields accessed are read,
+    so a shorter struct of another layout is never read past its end."""
+    head = AstModuleInfo.from_address(address)
     if head.abi_version != ABI_VERSION:
         raise AbiError(f"struct ast_module_info has ABI version {head.abi_version}, this loader reads "
                        f"version {ABI_VERSION}; rebuild the module against this module.h")
     if head.struct_size != STRUCT_SIZE:
         raise AbiError(f"struct ast_module_info is {head.struct_size} bytes, this loader's mirror of "
                        f"version {ABI_VERSION} is {STRUCT_SIZE}; rebuild the module against this module.h")
-    return Info(AstModuleInfo.from_address(address))
+    return Info(head)

@@ -64,7 +64,6 @@ class Dl:
 
     def open(self, path: str | None, mode: int) -> int:
         """dlopen(); raises DlError. ``path`` None opens the main program."""
-        self._dlerror()
         handle = self._dlopen(os.fsencode(path) if path is not None else None, mode)
         if not handle:
             raise DlError(self.error() or f"{path}: dlopen failed (not loaded)")

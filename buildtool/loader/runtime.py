@@ -178,7 +178,11 @@ class Loader:
         if name in self.refusals:
             return self._decline(st, self.refusals[name])
         # Dependencies first, recursively (they are loaded only as dependencies).
+        states = self.states
         for dep in meta.requires:
+            dst = states.get(dep)
+            if dst is not None and dst.status == RUNNING:
+                continue  # the common case in graph order: no call, no new stack tuple
             status = self._ensure(dep, explicit=False, stack=stack + (name,))
             if status != RUNNING:
                 dst = self.state(dep)
