@@ -1,8 +1,9 @@
 """The command line: parse arguments, hand them to one command module, map errors to exit codes.
 
-Each command lives in ``buildtool.commands.<name>`` with ``HELP``,
-``configure(parser)`` and ``run(args) -> int``, and is imported only when
-chosen, so the build-time commands start fast.
+Each command lives in ``buildtool.commands.<name>`` with ``configure(parser)``
+and ``run(args) -> int``; its one-line help is in ``COMMANDS`` below, so
+``buildtool --help`` lists every command while importing only the one chosen
+(the build-time commands start fast).
 
 Exit codes everywhere: 0 success, 1 findings or a failed start-up, 2 usage,
 input or I/O error.

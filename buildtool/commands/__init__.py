@@ -1,1 +1,1 @@
-"""One module per CLI command: ``HELP``-less, ``configure(parser)`` and ``run(args)``."""
+"""One module per CLI command, each with ``configure(parser)`` and ``run(args) -> int`` (see ``buildtool.cli``)."""

@@ -19,7 +19,6 @@ from buildtool.commands.common import emit, print_diagnostics
 from buildtool.diagnostics import InputError
 from buildtool.fsutil import write_if_changed
 
-HELP = "write the dependency graph as DOT (SVG/PNG with Graphviz)"
 
 
 def configure(parser) -> None:

@@ -18,7 +18,6 @@ from buildtool.commands.common import emit, print_diagnostics
 from buildtool.diagnostics import InputError
 from buildtool.loader.report import build_report, render_text
 
-HELP = "load built modules as a dependency graph under modules.conf"
 
 
 def configure(parser) -> None:

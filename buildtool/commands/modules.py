@@ -8,7 +8,6 @@ from buildtool.loader.cli_support import add_loader_arguments, make_loader
 from buildtool.commands.common import emit
 from buildtool.loader.runtime import DECLINED, FAILED, RUNNING
 
-HELP = "show built modules like Asterisk's 'module show'"
 
 
 def configure(parser) -> None:
