@@ -34,7 +34,7 @@ import gc
 import heapq
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 from buildtool import graphs
 from buildtool.diagnostics import Diagnostic, error
@@ -122,30 +122,15 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str) -> Plan
         for name in valid:
             for dep in metas[name].requires:
                 requiredby.setdefault(dep, []).append(name)
-        # Implied noload, breadth first from each noload root (in name order).
-        excluded: dict[str, tuple[str, Entry]] = {}   # module -> (the dependency that excluded it, root entry)
-        queue = deque((root, entry) for root, entry in sorted(noload.items()))
-        seen = set(noload)
-        while queue:
-            cur, root = queue.popleft()
-            for user in requiredby.get(cur, ()):
-                if user not in seen:
-                    seen.add(user)
-                    excluded[user] = (cur, root)
-                    queue.append((user, root))
-
-        def excl_chain(name: str) -> list[str]:
-            chain = [name]
-            while chain[-1] in excluded:
-                chain.append(excluded[chain[-1]][0])
-            return chain
+        # Implied noload, breadth first from each noload root (in name order), to what requires it.
+        excluded = _spread(sorted(noload.items()), lambda cur: requiredby.get(cur, ()))
 
         for name in sorted(known):
             if name in noload:
                 plan.skipped[name] = plan.why[name] = f"not loaded: {noload[name].describe()}"
             elif name in excluded:
                 root = excluded[name][1]
-                chain = excl_chain(name)
+                chain = _trail(excluded, name)
                 text = (f"not loaded: it requires {root.name}, which is noload ({root.describe()}); "
                         f"implied noload through {_chain_text(chain)}")
                 plan.skipped[name] = plan.why[name] = text
@@ -165,27 +150,14 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str) -> Plan
                 plan.why[name] = (f"loaded: named by {entry.describe()}" if entry
                                   else f"loaded: {config.describe_autoload()}")
     else:
-        # Implied load, breadth first from the named modules in file order.
-        pulled: dict[str, tuple[str, Entry]] = {}   # module -> (dependant that pulled it, root entry)
+        # Implied load, breadth first from the named modules in file order, to what they require.
         roots = sorted(loadnamed.values(), key=lambda e: (e.line, e.name))
-        queue = deque((e.name, e) for e in roots)
-        seen = {e.name for e in roots}
-        while queue:
-            cur, root = queue.popleft()
-            m = meta(cur)
-            if m is None:
-                continue
-            for dep in m.requires:
-                if dep not in seen and dep in known:
-                    seen.add(dep)
-                    pulled[dep] = (cur, root)
-                    queue.append((dep, root))
 
-        def pull_chain(name: str) -> list[str]:
-            chain = [name]
-            while chain[-1] in pulled:
-                chain.append(pulled[chain[-1]][0])
-            return list(reversed(chain))
+        def required(cur: str) -> list[str]:
+            m = meta(cur)
+            return [dep for dep in m.requires if dep in known] if m is not None else []
+
+        pulled = _spread([(e.name, e) for e in roots], required)
 
         for name in sorted(known | set(loadnamed)):
             if name in loadnamed:
@@ -198,7 +170,7 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str) -> Plan
                     plan.why[name] = f"loaded: named by {entry.describe()}"
             elif name in pulled:
                 dependant, root = pulled[name]
-                chain = pull_chain(name)
+                chain = list(reversed(_trail(pulled, name)))
                 if name in noload:
                     nl = noload[name]
                     plan.errors.append(error(
@@ -364,6 +336,31 @@ def _order(plan: Plan) -> None:
                 soft_in[nxt] -= 1
             if not hard_in[nxt] and soft_in[nxt] <= 0:
                 heapq.heappush(heap, key(nxt))
+
+
+def _spread(roots: list[tuple[str, Entry]],
+            neighbours: Callable[[str], Iterable[str]]) -> dict[str, tuple[str, Entry]]:
+    """Breadth first from each root, in the order given: every module reached -> (the module it was
+    reached from, the root's config entry). Roots themselves are not in the result."""
+    reached: dict[str, tuple[str, Entry]] = {}
+    seen = {name for name, _ in roots}
+    queue = deque(roots)
+    while queue:
+        cur, root = queue.popleft()
+        for nxt in neighbours(cur):
+            if nxt not in seen:
+                seen.add(nxt)
+                reached[nxt] = (cur, root)
+                queue.append((nxt, root))
+    return reached
+
+
+def _trail(reached: dict[str, tuple[str, Entry]], name: str) -> list[str]:
+    """``name``, the module it was reached from, ... back to the root."""
+    chain = [name]
+    while chain[-1] in reached:
+        chain.append(reached[chain[-1]][0])
+    return chain
 
 
 def _report_cycles(plan: Plan, left: list[str], hard_preds: dict[str, list[str]]) -> None:
