@@ -94,8 +94,8 @@ def find_call(text: str) -> HandWritten | None:
     plain = [m for m in visible if m.group(1) == "AST_MODULE_INFO"]
     for call in (plain or visible)[:1]:
         macro = call.group(1)
-        fields = _fields(text, call.end()) if macro == "AST_MODULE_INFO" else {}
         args = _arguments(text, call.end())
+        fields = _fields(text, args) if macro == "AST_MODULE_INFO" else {}
         desc_at = 2 if macro == "AST_MODULE_INFO" else 1
         description = None
         if len(args) > desc_at and args[desc_at] and all(t[0] == "string" for t in args[desc_at]):
@@ -104,9 +104,13 @@ def find_call(text: str) -> HandWritten | None:
     return None
 
 
-def _arguments(text: str, start: int) -> list[list[tuple[str, str, int, int]]]:
-    """The top-level arguments of the call whose ``(`` ends at ``start``, as token lists."""
-    args: list[list[tuple[str, str, int, int]]] = [[]]
+Token = tuple[str, str, int, int]  # kind, text, start, end
+
+
+def _arguments(text: str, start: int) -> list[list[Token]]:
+    """The top-level arguments of the call whose ``(`` ends at ``start``, as token lists (comments and
+    white space left out); lexing stops at the call's closing parenthesis."""
+    args: list[list[Token]] = [[]]
     depth = 0
     for m in _TOKEN.finditer(text, start):
         kind, value = m.lastgroup, m.group()
@@ -125,64 +129,21 @@ def _arguments(text: str, start: int) -> list[list[tuple[str, str, int, int]]]:
     return args
 
 
-def _call_tokens(text: str, start: int) -> list[tuple[str, str, int, int]]:
-    """The code tokens of the call whose ``(`` ends at ``start``, up to and including its ``)``."""
-    tokens = []
-    depth = 1
-    for m in _TOKEN.finditer(text, start):
-        kind, value = m.lastgroup, m.group()
-        if kind in ("space", "comment"):
-            continue
-        tokens.append((kind, value, m.start(), m.end()))
-        if kind == "punct" and value in "([{":
-            depth += 1
-        elif kind == "punct" and value in ")]}":
-            depth -= 1
-            if depth == 0:
-                break
-    return tokens
-
-
-def _fields(text: str, start: int) -> dict[str, HandWrittenField]:
-    tokens = _call_tokens(text, start)
+def _fields(text: str, args: list[list[Token]]) -> dict[str, HandWrittenField]:
+    """The injected fields among the call's arguments: ``.name = value`` at the top level."""
     fields: dict[str, HandWrittenField] = {}
-    depth = 1
-    i = 0
-    while i < len(tokens) and depth > 0:
-        kind, value, begin, _ = tokens[i]
-        if value in "([{" and kind == "punct":
-            depth += 1
-        elif value in ")]}" and kind == "punct":
-            depth -= 1
-        elif (depth == 1 and value == "." and i + 2 < len(tokens) and tokens[i + 1][0] == "ident"
-              and tokens[i + 2][1] == "=" and tokens[i + 1][1] in FIELDS):
-            name = tokens[i + 1][1]
-            j = i + 3
-            inner = 0
-            parts = []
-            while j < len(tokens):
-                k, v, _, _ = tokens[j]
-                if k == "punct" and v in "([{":
-                    inner += 1
-                elif k == "punct" and v in ")]}":
-                    if inner == 0:
-                        break
-                    inner -= 1
-                elif k == "punct" and v == "," and inner == 0:
-                    break
-                parts.append(tokens[j])
-                j += 1
-            end = parts[-1][3] if parts else tokens[i + 2][3]
-            if parts and all(p[0] == "string" for p in parts):
-                literal = "".join(_unescape(p[1]) for p in parts)
-            elif len(parts) == 1 and parts[0][0] == "ident":
-                literal = parts[0][1]
-            else:
-                literal = None
-            line, column = position(text, begin)
-            fields[name] = HandWrittenField(name, literal, text[tokens[i + 2][3]:end].strip(),
-                                            line, column, begin, end)
-            i = j
+    for arg in args:
+        if not (len(arg) >= 3 and arg[0][1] == "." and arg[1][0] == "ident" and arg[1][1] in FIELDS
+                and arg[2][1] == "="):
             continue
-        i += 1
+        name, parts = arg[1][1], arg[3:]
+        begin, end = arg[0][2], (parts[-1][3] if parts else arg[2][3])
+        if parts and all(p[0] == "string" for p in parts):
+            literal = "".join(_unescape(p[1]) for p in parts)
+        elif len(parts) == 1 and parts[0][0] == "ident":
+            literal = parts[0][1]
+        else:
+            literal = None
+        line, column = position(text, begin)
+        fields[name] = HandWrittenField(name, literal, text[arg[2][3]:end].strip(), line, column, begin, end)
     return fields
