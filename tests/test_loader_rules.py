@@ -298,3 +298,14 @@ def test_graph_renders_svg_and_png_with_graphviz(tmp_path):
     text = svg.read_text()
     assert "<svg" in text and "inl_base" in text and "inl_mid" in text
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_ld_bind_now_is_warned_about_and_turns_the_refusal_into_an_open_failure(tmp_path):
+    # PLATFORM-FACTS: LD_BIND_NOW=1 makes every dlopen eager, so a module calling a missing
+    # function can no longer even be opened; the loader says so, and still never crashes.
+    run = run_load(tmp_path, ["sym_missing", "gen_a"], env={"LD_BIND_NOW": "1"})
+    assert run.rc == 0, run
+    assert "LD_BIND_NOW is set" in run.stderr
+    reason = run.report["declined"]["sym_missing"]
+    assert "dlopen failed" in reason and "ast_no_such_function" in reason
+    assert run.report["order"] == ["gen_a"]
