@@ -230,3 +230,26 @@ def test_release_check_of_the_bundled_build(built_modules):
     assert errors == [] and result.returncode == 0, result.stdout
     assert {f["module"] for f in report["findings"] if f["code"] == "binary-disabled"} == {
         "func_curl", "res_curl", "res_timing_timerfd", "test_sorcery"}
+
+
+def test_quick_start_main_job_loads_the_bundled_build(built_modules):
+    """The README's first command: the bundled build, loaded under the bundled modules.conf."""
+    result = subprocess.run(
+        [sys.executable, "-m", "buildtool", "load", "--format", "json", "--modules-dir", str(built_modules.modules_dir),
+         "--config", str(REPO / "modules" / "modules.conf"), "--preload-library", str(built_modules.core_library)],
+        capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    order = report["order"]
+    # preload first, then everything else in dependency order (ties by name)
+    assert order[:2] == ["res_sorcery_config", "res_sorcery_memory"]
+    assert order.index("res_pjsip") < order.index("res_pjsip_session") < order.index("chan_pjsip")
+    assert order.index("res_fax") < order.index("res_fax_spandsp")
+    assert "cdr_csv" in order  # requires the core built-in cdr, which is always there
+    assert report["declined"] == {
+        "res_timing_dahdi": "load() returned DECLINE",
+        "app_meetme": "requires res_timing_dahdi, which declined: load() returned DECLINE",
+    }
+    assert set(report["skipped"]) == {"app_statsd_hook", "res_config_ldap"}
+    assert report["failed"] == {} and report["errors"] == []
+    assert report["use_counts"]["res_pjsip"] == 2 and report["use_counts"]["res_sorcery_memory"] == 2
