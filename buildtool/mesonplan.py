@@ -35,7 +35,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildtool import treefile
+from buildtool import graphs, treefile
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, Severity, error
 from buildtool.fsutil import write_if_changed
@@ -107,13 +107,13 @@ def dependency_order(tree: Tree) -> tuple[list[str], list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     left = sorted(set(modules) - set(order))
     if left and not any(d.code == "dependency-cycle" for d in tree.diagnostics):
-        for name in left:
-            module = modules[name]
-            waits = sorted(edges[name] - set(order))
+        for cycle in graphs.cycles({name: sorted(edges[name] & set(left)) for name in left}):
+            module = modules[cycle.path[0]]
             diagnostics.append(error(
                 module.source, module.line or 1, 1, "dependency-cycle",
-                f"module '{name}' cannot be ordered: it waits for {', '.join(waits)}, which wait for it "
-                "(a cycle through required modules or providers of required interfaces)", module=name))
+                "modules cannot be ordered: " + " needs ".join(cycle.path)
+                + " (a cycle through required modules or providers of required interfaces)",
+                module=module.name, data={"cycle": cycle.path}))
     return order + left, diagnostics
 
 

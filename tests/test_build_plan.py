@@ -114,7 +114,7 @@ def test_cycle_through_interface_providers_fails(tmp_path):
     result = _buildtool("meson-plan", str(tmp_path))
     assert result.returncode == 1
     assert f"{tmp_path / 'res_a.c'}:" in result.stderr
-    assert "cannot be ordered" in result.stderr
+    assert "cannot be ordered: res_a needs res_b needs res_a" in result.stderr
 
 
 def test_warnings_do_not_fail(tmp_path):
