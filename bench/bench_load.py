@@ -1,4 +1,4 @@
-"""Loader benchmark (run on demand: ``/work/venv/bin/python bench/bench_load.py``; not a test).
+"""Loader benchmark (run on demand: ``python bench/bench_load.py``; not a test).
 
 (a) Planning the load order for generated graphs of 1,000 to 10,000 modules (in-memory metadata,
     a realistic degree distribution: most modules require 0-2 others, a few hubs are required by
