@@ -125,10 +125,12 @@ def source(name: str, s: dict) -> str:
     return (_block(s) + '#include "asterisk/module.h"\n'
             "void ast_test_log(const char *what, const char *name);\n"
             f"{s['extra']}\n{ctor}"
-            f"static int load_module(void) {{ {s['load_extra']} ast_test_log(\"load\", AST_MODULE); "
+            # The module's own ast_module_info pointer names it: logging through it proves that it
+            # binds to this module's struct even after a GLOBAL_SYMBOLS module exported the same name.
+            f"static int load_module(void) {{ {s['load_extra']} ast_test_log(\"load\", ast_module_info->name); "
             f"return {s['result']}; }}\n"
-            "static int unload_module(void) { ast_test_log(\"unload\", AST_MODULE); return 0; }\n"
-            "static int reload_module(void) { ast_test_log(\"reload\", AST_MODULE); return 0; }\n"
+            "static int unload_module(void) { ast_test_log(\"unload\", ast_module_info->name); return 0; }\n"
+            "static int reload_module(void) { ast_test_log(\"reload\", ast_module_info->name); return 0; }\n"
             f"AST_MODULE_INFO(ASTERISK_GPL_KEY, {s['flags']}, \"{desc}\", .load = load_module, "
             f".unload = unload_module, .reload = reload_module{s['fields']});\n")
 

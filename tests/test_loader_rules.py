@@ -309,3 +309,14 @@ def test_ld_bind_now_is_warned_about_and_turns_the_refusal_into_an_open_failure(
     reason = run.report["declined"]["sym_missing"]
     assert "dlopen failed" in reason and "ast_no_such_function" in reason
     assert run.report["order"] == ["gen_a"]
+
+
+def test_each_module_sees_its_own_info_after_a_global_module_exported_the_same_name(tmp_path):
+    # Every module exports __ast_module_info; once gl_lib is promoted to the global scope, a
+    # reference through that name would bind to gl_lib's struct (ELF interposition). module.h
+    # makes each module's own ast_module_info pointer bind locally: the C side logs through it,
+    # so the uc_* modules loaded after gl_lib must log their own names.
+    run = run_shuffled(tmp_path, ["gl_lib", "uc_base", "uc_b"])
+    assert run.rc == 0, run
+    assert run.report["order"] == ["gl_lib", "uc_base", "uc_b"]
+    assert run.log == ["load gl_lib", "load uc_base", "load uc_b"]

@@ -151,6 +151,11 @@ _Static_assert(__builtin_strcmp(AST_MODULE, AST_MODULEINFO_MODULE) == 0,
 	"the generated MODULEINFO header belongs to another module than AST_MODULE");
 #endif
 
+/* As in Asterisk: the module's own info, usable anywhere in the module (for
+ * ast_module_info->self and the like) although AST_MODULE_INFO(...), which
+ * defines it, comes at the end of the source. */
+static const __attribute__((unused)) struct ast_module_info *ast_module_info;
+
 #if defined(__has_attribute)
 #if __has_attribute(retain)
 #define AST__RETAIN __attribute__((retain))
@@ -171,6 +176,14 @@ _Static_assert(__builtin_strcmp(AST_MODULE, AST_MODULEINFO_MODULE) == 0,
  * line of the hand-written field. One that agrees names the same set, so it
  * is harmless (`buildtool migrate` removes it), hence the pragma. The section
  * record is always the canonical, sorted form.
+ *
+ * The struct itself is static and exported under AST_MODULE_INFO_SYMBOL as an
+ * alias: every module exports that same name, and once one module is promoted
+ * to the global scope (GLOBAL_SYMBOLS) a reference through the exported name
+ * would bind to that module's struct instead (ELF interposition). The
+ * module's own pointer, ast_module_info, uses the static name, so it always
+ * binds locally; the loader reads the export with dlsym on the module's own
+ * handle.
  */
 #define AST_MODULE_INFO(keystr, flags_to_set, desc, fields...) \
 	static const struct { \
@@ -183,7 +196,7 @@ _Static_assert(__builtin_strcmp(AST_MODULE, AST_MODULEINFO_MODULE) == 0,
 	}; \
 	_Pragma("GCC diagnostic push") \
 	_Pragma("GCC diagnostic ignored \"-Woverride-init\"") \
-	__attribute__((visibility("default"))) struct ast_module_info AST_MODULE_INFO_SYMBOL = { \
+	static struct ast_module_info __mod_info = { \
 		.abi_version = AST_MODULE_INFO_ABI_VERSION, \
 		.struct_size = sizeof(struct ast_module_info), \
 		.name = AST_MODULE, \
@@ -209,7 +222,9 @@ _Static_assert(__builtin_strcmp(AST_MODULE, AST_MODULEINFO_MODULE) == 0,
 		fields \
 	}; \
 	_Pragma("GCC diagnostic pop") \
-	static const __attribute__((unused)) struct ast_module_info *ast_module_info = &AST_MODULE_INFO_SYMBOL
+	extern struct ast_module_info AST_MODULE_INFO_SYMBOL \
+		__attribute__((alias("__mod_info"), visibility("default"))); \
+	static const __attribute__((unused)) struct ast_module_info *ast_module_info = &__mod_info
 
 #define AST_MODULE_INFO_STANDARD(keystr, desc) \
 	AST_MODULE_INFO(keystr, AST_MODFLAG_LOAD_ORDER, desc, \
