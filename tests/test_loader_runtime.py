@@ -42,6 +42,18 @@ def test_recursive_unload_reverse_order_and_really_unmapped(tmp_path):
     assert run.rc == 0
 
 
+def test_global_module_whose_symbols_were_used_is_really_unmapped(tmp_path):
+    # gl_user calls gl_lib's function through the global scope, and the loader looked that symbol up
+    # before gl_user's load(): neither may pin gl_lib in memory once both are unloaded.
+    run = run_load(tmp_path, ["gl_lib", "gl_user", "gen_a"], None, "--then", "unload -r gl_lib")
+    [unload] = commands(run)
+    assert unload["ok"], unload
+    assert unload["unloaded"] == ["gl_user", "gl_lib"]
+    assert unload["mapped"] == ["gen_a"]
+    assert run.report["errors"] == []
+    assert run.rc == 0
+
+
 def test_unload_takes_dependencies_loaded_only_for_it(tmp_path):
     conf = "[modules]\nautoload = no\nload => rt_top\nload => rt_exp\n"
     run = run_load(tmp_path, ["rt_dep", "rt_exp", "rt_top"], conf, "--then", "unload rt_top")

@@ -11,7 +11,7 @@ What runs when (constructors run at *any* dlopen, lazy or not):
    version/size check. Only modules that are going to be loaded get here, and
    only after every module they require has loaded.
 3. ``_check_symbols``: every undefined non-weak dynamic symbol must resolve in
-   the global scope (``dlsym(RTLD_DEFAULT)``) or in the module's own
+   the global scope (``dlsym`` on the main program's handle) or in the module's own
    dependencies (``dlsym(handle)``). A missing one is a clean refusal naming
    the symbol; otherwise the module's first call to it would kill the process.
 4. the module's ``load()``.
@@ -78,6 +78,11 @@ class Loader:
         self._enhancers: dict[str, list[str]] = {}  # module -> running modules that enhance it
         self._in_startup = True
         self._global_syms: set[str] = set()  # names known to resolve in the global scope
+        # The main program's handle: dlsym on it searches the global scope (the program, its
+        # libraries, every RTLD_GLOBAL object). Not RTLD_DEFAULT: glibc records a lookup through
+        # RTLD_DEFAULT as a dependency of the caller (libffi, here) on the object that defines the
+        # symbol, and that object could then never be unmapped.
+        self._global_scope = self.dl.open(None, RTLD_LAZY)
         # Modules refused before any of their code runs (e.g. a source hash that the
         # xmldoc document does not vouch for), with the reason; they count as declined.
         self.refusals: dict[str, str] = {}
@@ -217,7 +222,7 @@ class Loader:
         for name in meta.undefined:
             if name in known:
                 continue
-            if sym(None, name):
+            if sym(self._global_scope, name):
                 known.add(name)  # the global scope only grows, until a global module is unloaded
             elif not sym(handle, name):
                 missing.append(name)
