@@ -167,6 +167,11 @@ def _removal(text: str, item: handwritten.HandWrittenField) -> tuple[int, int, s
         return line_start, min(line_end + 1, len(text)), ""
     if not text[end:line_end].strip():  # last on a line shared with other fields: keep the line's end
         return len(text[:start].rstrip(" \t")), line_end - (1 if text[line_end - 1:line_end] == "\r" else 0), ""
+    if not comma and text[end:line_end].lstrip().startswith(")"):
+        # The call's last argument, closed on the same line: take the comma before it, not ", )".
+        before = text[:start].rstrip(" \t")
+        if before.endswith(","):
+            return len(before) - 1, end, ""
     while end < len(text) and text[end] in " \t":
         end += 1
     return start, end, ""

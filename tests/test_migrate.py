@@ -64,7 +64,7 @@ def test_source_without_block_gets_one(tmp_path):
     path.write_text('#include "asterisk/module.h"\nAST_MODULE_INFO(K, 0, "d", .requires = "res_x");\n')
     assert run_cli("migrate", "--write", path).returncode == 0
     assert path.read_text() == ('/*** MODULEINFO\n\t<depend type="module">res_x</depend>\n ***/\n'
-                                '#include "asterisk/module.h"\nAST_MODULE_INFO(K, 0, "d", );\n')
+                                '#include "asterisk/module.h"\nAST_MODULE_INFO(K, 0, "d");\n')
 
 
 @needs_cc
