@@ -163,3 +163,20 @@ def test_hand_written_reader_handles_real_forms() -> None:
     assert found.fields["support_level"].value == "AST_MODULE_SUPPORT_CORE"
     assert "optional_modules" not in found.fields
     assert handwritten.find("AST_MODULE_INFO_STANDARD(ASTERISK_GPL_KEY, \"x\");") is None
+
+
+def test_cflags_of_a_missing_source_is_an_io_error(tmp_path: Path) -> None:
+    result = buildtool("cflags", str(tmp_path / "res_gone.c"), "--out-dir", str(tmp_path / "gen"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"{tmp_path / 'res_gone.c'}:0:0: error: no such file or directory [io-error]"
+
+
+def test_unwritable_output_names_the_file_asked_for(tmp_path: Path) -> None:
+    (tmp_path / "res_a.c").write_text("/*** MODULEINFO\n<support_level>core</support_level>\n ***/\n")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = buildtool("scan", "--format", "json", "-o", str(blocker / "tree.json"), str(tmp_path / "res_a.c"),
+                       cwd=tmp_path)
+    assert result.returncode == 2
+    assert str(blocker / "tree.json") in result.stderr and ".tmp" not in result.stderr
+    assert "Traceback" not in result.stderr

@@ -29,6 +29,8 @@ def run(args) -> int:
         installed = Tree({k: v for k, v in installed.modules.items() if k != name}, installed.diagnostics)
     tree = scan([args.source], catalog.load_all(args.catalog), installed)
     print_diagnostics(tree.diagnostics)
+    if any(d.code == "io-error" for d in tree.diagnostics):
+        return 2
     if has_errors(tree.diagnostics) or name not in tree.modules:
         return 1
     module = tree.modules[name]
