@@ -48,13 +48,16 @@ def run(args) -> int:
     commands = _command_lines(args)
     if args.dry_run and commands:
         raise InputError("buildtool load", 0, 0, "--dry-run runs no module code, so it takes no runtime commands")
-    loader = make_loader(args)
+    config_errors: list = []
+    loader = make_loader(args, config_errors)
     if loader is None:
         if args.format == "json":
-            emit(json.dumps({"order": [], "declined": {}, "skipped": {}, "failed": {}, "use_counts": {},
-                             "why": {}, "errors": [{"severity": "error", "code": "loader-config",
-                                                    "message": "modules.conf has errors (see stderr)"}]},
-                            indent=2) + "\n", args.output)
+            # The same shape as any report (buildtool/schemas/load.schema.json): nothing was loaded.
+            emit(json.dumps({"dry_run": args.dry_run, "modules_dir": os.path.abspath(args.modules_dir),
+                             "config": args.config, "autoload": True,
+                             "errors": [d.to_json() for d in config_errors], "notes": [], "order": [],
+                             "declined": {}, "skipped": {}, "failed": {}, "use_counts": {}, "explicit": [],
+                             "preload": [], "why": {}, "commands": []}, indent=2) + "\n", args.output)
         return 2
     if os.environ.get("LD_BIND_NOW"):
         warn("LD_BIND_NOW is set: every dlopen binds eagerly, so a module calling a missing function fails "

@@ -39,13 +39,16 @@ def argparse_suppress():
     return argparse.SUPPRESS
 
 
-def make_loader(args) -> Loader | None:
-    """The loader context for ``args``; None (diagnostics printed) when modules.conf has errors."""
+def make_loader(args, config_errors: list | None = None) -> Loader | None:
+    """The loader context for ``args``; None when modules.conf has errors (printed, and appended to
+    ``config_errors`` when given, for a report)."""
     config = ModulesConfig()
     if args.config:
         config, diags = read_config(args.config)
         if diags:
             print_diagnostics(diags)
+            if config_errors is not None:
+                config_errors.extend(diags)
             return None
     listing = None
     if args.listing_seed is not None:
