@@ -7,7 +7,9 @@
  * the AST_MODULE_INFO macros place the data in two places:
  *
  *   - the exported symbol AST_MODULE_INFO_SYMBOL ("__ast_module_info"), a
- *     struct ast_module_info read by the loader after dlopen();
+ *     struct ast_module_info read by the loader after dlopen(); the struct
+ *     sits in its own section, AST_MODULE_INFO_SECTION (".ast_module_info"),
+ *     but its pointers need the dynamic loader's relocations, hence also:
  *   - the ELF section AST_MODULE_RECORD_SECTION (".ast_modinfo"), a
  *     pointer-free record (header + NUL-separated key=value text) read by
  *     `buildtool inspect` and `buildtool check` without loading the module,
@@ -31,6 +33,7 @@ extern "C" {
 #define AST_MODULE_INFO_SYMBOL __ast_module_info
 #define AST_MODULE_INFO_SYMBOL_NAME "__ast_module_info"
 #define AST_MODULE_RECORD_SECTION ".ast_modinfo"
+#define AST_MODULE_INFO_SECTION ".ast_module_info"
 #define AST_MODULE_RECORD_MAGIC "ASTMODI"
 
 enum ast_module_load_result {
@@ -196,7 +199,8 @@ static const __attribute__((unused)) struct ast_module_info *ast_module_info;
 	}; \
 	_Pragma("GCC diagnostic push") \
 	_Pragma("GCC diagnostic ignored \"-Woverride-init\"") \
-	static struct ast_module_info __mod_info = { \
+	static struct ast_module_info __mod_info \
+		__attribute__((section(AST_MODULE_INFO_SECTION), used, aligned(8))) AST__RETAIN = { \
 		.abi_version = AST_MODULE_INFO_ABI_VERSION, \
 		.struct_size = sizeof(struct ast_module_info), \
 		.name = AST_MODULE, \
