@@ -30,6 +30,7 @@ COMMANDS = {
     "check": "release checks: sources, graph, binaries, symbols, hand-written lists, xmldoc",
     "migrate": "move hand-written dependency lists into MODULEINFO",
     "xmldoc": "write the core-en_US.xml-style module documentation",
+    "asterisk-setup": "make a configured Asterisk tree's own make inject MODULEINFO into every module",
 }
 
 

@@ -136,12 +136,28 @@ class HeaderGenerator:
     def __init__(self) -> None:
         self._template = _environment().get_template("modinfo.h.j2")
 
-    def render(self, module: Module, source: bytes, errors: list[Diagnostic] = ()) -> str:
+    def render(self, module: Module, source: bytes, errors: list[Diagnostic] = (),
+               wrapper: str | None = None) -> str:
+        """The header for ``module``. With ``wrapper`` (Asterisk's own build, see
+        ``buildtool.asterisk.setup``) the header ends by including that file, which
+        fills Asterisk's struct; a hand-written field then keeps precedence, as in
+        Asterisk, so disagreement is reported by setup, not turned into an #error."""
         text = source.decode("latin-1")
         digest = source_hash(source)
-        problems = [Problem(d.line, f"{d.message} [{d.code}]") for d in errors
-                    if d.severity is Severity.ERROR]
-        problems += handwritten_problems(module, text)
+        problems = []
+        if wrapper is None:
+            problems = [Problem(d.line, f"{d.message} [{d.code}]") for d in errors
+                        if d.severity is Severity.ERROR]
+            problems += handwritten_problems(module, text)
+        asterisk = None
+        if wrapper is not None:
+            call = handwritten.find_call(text)
+            asterisk = {
+                "wrapper": wrapper,
+                # Asterisk's loader resolves core built-ins (cdr, http, ...) in .requires.
+                "requires": ",".join(sorted(set(module.requires) | set(module.builtins))),
+                "description": (call.description if call and call.description is not None else ""),
+            }
         return self._template.render(
             source_name=Path(module.source).name,
             guard=re.sub(r"[^A-Za-z0-9]", "_", module.name).upper(),
@@ -152,12 +168,13 @@ class HeaderGenerator:
             source_hash=digest,
             record=record_fields(module, digest),
             problems=problems,
+            asterisk=asterisk,
         )
 
     def write(self, module: Module, source: bytes, out_dir: str | Path,
-              errors: list[Diagnostic] = ()) -> tuple[Path, bool]:
+              errors: list[Diagnostic] = (), wrapper: str | None = None) -> tuple[Path, bool]:
         path = Path(out_dir) / header_name(module.name)
-        return path, write_if_changed(path, self.render(module, source, errors))
+        return path, write_if_changed(path, self.render(module, source, errors, wrapper))
 
 
 def cflags(module: Module, out_dir: str | Path, include_dirs: list[str] = ()) -> list[str]:

@@ -5,6 +5,12 @@ Asterisk trees copy MODULEINFO's lists into the info struct by hand
 ``check --hand-written`` reports drift, ``migrate`` removes the copies; all three
 read them here. Handles adjacent string literals, initializers over several
 lines, comments anywhere, and fields after other designated initializers.
+
+A field under a preprocessor conditional inside the call (``#ifdef
+HAVE_PJPROJECT`` around ``.requires = "res_pjsip"``, as in Asterisk's
+res_prometheus) is a real dependency that holds only when the condition does:
+it is read with its ``condition`` (the directives that enclose it, as written),
+so no consumer silently drops it.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ LIST_FIELDS = ("requires", "optional_modules", "enhances")
 FIELDS = LIST_FIELDS + ("support_level",)
 
 _TOKEN = re.compile(
-    r'(?P<string>"(?:\\.|[^"\\\n])*")'
+    r"(?P<directive>\#(?:\\\n|[^\n])*)"  # a directive when first on its line (checked by the reader)
+    r'|(?P<string>"(?:\\.|[^"\\\n])*")'
     r"|(?P<char>'(?:\\.|[^'\\\n])*')"
     r"|(?P<comment>//(?:\\\n|[^\n])*|/\*.*?(?:\*/|\Z))"
     r"|(?P<ident>[A-Za-z_][A-Za-z0-9_]*)"
@@ -41,6 +48,7 @@ class HandWrittenField:
     column: int
     start: int          # offsets of ".name = value" in the source, for migrate
     end: int
+    condition: str | None = None  # the enclosing directives ("#ifdef HAVE_PJPROJECT"), None when unconditional
 
     def names(self) -> tuple[str, ...]:
         return tuple(sorted({n.strip() for n in (self.value or "").split(",") if n.strip()}))
@@ -104,16 +112,27 @@ def find_call(text: str) -> HandWritten | None:
     return None
 
 
-Token = tuple[str, str, int, int]  # kind, text, start, end
+Token = tuple[str, str, int, int, str | None]  # kind, text, start, end, enclosing conditionals
 
 
 def _arguments(text: str, start: int) -> list[list[Token]]:
     """The top-level arguments of the call whose ``(`` ends at ``start``, as token lists (comments and
-    white space left out); lexing stops at the call's closing parenthesis."""
+    white space left out); lexing stops at the call's closing parenthesis.
+
+    Preprocessor directives inside the call are not tokens of any argument: each
+    token carries, as a fifth element, the stack of enclosing conditionals."""
     args: list[list[Token]] = [[]]
     depth = 0
+    conditions: list[str] = []
     for m in _TOKEN.finditer(text, start):
         kind, value = m.lastgroup, m.group()
+        if kind == "directive":
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            if text[line_start:m.start()].strip():
+                kind, value = "punct", "#"
+            else:
+                _track_condition(conditions, value)
+                continue
         if kind in ("space", "comment"):
             continue
         if kind == "punct" and value in "([{":
@@ -125,8 +144,25 @@ def _arguments(text: str, start: int) -> list[list[Token]]:
         elif kind == "punct" and value == "," and depth == 0:
             args.append([])
             continue
-        args[-1].append((kind, value, m.start(), m.end()))
+        args[-1].append((kind, value, m.start(), m.end(), " && ".join(conditions) or None))
     return args
+
+
+_DIRECTIVE = re.compile(r"#\s*(\w+)\s*(.*)", re.S)
+
+
+def _track_condition(conditions: list[str], directive: str) -> None:
+    """Keep ``conditions`` as the conditionals enclosing the next token, written as in the source."""
+    match = _DIRECTIVE.match(re.sub(r"/\*.*?\*/|//.*", "", directive.replace("\\\n", " ")).strip())
+    if not match:
+        return
+    word, rest = match.group(1), " ".join(match.group(2).split())
+    if word in ("if", "ifdef", "ifndef"):
+        conditions.append(f"#{word} {rest}")
+    elif word in ("elif", "else") and conditions:
+        conditions[-1] = f"#{word} {rest}".rstrip() + f" (after {conditions[-1]})"
+    elif word == "endif" and conditions:
+        conditions.pop()
 
 
 def _fields(text: str, args: list[list[Token]]) -> dict[str, HandWrittenField]:
@@ -145,5 +181,6 @@ def _fields(text: str, args: list[list[Token]]) -> dict[str, HandWrittenField]:
         else:
             literal = None
         line, column = position(text, begin)
-        fields[name] = HandWrittenField(name, literal, text[arg[2][3]:end].strip(), line, column, begin, end)
+        fields[name] = HandWrittenField(name, literal, text[arg[2][3]:end].strip(), line, column, begin, end,
+                                        arg[0][4])
     return fields

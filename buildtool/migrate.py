@@ -12,6 +12,10 @@ MODULEINFO block, so no information is lost:
 - an optional module -> ``<use type="module">name</use>``;
 - an enhanced module -> ``<enhance>name</enhance>``.
 
+A field under a preprocessor conditional (``#ifdef HAVE_PJPROJECT``) is a
+dependency that holds only when the condition does; MODULEINFO has no form for
+that, so the field is left in place with a ``migrate-conditional`` note.
+
 New tags go after the block's last dependency tag (else before
 ``<support_level>``, else before the closing line), with that line's
 indentation and the file's line ending; a source without a block gets one
@@ -82,7 +86,13 @@ def written_names(block_text: str) -> dict[str, set[str]]:
 
 
 def additions(module: Module, found: handwritten.HandWritten, tree: Tree, catalog: Catalog,
-              diagnostics: list[Diagnostic], block_text: str = "") -> list[str]:
+              diagnostics: list[Diagnostic], block_text: str = "", menuselect: bool = False) -> list[str]:
+    """The MODULEINFO tags that carry what only the hand-written lists say.
+
+    ``menuselect``: the tree is built by Asterisk's menuselect, which takes every
+    ``<depend>`` name it cannot find for a missing build dependency; a core
+    built-in is then written ``<use type="builtin">`` (required at load time,
+    never a build dependency; see ``resolve``)."""
     tags: list[str] = []
     written = written_names(block_text)
     for field_name in handwritten.LIST_FIELDS:
@@ -95,7 +105,7 @@ def additions(module: Module, found: handwritten.HandWritten, tree: Tree, catalo
                 if name in module.requires or name in module.builtins or name in written["depend"]:
                     continue
                 if builtin:
-                    tags.append(f"<depend>{name}</depend>")
+                    tags.append(f'<use type="builtin">{name}</use>' if menuselect else f"<depend>{name}</depend>")
                     if name not in catalog.builtins:
                         diagnostics.append(note(module.source, item.line, item.column, "migrate-builtin",
                                                 f"'{name}' is taken for a core built-in: declare it in the "
@@ -118,13 +128,20 @@ def additions(module: Module, found: handwritten.HandWritten, tree: Tree, catalo
     return tags
 
 
-def migrate_source(module: Module, data: bytes, tree: Tree, catalog: Catalog) -> Migration:
+def migrate_source(module: Module, data: bytes, tree: Tree, catalog: Catalog, menuselect: bool = False) -> Migration:
     text = data.decode("latin-1")
     result = Migration(module.source, module.name, data, data)
     found = handwritten.find(text)
     if found is None:
         return result
     items = [found.fields[f] for f in handwritten.LIST_FIELDS if f in found.fields]
+    for item in items:
+        if item.condition:
+            result.diagnostics.append(note(module.source, item.line, item.column, "migrate-conditional",
+                                           f".{item.name} = {item.text} holds only under {item.condition}: "
+                                           "a conditional dependency, left in place (it keeps precedence over "
+                                           "the injected list when the condition holds)", module=module.name))
+    items = [item for item in items if not item.condition]
     for item in items:
         if item.value is None:
             result.diagnostics.append(warning(module.source, item.line, item.column, "migrate-unreadable",
@@ -139,7 +156,7 @@ def migrate_source(module: Module, data: bytes, tree: Tree, catalog: Catalog) ->
                                           "the MODULEINFO block has errors (see buildtool scan): not migrated",
                                           module=module.name))
         return result
-    tags = additions(module, found, tree, catalog, result.diagnostics, blocks[0].text if blocks else "")
+    tags = additions(module, found, tree, catalog, result.diagnostics, blocks[0].text if blocks else "", menuselect)
     eol = "\r\n" if "\r\n" in text else "\n"
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement)
     for item in items:
@@ -208,12 +225,14 @@ def _insertion(text: str, block, tags: list[str], eol: str) -> tuple[int, int, s
     return content_start + at, content_start + at, body
 
 
-def migrate(tree: Tree, catalog: Catalog) -> list[Migration]:
+def migrate(tree: Tree, catalog: Catalog, menuselect: bool = False) -> list[Migration]:
     from pathlib import Path
 
     out = []
     for name in sorted(tree.modules):
         module = tree.modules[name]
+        if not module.source.endswith((".c", ".cc")):
+            continue  # a member declared in a Makefile or an XML file has no info struct
         data = Path(module.source).read_bytes()
-        out.append(migrate_source(module, data, tree, catalog))
+        out.append(migrate_source(module, data, tree, catalog, menuselect))
     return out

@@ -152,9 +152,14 @@ class _Resolver:
             elif kind == "option":
                 (got.options_required if required else got.options_optional).add(ref.name)
             elif kind == "builtin":
-                if required:
+                # A core built-in is compiled into the core: it never gates the build, so
+                # required or not it is always there to build against. At load time it is
+                # required when written <depend>, or <use type="builtin"> (the form an
+                # Asterisk tree needs: its menuselect takes any <depend> name it cannot find
+                # for a missing build dependency and drops the module). An untyped
+                # <use>cdr</use> stays optional, which for a built-in records nothing.
+                if required or ref.type == "builtin":
                     got.builtins.add(ref.name)
-                # An optional core built-in is always there: nothing to record.
             elif kind == "interface":
                 got.uses.add(InterfaceUse(ref.name, required))
             elif kind == "platform":

@@ -37,6 +37,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     # hand-written lists
     "hand-written-drift": (E, "a hand-written .requires/.optional_modules/.enhances differs from MODULEINFO"),
     "hand-written-builtin": (E, "a hand-written list names a core built-in that MODULEINFO does not declare"),
+    "hand-written-conditional": (N, "a hand-written list sits under a preprocessor conditional (kept, not compared)"),
     "hand-written-unreadable": (W, "a hand-written list is not a string literal and cannot be compared"),
     # xmldoc
     "xmldoc-missing": (E, "a module has no <module> element in the xmldoc document"),

@@ -14,6 +14,11 @@ A name only the hand-written ``.requires`` has that is a core built-in
 other known name, and without the ``_`` every module name has, like ``cdr``,
 ``http``) is ``hand-written-builtin``, not drift: MODULEINFO says it with
 ``<depend>cdr</depend>`` once the catalogue declares ``builtins = ["cdr"]``.
+
+A field under a preprocessor conditional (``#ifdef HAVE_PJPROJECT``) holds
+only when its condition does, which MODULEINFO cannot express: it is reported
+as ``hand-written-conditional`` (a note with the condition), never compared
+and never dropped (``migrate`` leaves it in place).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Mapping
 
 from buildtool import handwritten
 from buildtool.catalog import Catalog
-from buildtool.diagnostics import Diagnostic, error, warning
+from buildtool.diagnostics import Diagnostic, error, note, warning
 from buildtool.model import Module, Tree
 
 
@@ -59,6 +64,12 @@ def check_module(module: Module, text: str, tree: Tree, catalog: Catalog) -> lis
     name = module.name
     for field in handwritten.LIST_FIELDS:
         item = found.fields.get(field) if found else None
+        if item is not None and item.condition:
+            out.append(note(module.source, item.line, item.column, "hand-written-conditional",
+                            f"hand-written .{field} = {item.text} holds only under {item.condition}: a conditional "
+                            "dependency that MODULEINFO cannot express; it keeps precedence and migrate leaves it",
+                            module=name, data={"field": field, "condition": item.condition}))
+            continue
         if item is not None and item.value is None:
             out.append(warning(module.source, item.line, item.column, "hand-written-unreadable",
                                f"hand-written .{field} = {item.text} is not a string literal; it cannot be compared "

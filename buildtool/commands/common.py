@@ -27,3 +27,19 @@ def add_catalog_argument(parser) -> None:
     parser.add_argument("--catalog", action="append", default=[], metavar="FILE",
                         help="catalogue of libraries, options, built-ins, interfaces: *.toml, "
                              "menuselect-deps[.in] or menuselect XML (repeatable, merged in order)")
+
+
+def scan_paths(paths: list[str], catalog_files: list[str]):
+    """The tree and catalogue for a command's PATH arguments: module directories and
+    sources with ``--catalog`` files, or one Asterisk source root, which names its
+    own directories and catalogues. Returns (tree, catalogue, is_asterisk_root)."""
+    from buildtool import catalog
+    from buildtool.asterisk import quickroot
+    from buildtool.scan import scan
+
+    if len(paths) == 1 and quickroot.is_root(paths[0]):
+        tree, cat = quickroot.scan_root(paths[0])
+        cat.merge(catalog.load_all(catalog_files))
+        return tree, cat, True
+    cat = catalog.load_all(catalog_files)
+    return scan(paths, cat), cat, False

@@ -8,26 +8,25 @@ from __future__ import annotations
 
 import sys
 
-from buildtool import catalog
-from buildtool.commands.common import add_catalog_argument, print_diagnostics
+from buildtool.commands.common import add_catalog_argument, print_diagnostics, scan_paths
 from buildtool.fsutil import write_if_changed
 from buildtool.migrate import migrate
-from buildtool.scan import scan
 
 
 def configure(parser) -> None:
     add_catalog_argument(parser)
     parser.add_argument("--write", action="store_true", help="apply the change (atomically) instead of showing it")
     parser.add_argument("--check", action="store_true", help="exit 1 when any source still needs migrating")
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="module directory or module source")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="module directory or module source, or one Asterisk source root")
 
 
 def run(args) -> int:
-    tree = scan(args.paths, catalog.load_all(args.catalog))
+    tree, cat, asterisk_root = scan_paths(args.paths, args.catalog)
     if any(d.code == "io-error" for d in tree.diagnostics):
         print_diagnostics(d for d in tree.diagnostics if d.code == "io-error")
         return 2
-    migrations = migrate(tree, catalog.load_all(args.catalog))
+    migrations = migrate(tree, cat, menuselect=asterisk_root)
     pending = False
     for m in migrations:
         print_diagnostics(m.diagnostics)

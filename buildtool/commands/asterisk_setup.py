@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import sys
+
+from buildtool.commands.common import print_diagnostics
+from buildtool.diagnostics import InputError
+
+
+def configure(parser) -> None:
+    parser.add_argument("root", metavar="ROOT", help="a configured Asterisk source tree (./configure has run)")
+    parser.add_argument("--remove", action="store_true",
+                        help="take the hook out of makeopts (the next make builds without injection)")
+    parser.add_argument("--module", metavar="NAME",
+                        help="refresh one module's generated header (what the make hook runs after an edit)")
+
+
+def run(args) -> int:
+    from buildtool.asterisk import quickroot, setup
+
+    if not quickroot.is_root(args.root):
+        raise InputError(args.root, 0, 0, "not an Asterisk source tree (no build_tools/menuselect-deps.in)")
+    if args.remove:
+        setup.remove(args.root)
+        print(f"{args.root}: buildtool hook removed from makeopts", file=sys.stderr)
+        return 0
+    tree, catalog = quickroot.scan_root(args.root)
+    if args.module:
+        if args.module not in tree.modules:
+            raise InputError(args.root, 0, 0, f"no module {args.module!r} in this tree")
+        setup.regenerate_one(args.root, args.module, tree, catalog)
+        return 0
+    result = setup.setup(args.root, tree, catalog)
+    print_diagnostics(result.diagnostics)
+    print(f"Asterisk {result.version}: {len(result.injected)} modules get their MODULEINFO injected "
+          f"({len(result.changed)} headers written); run make", file=sys.stderr)
+    return 0
