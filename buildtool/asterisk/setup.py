@@ -271,14 +271,25 @@ def setup(root: str, tree: Tree, catalog: Catalog) -> SetupResult:
     return result
 
 
-def regenerate_one(root: str, name: str, tree: Tree, catalog: Catalog) -> bool:
+def regenerate_one(root: str, name: str, catalog: Catalog) -> bool:
     """The make hook's rule: refresh one module's header after its source changed.
 
-    Written only when its content changes; otherwise its mtime is brought up to
-    the source's, so make neither recompiles for it nor runs the rule again."""
-    from buildtool.generate import HeaderGenerator
+    Only that source is scanned again; the other modules' names come from the
+    tree setup saved. The header is written only when its content changes;
+    otherwise its mtime is brought up to the source's, so make neither
+    recompiles for it nor runs the rule again."""
+    from dataclasses import replace
 
-    module = tree.modules[name]
+    from buildtool import treefile
+    from buildtool.generate import HeaderGenerator
+    from buildtool.scan import scan
+
+    saved = treefile.read(str(Path(root) / STATE_DIR / TREE_FILE))
+    if name not in saved.modules:
+        raise InputError(root, 0, 0, f"no module {name!r} in the tree asterisk-setup saved: run buildtool asterisk-setup again")
+    others = replace(saved, modules={n: m for n, m in saved.modules.items() if n != name}, diagnostics=())
+    fresh = scan([saved.modules[name].source], catalog, installed=others)
+    module = replace(fresh.modules[name], category=saved.modules[name].category)
     data = Path(module.source).read_bytes()
     path = Path(root) / STATE_DIR / HEADER_DIR / f"{name}.modinfo.h"
     changed = write_if_changed(path, module_header_text(HeaderGenerator(), module, data))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 
 from buildtool.commands.common import print_diagnostics
@@ -23,12 +24,11 @@ def run(args) -> int:
         setup.remove(args.root)
         print(f"{args.root}: buildtool hook removed from makeopts", file=sys.stderr)
         return 0
-    tree, catalog = quickroot.scan_root(args.root)
     if args.module:
-        if args.module not in tree.modules:
-            raise InputError(args.root, 0, 0, f"no module {args.module!r} in this tree")
-        setup.regenerate_one(args.root, args.module, tree, catalog)
+        setup.regenerate_one(args.root, args.module, quickroot.root_catalog(args.root))
         return 0
+    # Absolute: the make hook runs from each module directory and reads the saved tree.
+    tree, catalog = quickroot.scan_root(os.path.abspath(args.root))
     result = setup.setup(args.root, tree, catalog)
     print_diagnostics(result.diagnostics)
     print(f"Asterisk {result.version}: {len(result.injected)} modules get their MODULEINFO injected "
