@@ -37,6 +37,7 @@ class Options:
     library_path: list[str] = field(default_factory=list)
     sysroot: str | None = None
     symbols: bool = True
+    tree: Tree | None = None   # already scanned (an Asterisk root): ``paths`` is then not scanned again
 
 
 @dataclass
@@ -60,7 +61,10 @@ def run(options: Options) -> Result:
 
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    tree, findings = sources.check(options.paths, options.catalog)
+    if options.tree is not None:
+        tree, findings = options.tree, list(options.tree.diagnostics)
+    else:
+        tree, findings = sources.check(options.paths, options.catalog)
     source_bytes: dict[str, bytes] = {}
     for name, module in tree.modules.items():
         try:

@@ -75,12 +75,27 @@ class SymbolContext:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def load_core(self) -> None:
+        """The symbols of each --core file and of the shared libraries it needs: a module
+        is loaded into the core's process, whose global scope holds them all (Asterisk's
+        main/asterisk brings libm, libuuid, ... that modules call without naming them)."""
         names: set[str] = set()
         for path in self.core_files:
             try:
-                names |= read_binary(path).defined
+                core = read_binary(path)
             except RecordError as exc:
                 self.diagnostics.append(error(path, 0, 0, "io-error", f"--core: {exc}"))
+                continue
+            names |= core.defined
+            pending, seen = list(core.needed), set()
+            while pending:
+                soname = pending.pop()
+                if soname in seen:
+                    continue
+                seen.add(soname)
+                lib = self.find_library(soname, core)
+                if lib is not None:
+                    names |= lib.defined
+                    pending.extend(lib.needed)
         self.core_given = frozenset(names)
 
     def find_library(self, soname: str, binary: Binary) -> Binary | None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from buildtool import catalog
-from buildtool.commands.common import add_catalog_argument, emit
+from buildtool.commands.common import add_catalog_argument, emit, scan_paths
 from buildtool.diagnostics import InputError, Severity
 from buildtool.report import FORMATS, failing, render
 
@@ -43,7 +42,9 @@ def configure(parser) -> None:
                         help="lowest severity that makes the exit code 1 (default: error)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report here (atomically), not stdout")
     parser.add_argument("--timings", action="store_true", help="print each stage's time to stderr")
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="module directory or module source")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="module directory or module source, or one Asterisk source root (its "
+                             "menuselect.makeopts, when present, says which modules were not built)")
 
 
 def _disabled(args) -> dict[str, str]:
@@ -67,9 +68,15 @@ def _disabled(args) -> dict[str, str]:
 def run(args) -> int:
     from buildtool.check import Options, run as run_checks
 
-    options = Options(paths=args.paths, catalog=catalog.load_all(args.catalog), binaries=args.binaries,
-                      xmldoc=args.xmldoc, hand_written=args.hand_written, disabled=_disabled(args),
-                      disabled_is_complete=bool(args.disabled_file),
+    tree, cat, asterisk_root = scan_paths(args.paths, args.catalog)
+    disabled = _disabled(args)
+    if asterisk_root:
+        from buildtool.asterisk import quickroot
+
+        disabled = {**quickroot.menuselect_disabled(args.paths[0]), **disabled}
+    options = Options(paths=args.paths, catalog=cat, binaries=args.binaries, tree=tree,
+                      xmldoc=args.xmldoc, hand_written=args.hand_written, disabled=disabled,
+                      disabled_is_complete=bool(args.disabled_file) or asterisk_root,
                       missing_libraries=args.missing_library, core=args.core, library_path=args.library_path,
                       sysroot=args.sysroot, symbols=not args.no_symbols)
     for path, what in ((args.binaries, "--binaries"), (args.xmldoc, "--xmldoc")):
