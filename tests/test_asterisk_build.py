@@ -92,8 +92,7 @@ def booted(builds, tmp_path_factory):
 def records(builds) -> dict[str, dict]:
     modules = sorted(builds.modules_dir.glob("*.so"))
     out = json.loads(buildtool("inspect", "--format", "json", *modules).stdout)
-    items = out if isinstance(out, list) else out.get("modules", out)
-    return {Path(item["path"]).stem: item for item in items}
+    return {Path(item["path"]).stem: item for item in out["modules"]}
 
 
 def test_setup_modifies_no_shipped_file(builds):
@@ -232,5 +231,63 @@ def test_a_moduleinfo_edit_recompiles_exactly_that_module(builds):
     compiled = re.findall(r"\[CC\] (\S+) -> ", log.read_text(errors="replace"))
     assert compiled == ["app_stack.c"]
     record = json.loads(buildtool("inspect", "--format", "json", builds.injected / "apps" / "app_stack.so").stdout)
-    item = record[0] if isinstance(record, list) else record
-    assert "app_dial" in item["optional_modules"]
+    assert "app_dial" in record["modules"][0]["optional_modules"]
+
+
+THIRD_PARTY = """\
+/*** MODULEINFO
+\t<depend type="module">res_agi</depend>
+\t<use type="module">app_stack</use>
+\t<support_level>extended</support_level>
+ ***/
+#include "asterisk.h"
+#include "asterisk/module.h"
+
+static int load_module(void) { return AST_MODULE_LOAD_SUCCESS; }
+static int unload_module(void) { return 0; }
+
+AST_MODULE_INFO_STANDARD_EXTENDED(ASTERISK_GPL_KEY, "A third-party module");
+"""
+
+
+@pytest.fixture(scope="module")
+def third_party(builds):
+    """res_mine.c built out of tree with one gcc line against installed, unmodified Asterisk headers."""
+    prefix = builds.base / "prefix"
+    at.run(["make", "install-headers", f"DESTDIR={prefix}"], builds.stock, builds.base / "install.log", 300)
+    include = next(p.parent for p in prefix.rglob("asterisk.h") if (p.parent / "asterisk" / "module.h").is_file())
+    work = builds.base / "third-party"
+    work.mkdir()
+    source = work / "res_mine.c"
+    source.write_text(THIRD_PARTY)
+    flags = buildtool("cflags", source, "--tree", builds.injected / ".buildtool" / "tree.json",
+                      "--out-dir", work / "gen", "--asterisk-include", include).stdout.split()
+    so = work / "res_mine.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-Wall", "-Werror", "-o", str(so), str(source), *flags], check=True,
+                   capture_output=True, text=True)
+    return so, include
+
+
+def test_third_party_module_against_installed_headers_gets_the_injection(builds, third_party):
+    import struct_reader
+
+    so, include = third_party
+    # Installed headers are used as installed: module.h is Asterisk's own.
+    assert (include / "asterisk" / "module.h").read_bytes() == (builds.stock / "include" / "asterisk" / "module.h").read_bytes()
+    fields = struct_reader.read_mod_info(so, struct_reader.asterisk_offsets(builds.stock))
+    assert fields["requires"] == "res_agi" and fields["optional_modules"] == "app_stack"
+    record = json.loads(buildtool("inspect", "--format", "json", so).stdout)
+    item = record["modules"][0]
+    assert item["struct"] == "asterisk" and item["requires"] == ["res_agi"]
+
+
+def test_real_asterisk_loads_the_third_party_module_after_its_requirement(builds, third_party, tmp_path_factory):
+    so, _ = third_party
+    with at.Booted(builds.injected, tmp_path_factory.mktemp("run-third-party")) as asterisk:
+        shutil.copy2(so, asterisk.run_dir / "modules" / so.name)
+        out = asterisk.cli("module load res_mine.so")
+        assert "Loaded res_mine.so" in out or "res_mine" in asterisk.running_modules(), out
+        assert "res_mine" in asterisk.running_modules()
+        # res_agi is now in use by res_mine: Asterisk's own loader refuses a plain unload.
+        refused = asterisk.cli("module unload res_agi.so")
+        assert "res_agi" in asterisk.running_modules(), refused

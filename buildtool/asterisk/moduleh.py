@@ -50,13 +50,17 @@ def _refuse(path: str, line: int, what: str) -> InputError:
 
 
 def read(root: str) -> ModuleHeader:
-    path = str(Path(root) / MODULE_H)
+    """The module.h of an Asterisk source tree (its version from ``.version``)."""
+    version_file = Path(root) / ".version"
+    version = version_file.read_text(encoding="latin-1").strip() if version_file.is_file() else "unknown"
+    return parse_file(str(Path(root) / MODULE_H), version)
+
+
+def parse_file(path: str, version: str = "installed") -> ModuleHeader:
     try:
         text = Path(path).read_text(encoding="latin-1")
     except OSError as exc:
         raise InputError(path, 0, 0, f"cannot read Asterisk's module.h: {exc.strerror}") from None
-    version_file = Path(root) / ".version"
-    version = version_file.read_text(encoding="latin-1").strip() if version_file.is_file() else "unknown"
     return parse(path, text, version)
 
 

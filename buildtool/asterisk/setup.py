@@ -149,6 +149,26 @@ def module_header_text(generator, module: Module, data: bytes) -> str:
     return text[:first_directive] + lines + text[first_directive:]
 
 
+def write_headers(header: moduleh.ModuleHeader, module: Module, data: bytes, out_dir: Path, generator=None) -> bool:
+    """The shared wrapper and ``module``'s forced header in ``out_dir``; True when the module's header changed.
+
+    Used by the make hook of an Asterisk tree and by ``buildtool cflags
+    --asterisk-include`` for a module built out of tree against installed headers."""
+    from buildtool.generate import HeaderGenerator
+
+    write_if_changed(out_dir / WRAPPER, wrapper_text(header))
+    return write_if_changed(out_dir / f"{module.name}.modinfo.h",
+                            module_header_text(generator or HeaderGenerator(), module, data))
+
+
+def out_of_tree_flags(module: Module, out_dir: Path, include_dir: str) -> list[str]:
+    """What a module compiled outside Asterisk's make needs: Asterisk's own per-module flags
+    (``Makefile.moddir_rules``: AST_MODULE, AST_MODULE_SELF_SYM) and the forced header."""
+    return [f"-I{include_dir}", f'-DAST_MODULE="{module.name}"',
+            f"-DAST_MODULE_SELF_SYM=__internal_{module.name}_self",
+            "-include", str(out_dir / f"{module.name}.modinfo.h")]
+
+
 def _own_source(module: Module) -> bool:
     return module.source.endswith(".c")
 
@@ -243,7 +263,6 @@ def setup(root: str, tree: Tree, catalog: Catalog) -> SetupResult:
     result = SetupResult(root, header.version)
     state = top / STATE_DIR
     out_dir = state / HEADER_DIR
-    write_if_changed(out_dir / WRAPPER, wrapper_text(header))
     generator = HeaderGenerator()
     injected: list[Module] = []
     sources: dict[str, bytes] = {}
@@ -260,8 +279,7 @@ def setup(root: str, tree: Tree, catalog: Catalog) -> SetupResult:
             continue  # a member without a module info struct of its own
         sources[name] = data
         injected.append(module)
-        path = out_dir / f"{name}.modinfo.h"
-        if write_if_changed(path, module_header_text(generator, module, data)):
+        if write_headers(header, module, data, out_dir, generator):
             result.changed.append(name)
     write_if_changed(state / TREE_FILE, treefile.to_json(tree))
     write_if_changed(state / HOOK_FILE, hook_text(top, injected, buildtool_command()))

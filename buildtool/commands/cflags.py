@@ -19,6 +19,10 @@ def configure(parser) -> None:
     parser.add_argument("--out-dir", required=True, metavar="DIR", help="where to write <module>.modinfo.h")
     parser.add_argument("--include-dir", action="append", default=[], metavar="DIR",
                         help="also print -IDIR (where asterisk/module.h is; `pkg-config --cflags asterisk-modules`)")
+    parser.add_argument("--asterisk-include", metavar="DIR",
+                        help="build against an installed, unmodified Asterisk (DIR holds asterisk.h and "
+                             "asterisk/module.h, e.g. /usr/include): fill Asterisk's own struct ast_module_info "
+                             "through a forced include, as asterisk-setup does in Asterisk's tree")
 
 
 def run(args) -> int:
@@ -34,7 +38,16 @@ def run(args) -> int:
     if has_errors(tree.diagnostics) or name not in tree.modules:
         return 1
     module = tree.modules[name]
-    HeaderGenerator().write(module, Path(args.source).read_bytes(), args.out_dir,
-                            [d for d in tree.diagnostics if d.severity is Severity.ERROR])
-    print(" ".join(shlex.quote(flag) for flag in cflags(module, args.out_dir, args.include_dir)))
+    data = Path(args.source).read_bytes()
+    if args.asterisk_include:
+        from buildtool.asterisk import moduleh, setup
+
+        header = moduleh.parse_file(str(Path(args.asterisk_include) / "asterisk" / "module.h"))
+        setup.write_headers(header, module, data, Path(args.out_dir))
+        flags = [f"-I{d}" for d in args.include_dir] + setup.out_of_tree_flags(module, Path(args.out_dir),
+                                                                               args.asterisk_include)
+    else:
+        HeaderGenerator().write(module, data, args.out_dir, [d for d in tree.diagnostics if d.severity is Severity.ERROR])
+        flags = cflags(module, args.out_dir, args.include_dir)
+    print(" ".join(shlex.quote(flag) for flag in flags))
     return 0
