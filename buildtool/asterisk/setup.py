@@ -229,6 +229,15 @@ def _without_hook(text: str) -> str:
     return text[:start] + text[end:]
 
 
+def is_set_up(root: str) -> bool:
+    """The tree's make injects MODULEINFO: the hook is in makeopts and inject.mk exists."""
+    try:
+        return (HOOK_BEGIN in (Path(root) / "makeopts").read_text(encoding="latin-1")
+                and (Path(root) / STATE_DIR / HOOK_FILE).is_file())
+    except OSError:
+        return False
+
+
 def remove(root: str) -> bool:
     makeopts = Path(root) / "makeopts"
     text = makeopts.read_text(encoding="latin-1")
@@ -241,7 +250,8 @@ def drift_warnings(tree: Tree, catalog: Catalog, sources: dict[str, bytes]) -> l
 
     out = []
     for name, data in sorted(sources.items()):
-        for finding in handwritten_drift.check_module(tree.modules[name], data.decode("latin-1"), tree, catalog):
+        for finding in handwritten_drift.check_module(tree.modules[name], data.decode("latin-1"), tree, catalog,
+                                                      injected=True):
             if finding.severity is Severity.ERROR:
                 finding = warning(finding.path, finding.line, finding.column, finding.code,
                                   finding.message + "; the hand-written list keeps precedence until "

@@ -38,6 +38,7 @@ class Options:
     sysroot: str | None = None
     symbols: bool = True
     tree: Tree | None = None   # already scanned (an Asterisk root): ``paths`` is then not scanned again
+    injected: bool = False     # the build injects MODULEINFO: an absent hand-written list is not drift
 
 
 @dataclass
@@ -78,7 +79,7 @@ def run(options: Options) -> Result:
 
     if options.hand_written:
         start = time.perf_counter()
-        findings += handwritten_drift.check(tree, source_bytes, options.catalog)
+        findings += handwritten_drift.check(tree, source_bytes, options.catalog, options.injected)
         timings["hand_written"] = time.perf_counter() - start
 
     built = {}

@@ -70,13 +70,17 @@ def run(args) -> int:
 
     tree, cat, asterisk_root = scan_paths(args.paths, args.catalog)
     disabled = _disabled(args)
+    injected = False
     if asterisk_root:
         from buildtool.asterisk import quickroot
 
+        from buildtool.asterisk import setup
+
         disabled = {**quickroot.menuselect_disabled(args.paths[0]), **disabled}
+        injected = setup.is_set_up(args.paths[0])
     options = Options(paths=args.paths, catalog=cat, binaries=args.binaries, tree=tree,
                       xmldoc=args.xmldoc, hand_written=args.hand_written, disabled=disabled,
-                      disabled_is_complete=bool(args.disabled_file) or asterisk_root,
+                      disabled_is_complete=bool(args.disabled_file) or asterisk_root, injected=injected,
                       missing_libraries=args.missing_library, core=args.core, library_path=args.library_path,
                       sysroot=args.sysroot, symbols=not args.no_symbols)
     for path, what in ((args.binaries, "--binaries"), (args.xmldoc, "--xmldoc")):
