@@ -284,3 +284,17 @@ def test_setup_refuses_a_directory_that_is_not_asterisk(tmp_path):
                           text=True)
     assert proc.returncode == 2
     assert "not an Asterisk source tree" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_under_injection_only_written_lists_are_compared(tmp_path):
+    from buildtool.check import handwritten_drift
+
+    (tmp_path / "res_q.c").write_text("/*** MODULEINFO\n\t<support_level>core</support_level>\n ***/\n")
+    (tmp_path / "res_p.c").write_text("/*** MODULEINFO\n\t<depend type=\"module\">res_q</depend>\n ***/\n"
+                                      "AST_MODULE_INFO(k, 0, \"P\",\n\t.optional_modules = \"res_q\",\n);\n")
+    tree = scan([str(tmp_path)], Catalog())
+    text = (tmp_path / "res_p.c").read_text()
+    plain = handwritten_drift.check_module(tree.modules["res_p"], text, tree, Catalog())
+    injected = handwritten_drift.check_module(tree.modules["res_p"], text, tree, Catalog(), injected=True)
+    assert sorted(d.data["field"] for d in plain) == ["optional_modules", "requires"]
+    assert [d.data["field"] for d in injected] == ["optional_modules"]
