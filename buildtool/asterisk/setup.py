@@ -162,11 +162,10 @@ def write_headers(header: moduleh.ModuleHeader, module: Module, data: bytes, out
 
 
 def out_of_tree_flags(module: Module, out_dir: Path, include_dir: str) -> list[str]:
-    """What a module compiled outside Asterisk's make needs: Asterisk's own per-module flags
-    (``Makefile.moddir_rules``: AST_MODULE, AST_MODULE_SELF_SYM) and the forced header."""
-    return [f"-I{include_dir}", f'-DAST_MODULE="{module.name}"',
-            f"-DAST_MODULE_SELF_SYM=__internal_{module.name}_self",
-            "-include", str(out_dir / f"{module.name}.modinfo.h")]
+    """What a module compiled outside Asterisk's make needs: the installed headers and the
+    forced header, which also defines what Asterisk's make would pass (``AST_MODULE``,
+    ``AST_MODULE_SELF_SYM``), so no flag needs shell quoting."""
+    return [f"-I{include_dir}", "-include", str(out_dir / f"{module.name}.modinfo.h")]
 
 
 def _own_source(module: Module) -> bool:
