@@ -1,0 +1,539 @@
+"""An Asterisk source root, read the way its own ``make menuselect-tree`` reads it.
+
+A root is a directory holding ``build_tools/menuselect-deps.in``. From it:
+
+1. The top ``Makefile``: ``MOD_SUBDIRS`` and the ``menuselect-tree:`` recipe,
+   line by line. Understood line shapes: ``echo ... > $@`` / ``>> $@`` (an
+   ``echo`` without redirection only talks to the terminal), ``cat FILE >> $@``,
+   the per-directory loops ``for dir in LIST; do $(SILENTMAKE) -C $${dir}
+   SUBDIR=$${dir} moduleinfo|makeopts >> $@; done``, and ``if [ "${VAR}" =
+   "VALUE" ]; then STEP; fi`` with ``VAR`` from configure's ``makeopts`` (absent
+   before configure: empty). Any other shape is refused, naming the line.
+2. Each module directory's ``Makefile`` (``makefile.read``). A directory whose
+   Makefile does not include ``Makefile.moddir_rules`` (``third-party``) has no
+   ``moduleinfo`` rules and contributes nothing, as in make.
+3. ``Makefile.moddir_rules``' own recipes for ``.%.moduleinfo: %.c`` /
+   ``%.cc``, ``.moduleinfo::``, ``.%.makeopts`` and ``.makeopts::`` are read
+   from the root and evaluated with ``recipe`` and ``awk``; their prerequisite
+   lists are the ones that file writes (members: ``$(sort $(ALL_C_MODS)
+   $(ALL_CC_MODS))`` then the category's ``tolower(CATEGORY).xml``; makeopts:
+   ``$(ALL_C_MODS) $(ALL_CC_MODS)`` in order), checked against its text.
+
+Members come in three kinds, each with where its data is written:
+``source`` (a ``.c``/``.cc`` MODULEINFO block, via the pattern rule), ``rule``
+(an explicit ``.NAME.moduleinfo:`` rule in the directory's Makefile whose recipe
+echoes the member, e.g. ``app_voicemail``) and ``xml`` (a ``<member>`` of the
+category's XML file, e.g. ``codecs/codecs.xml``).
+
+The catalogue: libraries from ``build_tools/menuselect-deps.in``; build options
+from every ``<member>`` of the menu files the recipe appends and of the MAKEOPTS
+blocks; core built-ins from ``main/*.c`` (``builtins``); the platform ``win32``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from buildtool.asterisk import awk, makefile, recipe
+from buildtool.catalog import Catalog, load_menuselect_deps
+from buildtool.diagnostics import InputError
+
+MARKER = os.path.join("build_tools", "menuselect-deps.in")
+# Platform names MODULEINFO uses in <conflict> (res_musiconhold: win32). menuselect
+# keeps no list of them; a conflict with a name nothing provides never fires.
+PLATFORMS = ("win32",)
+
+_MOD_SUBDIRS = re.compile(r"^MOD_SUBDIRS\s*:?=(.*)$")
+_FOR_DIRS = re.compile(
+    r"^for (\w+) in (.+?); do \$[({](?:SILENTMAKE|SUBMAKE|MAKE)[)}]((?:\s+--?[\w-]+)*)\s+-C\s+\$\$\{\1\}"
+    r"\s+SUBDIR=\$\$\{\1\}\s+(moduleinfo|makeopts)\s*>>\s*\$@\s*;\s*done\s*;?$")
+_IF = re.compile(r'^if \[ "([^"$`\\]*)" = "([^"$`\\]*)" \]; then (.+?);? fi;?$')
+_SIMPLE_ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*[:?]?=\s?(.*)$")
+_MEMBER_NAME = re.compile(r"<member\s[^>]*?\bname=\"([^\"]*)\"")
+_CORE_INFO = re.compile(r"^[ \t]*AST_MODULE_INFO\w*[ \t]*\(", re.M)
+_CORE_NAME = re.compile(r"^[ \t]*#[ \t]*define[ \t]+AST_MODULE[ \t]+\"([^\"]+)\"", re.M)
+
+
+def is_root(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, MARKER))
+
+
+@dataclass
+class Member:
+    name: str
+    directory: str       # the module directory, relative to the root ("apps")
+    kind: str            # "source", "rule" or "xml"
+    displayname: str
+    path: str            # where the member's data is written (root joined as given)
+    line: int            # the line of that declaration (source: 0, the block finds its own)
+    inner: str = ""      # rule/xml: the member's inner XML text, starting at content_line
+    content_line: int = 0
+    content_column: int = 1
+    data: bytes = b""    # source: the whole source file
+
+
+@dataclass
+class Root:
+    path: str
+    tree_text: str = ""                       # the menuselect-tree, Latin-1 decoded
+    members: list[Member] = field(default_factory=list)
+    catalog: Catalog = field(default_factory=Catalog)
+    mod_subdirs: list[str] = field(default_factory=list)
+
+    def tree_bytes(self) -> bytes:
+        return self.tree_text.encode("latin-1")
+
+
+class _Files:
+    """Every file read once: raw bytes and their Latin-1 text."""
+
+    def __init__(self) -> None:
+        self.raw: dict[str, bytes] = {}
+
+    def data(self, path: str) -> bytes:
+        got = self.raw.get(path)
+        if got is None:
+            try:
+                with open(path, "rb", buffering=0) as handle:
+                    got = handle.readall()
+            except OSError as exc:
+                raise InputError(path, 0, 0, f"cannot read: {exc.strerror}") from None
+            self.raw[path] = got
+        return got
+
+    def text(self, path: str) -> str:
+        return self.data(path).decode("latin-1")
+
+
+def builtins(root: str, files: _Files | None = None) -> set[str]:
+    """Core built-in module names: each ``main/*.c`` that declares ``AST_MODULE_INFO`` at the
+    start of a line. Its name is ``AST_MODULE`` as the file defines it, else the file's stem
+    (``main/Makefile`` compiles ``MOD_SRC`` files with ``-DAST_MODULE=\\"$*\\"``)."""
+    files = files or _Files()
+    main = os.path.join(root, "main")
+    found: set[str] = set()
+    try:
+        names = sorted(n for n in os.listdir(main) if n.endswith(".c"))
+    except OSError:
+        return found
+    for name in names:
+        data = files.data(os.path.join(main, name))
+        if b"AST_MODULE_INFO" not in data:
+            continue
+        text = data.decode("latin-1")
+        if not _CORE_INFO.search(text):
+            continue
+        defined = _CORE_NAME.search(text)
+        found.add(defined.group(1) if defined else name[:-2])
+    return found
+
+
+def _variables_file(path: str) -> dict[str, makefile.Var]:
+    """``NAME=value`` lines of a generated file (configure's ``makeopts``); missing: none."""
+    out: dict[str, makefile.Var] = {}
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("latin-1")
+    except OSError:
+        return out
+    for line in text.splitlines():
+        match = _SIMPLE_ASSIGN.match(line)
+        if match:
+            out[match.group(1)] = makefile.Var(match.group(2).strip(), True)
+    return out
+
+
+@dataclass
+class _Step:
+    kind: str          # "text", "cat", "dirs"
+    line: int
+    value: str = ""    # text to append / file to cat / "moduleinfo" or "makeopts"
+    dirs: tuple[str, ...] = ()
+    condition: bool = True
+
+
+def _top_recipe(root: str, files: _Files) -> tuple[list[str], list[_Step]]:
+    """MOD_SUBDIRS and the steps of the top Makefile's ``menuselect-tree:`` recipe."""
+    path = os.path.join(root, "Makefile")
+    text = files.text(path).replace("\r\n", "\n")
+    top = makefile.Makefile(path=path, directory=root)
+    top.variables.update(_variables_file(os.path.join(root, "makeopts")))
+    mod_subdirs_raw = None
+    rule_line = None
+    recipe_lines: list[tuple[int, str]] = []
+    for number, parts in makefile.logical_lines(text):
+        first = parts[0]
+        if rule_line is not None:
+            if first.startswith("\t"):
+                recipe_lines.append((number, makefile.join_recipe(parts)[1:]))
+                continue
+            if first.strip() == "" or first.lstrip().startswith("#"):
+                continue
+            break
+        match = _MOD_SUBDIRS.match(makefile._join_normal(parts))
+        if match:
+            mod_subdirs_raw = (number, match.group(1))
+        elif first.startswith("menuselect-tree:"):
+            rule_line = number
+    if mod_subdirs_raw is None:
+        raise InputError(path, 1, 1, "no MOD_SUBDIRS assignment: not a Makefile of an Asterisk root")
+    if rule_line is None:
+        raise InputError(path, 1, 1, "no 'menuselect-tree:' rule: not a Makefile of an Asterisk root")
+    expander = makefile.Expander(top, {"@": "menuselect-tree"})
+    top.variables["MOD_SUBDIRS"] = makefile.Var(expander.expand(mod_subdirs_raw[1], path, mod_subdirs_raw[0]),
+                                                False)
+    mod_subdirs = top.variables["MOD_SUBDIRS"].value.split()
+    steps = [_step(expander, line, raw, path) for line, raw in recipe_lines]
+    return mod_subdirs, [s for s in steps if s is not None]
+
+
+def _step(expander: makefile.Expander, line: int, raw: str, path: str, condition: bool = True) -> _Step | None:
+    body = recipe.strip_prefixes(raw)
+    loop = _FOR_DIRS.match(body)
+    if loop:
+        dirs = expander.expand(loop.group(2), path, line).split()
+        return _Step("dirs", line, loop.group(4), tuple(dirs), condition)
+    expanded = expander.expand(body, path, line).strip()
+    conditional = _IF.match(expanded)
+    if conditional:
+        inner = _step(expander, line, conditional.group(3), path, conditional.group(1) == conditional.group(2))
+        if inner is None:
+            raise InputError(path, line, 1, f"menuselect-tree recipe: nothing understood inside: {raw.strip()[:80]!r}")
+        return inner
+    try:
+        command = recipe.parse(expanded, path, line)
+    except InputError as exc:
+        raise InputError(path, line, 1, f"menuselect-tree recipe line not understood: {raw.strip()[:80]!r} "
+                                        f"({exc.message})") from None
+    if command.redirect is not None and command.target != "menuselect-tree":
+        raise InputError(path, line, 1, f"menuselect-tree recipe writes another file: {raw.strip()[:80]!r}")
+    if command.program == "echo":
+        if command.redirect is None:
+            return None  # a progress message on the terminal
+        if command.redirect == ">":
+            return _Step("reset", line, recipe.echo_output(command, path, line), condition=condition)
+        return _Step("text", line, recipe.echo_output(command, path, line), condition=condition)
+    if command.program == "cat" and command.redirect == ">>" and len(command.args) == 1:
+        return _Step("cat", line, command.args[0], condition=condition)
+    raise InputError(path, line, 1, f"menuselect-tree recipe line not understood: {raw.strip()[:80]!r}")
+
+
+@dataclass
+class _PatternRules:
+    """The recipes of Makefile.moddir_rules that write a directory's menu text."""
+
+    member_c: list[tuple[int, str]]
+    member_cc: list[tuple[int, str]]
+    category: list[tuple[int, str]]
+    makeopts_c: list[tuple[int, str]]
+    makeopts_cc: list[tuple[int, str]]
+    makeopts_all: list[tuple[int, str]]
+    path: str
+
+
+def _moddir_rules(root: str, files: _Files) -> _PatternRules:
+    path = os.path.join(root, makefile.MODDIR_RULES)
+    text = files.text(path).replace("\r\n", "\n")
+    rules: dict[str, tuple[str, list[tuple[int, str]]]] = {}
+    current = None
+    for number, parts in makefile.logical_lines(text):
+        first = parts[0]
+        if first.startswith("\t"):
+            if current is not None:
+                rules[current][1].append((number, makefile.join_recipe(parts)[1:]))
+            continue
+        current = None
+        head = makefile._join_normal(parts)
+        for key in (".%.moduleinfo: %.c", ".%.moduleinfo: %.cc", ".moduleinfo::", ".%.makeopts: %.c",
+                    ".%.makeopts: %.cc", ".makeopts::"):
+            if head.startswith(key) and (key.endswith("::") or head.strip() == key):
+                rules[key] = (head, [])
+                current = key
+    missing = [k for k in (".%.moduleinfo: %.c", ".%.moduleinfo: %.cc", ".moduleinfo::", ".%.makeopts: %.c",
+                           ".makeopts::") if k not in rules]
+    if missing:
+        raise InputError(path, 1, 1, f"rule '{missing[0]}' not found; this Makefile.moddir_rules is not understood")
+    category_head = rules[".moduleinfo::"][0]
+    if "$(sort $(ALL_C_MODS) $(ALL_CC_MODS))" not in category_head or ".xml)" not in category_head:
+        raise InputError(path, 1, 1, "the '.moduleinfo::' prerequisites are not the ones understood "
+                                     "(sorted ALL_C_MODS ALL_CC_MODS, then the category's .xml)")
+    if "$(ALL_C_MODS) $(ALL_CC_MODS)" not in rules[".makeopts::"][0]:
+        raise InputError(path, 1, 1, "the '.makeopts::' prerequisites are not the ones understood")
+    return _PatternRules(rules[".%.moduleinfo: %.c"][1], rules[".%.moduleinfo: %.cc"][1],
+                         rules[".moduleinfo::"][1], rules[".%.makeopts: %.c"][1],
+                         rules.get(".%.makeopts: %.cc", ("", []))[1], rules[".makeopts::"][1], path)
+
+
+_DISPLAY_SHELL = re.compile(r"^\s*\S*grep\s+-e\s+AST_MODULE_INFO\s+(\S+)\s*\|\s*head\s+-n\s*1\s*\|"
+                            r"\s*cut\s+-d\s+'\"'\s+-f\s*2\s*$")
+
+
+class _Directory:
+    """One module directory's virtual make run: the text of its ``.moduleinfo`` and ``.makeopts``."""
+
+    def __init__(self, root: str, name: str, files: _Files, patterns: _PatternRules,
+                 scripts: dict[str, str]):
+        self.root = root
+        self.name = name
+        self.dir = os.path.join(root, name)
+        self.files = files
+        self.patterns = patterns
+        self.scripts = scripts
+        self.mk = makefile.read(os.path.join(self.dir, "Makefile"), self.dir, root)
+        self.built: dict[str, str] = {}
+        self.echoes: dict[str, list[tuple[int, str]]] = {}  # target -> (Makefile line, echoed text)
+        self.members: list[Member] = []
+        self.makeopts_members: set[str] = set()
+
+    # -- one target -------------------------------------------------------
+
+    def _shell(self, command: str, path: str, line: int) -> str:
+        match = _DISPLAY_SHELL.match(command)
+        if not match:
+            raise InputError(path, line, 1, f"$(shell {command.strip()[:60]}) is not understood")
+        return awk.display_name(self.files.text(os.path.join(self.dir, match.group(1))))
+
+    def _run(self, target: str, recipe_lines: list[tuple[int, str]], path: str, automatic: dict[str, str],
+             extra: dict[str, makefile.Var]) -> str:
+        variables = dict(self.mk.variables)
+        variables.setdefault("AWK", makefile.Var("awk", False))
+        variables.setdefault("GREP", makefile.Var("grep", False))
+        variables["SUBDIR"] = makefile.Var(self.name, False)
+        variables.update(extra)
+        context = makefile.Makefile(path=path, directory=self.dir, variables=variables)
+        expander = makefile.Expander(context, automatic, shell=self._shell)
+        out: list[str] = []
+        echoes: list[tuple[int, str]] = []
+        for line, raw in recipe_lines:
+            command = recipe.parse(expander.expand(raw, path, line), path, line)
+            if command.redirect is None or command.target != target:
+                raise InputError(path, line, 1, f"recipe does not write its target '{target}': {raw.strip()[:80]!r}")
+            if command.program == "echo":
+                text = recipe.echo_output(command, path, line)
+                echoes.append((line, text))
+            elif command.program == "cat":
+                text = "".join(self._content(name) for name in command.args)
+            elif command.program == "awk" and len(command.args) >= 2 and command.args[0] == "-f":
+                text = self._awk(command.args[1], command.args[2:], path, line)
+            else:
+                raise InputError(path, line, 1, f"recipe shape not understood: {raw.strip()[:80]!r}")
+            if command.redirect == ">":
+                out = [text]
+            else:
+                out.append(text)
+        self.echoes[target] = echoes
+        return "".join(out)
+
+    def _awk(self, script: str, names: list[str], path: str, line: int) -> str:
+        base = os.path.basename(script)
+        if base not in self.scripts:
+            raise InputError(path, line, 1, f"awk script '{script}' is not one this reader implements")
+        texts = [self.files.text(os.path.join(self.dir, n)) for n in names]
+        if base == "get_moduleinfo":
+            return awk.moduleinfo(texts)
+        return awk.makeopts(texts[0]) if texts else ""
+
+    def _content(self, name: str) -> str:
+        if name in self.built:
+            return self.built[name]
+        return self.files.text(os.path.join(self.dir, name))
+
+    # -- the directory ----------------------------------------------------
+
+    def _member_target(self, member: str, mod_adds: dict[str, makefile.ModAdd],
+                       extra_prereqs: dict[str, list[str]], explicit: dict[str, makefile.Rule]) -> None:
+        target = f".{member}.moduleinfo"
+        rule = explicit.get(target)
+        if rule is not None:
+            prereqs = _unique(rule.prereqs + extra_prereqs.get(target, []))
+            automatic = {"@": target, "<": prereqs[0] if prereqs else "", "^": " ".join(prereqs), "*": ""}
+            text = self._run(target, rule.recipe, rule.path, automatic, {})
+            self.built[target] = text
+            self._rule_member(member, target, text, rule)
+            return
+        for suffix, recipe_lines in ((".c", self.patterns.member_c), (".cc", self.patterns.member_cc)):
+            source = member + suffix
+            if os.path.isfile(os.path.join(self.dir, source)):
+                break
+        else:
+            raise InputError(self.mk.path, 1, 1, f"module '{member}' has no {member}.c or {member}.cc "
+                                                 f"in {self.name}/ (make: no rule to make '{target}')")
+        prereqs = _unique([source] + extra_prereqs.get(target, []))
+        extra = {}
+        add = mod_adds.get(member)
+        if add is not None:
+            # MOD_ADD_SOURCE: $(addprefix $(SUBDIR)/,$(subst .c,.o,SOURCES) $(subst .c,.i,SOURCES)),
+            # with make's subst (every occurrence); the value keeps its quotes, as make passes them to sh.
+            listed = " ".join(add.sources)
+            outputs = (".o", ".i") if add.suffix == ".c" else (".oo", ".ii")
+            words = " ".join(listed.replace(add.suffix, o) for o in outputs).split()
+            extra["MODULEINFO_EXTRA_OUTPUT"] = makefile.Var(
+                '" ' + " ".join(f"{self.name}/{w}" for w in words) + '"', False)
+        automatic = {"@": target, "<": source, "^": " ".join(prereqs), "*": member}
+        text = self._run(target, recipe_lines, self.patterns.path, automatic, extra)
+        self.built[target] = text
+        header, _ = _header(text, self.patterns.path)
+        path = os.path.join(self.dir, source)
+        self.members.append(Member(member, self.name, "source", header.get("displayname", ""), path, 0,
+                                   data=self.files.data(path)))
+
+    def _rule_member(self, member: str, target: str, text: str, rule: makefile.Rule) -> None:
+        header, _ = _header(text, rule.path, rule.line)
+        echoes = self.echoes[target]
+        # The member's inner lines, each at its recipe line: the block the MODULEINFO parser reads.
+        inner_lines = [(line, out) for line, out in echoes
+                       if not out.lstrip().startswith("<member") and out.strip() != "</member>"]
+        first = inner_lines[0][0] if inner_lines else rule.line
+        text_lines: list[str] = []
+        for line, out in inner_lines:
+            while first + len(text_lines) < line:
+                text_lines.append("\n")
+            text_lines.append(out)
+        self.members.append(Member(member, self.name, "rule", header.get("displayname", ""), rule.path,
+                                   rule.line, "".join(text_lines), first, 1))
+
+    def _xml_members(self, path: str) -> None:
+        text = self.files.text(path)
+        for match in re.finditer(r"<member\b[^>]*>", text):
+            close = text.find("</member>", match.end())
+            if close < 0:
+                line = text.count("\n", 0, match.start()) + 1
+                raise InputError(path, line, 1, "<member> is not closed")
+            attributes = _attributes(match.group(0) + "</member>", path, text.count("\n", 0, match.start()) + 1)
+            start = match.end()
+            line = text.count("\n", 0, start) + 1
+            column = start - (text.rfind("\n", 0, start) + 1) + 1
+            self.members.append(Member(attributes.get("name", ""), self.name, "xml",
+                                       attributes.get("displayname", ""), path,
+                                       text.count("\n", 0, match.start()) + 1,
+                                       text[start:close], line, column))
+
+    def read(self) -> tuple[str, str]:
+        """(``.moduleinfo`` text, ``.makeopts`` text) as ``make -C DIR moduleinfo|makeopts`` prints them."""
+        if not self.mk.moddir_rules:
+            return "", ""
+        mk = self.mk
+        c_mods = mk.value("ALL_C_MODS").split()
+        cc_mods = mk.value("ALL_CC_MODS").split()
+        mod_adds: dict[str, makefile.ModAdd] = {}
+        extra_prereqs: dict[str, list[str]] = {}
+        context = makefile.Expander(mk)
+        for add in mk.mod_adds:
+            if not add.name or len(add.name.split()) != 1:
+                continue  # $(call MOD_ADD_C,a.c b.c): targets no member can have
+            mod_adds[add.name] = add  # the last call's MODULEINFO_EXTRA_OUTPUT wins, as in make
+            wanted = context.wildcard(" ".join(add.sources), add.path, add.line).split()
+            extra_prereqs.setdefault(f".{add.name}.moduleinfo", []).extend(wanted)
+        explicit: dict[str, makefile.Rule] = {}
+        for rule in mk.rules:
+            for target in rule.targets:
+                if rule.recipe:
+                    explicit[target] = rule
+                else:
+                    extra_prereqs.setdefault(target, []).extend(rule.prereqs)
+        members = sorted(set(c_mods + cc_mods))
+        for member in members:
+            self._member_target(member, mod_adds, extra_prereqs, explicit)
+        category = mk.value("MENUSELECT_CATEGORY")
+        xml_name = category.lower() + ".xml"
+        prereqs = [f".{m}.moduleinfo" for m in members]
+        if category and os.path.isfile(os.path.join(self.dir, xml_name)):
+            prereqs.append(xml_name)
+            self._xml_members(os.path.join(self.dir, xml_name))
+        automatic = {"@": ".moduleinfo", "^": " ".join(prereqs), "<": prereqs[0] if prereqs else "", "*": ""}
+        moduleinfo = self._run(".moduleinfo", self.patterns.category, self.patterns.path, automatic, {})
+        # makeopts: ALL_C_MODS then ALL_CC_MODS, each file's first MAKEOPTS block.
+        makeopts_targets = []
+        for names, suffix, lines in ((c_mods, ".c", self.patterns.makeopts_c),
+                                     (cc_mods, ".cc", self.patterns.makeopts_cc)):
+            for member in names:
+                target = f".{member}.makeopts"
+                if target in self.built:
+                    continue
+                auto = {"@": target, "<": member + suffix, "^": member + suffix, "*": member}
+                self.built[target] = self._run(target, lines, self.patterns.path, auto, {})
+                makeopts_targets.append(target)
+        automatic = {"@": ".makeopts", "^": " ".join(makeopts_targets),
+                     "<": makeopts_targets[0] if makeopts_targets else "", "*": ""}
+        makeopts = self._run(".makeopts", self.patterns.makeopts_all, self.patterns.path, automatic, {})
+        self.makeopts_members = set(_MEMBER_NAME.findall(makeopts))
+        return moduleinfo, makeopts
+
+
+def _unique(words: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for word in words:
+        seen.setdefault(word, None)
+    return list(seen)
+
+
+def _attributes(element: str, path: str, line: int) -> dict[str, str]:
+    from lxml import etree  # the parser the rest of the scan already loads
+
+    try:
+        return dict(etree.fromstring(element.encode("latin-1")).attrib)
+    except etree.XMLSyntaxError as exc:
+        raise InputError(path, line, 1, f"<member> start tag is not well-formed XML: {exc.msg}") from None
+
+
+def _header(text: str, path: str, line: int = 1) -> tuple[dict[str, str], int]:
+    first = text.split("\n", 1)[0]
+    if not first.lstrip().startswith("<member"):
+        raise InputError(path, line, 1, f"a member's text does not start with <member ...>: {first[:60]!r}")
+    return _attributes(first.strip() + "</member>", path, line), len(first) + 1
+
+
+def read(root: str) -> Root:
+    """Read everything ``make menuselect-tree`` reads under ``root``; refuse what it cannot follow."""
+    files = _Files()
+    mod_subdirs, steps = _top_recipe(root, files)
+    patterns = _moddir_rules(root, files)
+    scripts = {}
+    for name in awk.SCRIPTS:
+        script = os.path.join(root, "build_tools", name)
+        if os.path.exists(script):
+            if not awk.recognise(name, files.text(script)):
+                raise InputError(script, 1, 1, f"build_tools/{name} is not the awk program this reader implements")
+            scripts[name] = script
+    directories: dict[str, _Directory] = {}
+    texts: dict[tuple[str, str], str] = {}
+    result = Root(path=root, mod_subdirs=mod_subdirs)
+    options: set[str] = set()
+    out: list[str] = []
+    for step in steps:
+        if step.kind == "dirs":
+            for name in step.dirs:
+                if name not in directories:
+                    if not os.path.isfile(os.path.join(root, name, "Makefile")):
+                        raise InputError(os.path.join(root, "Makefile"), step.line, 1,
+                                         f"module directory '{name}' has no Makefile")
+                    directory = _Directory(root, name, files, patterns, scripts)
+                    moduleinfo, makeopts_text = directory.read()
+                    texts[(name, "moduleinfo")] = moduleinfo
+                    texts[(name, "makeopts")] = makeopts_text
+                    directories[name] = directory
+                    options |= directory.makeopts_members
+                if step.condition:
+                    out.append(texts[(name, step.value)])
+            continue
+        if step.kind == "cat":
+            text = files.text(os.path.join(root, step.value))
+            options |= set(_MEMBER_NAME.findall(text))
+            if step.condition:
+                out.append(text)
+            continue
+        if step.condition:
+            if step.kind == "reset":
+                out = []
+            out.append(step.value)
+    result.tree_text = "".join(out)
+    for directory in directories.values():
+        result.members.extend(directory.members)
+    catalog = load_menuselect_deps(os.path.join(root, MARKER), files.text(os.path.join(root, MARKER)))
+    catalog.options |= options
+    catalog.builtins |= builtins(root, files)
+    catalog.platforms |= set(PLATFORMS)
+    result.catalog = catalog
+    return result
