@@ -87,20 +87,19 @@ class Makefile:
 # --------------------------------------------------------------------------- expansion
 
 
+_PARENS = {"(": re.compile(r"[()]"), "{": re.compile(r"[{}]")}
+
+
 def _find_close(text: str, start: int, opening: str) -> int:
     """Index of the parenthesis closing the reference opened at ``start`` (just after ``$(``), or -1."""
-    closing = ")" if opening == "(" else "}"
     depth = 1
-    i = start
-    while i < len(text):
-        char = text[i]
-        if char == opening:
+    for found in _PARENS[opening].finditer(text, start):
+        if found.group() == opening:
             depth += 1
-        elif char == closing:
+        else:
             depth -= 1
             if depth == 0:
-                return i
-        i += 1
+                return found.start()
     return -1
 
 

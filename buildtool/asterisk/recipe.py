@@ -17,12 +17,11 @@ no result.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from buildtool.diagnostics import InputError
 
-_BLANK = " \t\n"
-_OPERATORS = ";|&<()"
 
 
 @dataclass
@@ -41,73 +40,57 @@ def strip_prefixes(line: str) -> str:
     return line
 
 
+_TOKEN = re.compile(r"""
+    (?P<blank>[ \t\n]+)
+  | (?P<plain>[^ \t\n"'\\><;|&()$`*?\[]+)
+  | "(?P<double>(?:[^"\\$`]|\\.)*)"
+  | '(?P<single>[^']*)'
+  | \\(?P<escaped>.?)
+  | (?P<redirect>>>?)
+  | (?P<other>.)
+""", re.X | re.S)
+_DOUBLE_ESCAPE = re.compile(r'\\([\\"$`\n])')
+
+
 def split_words(text: str, path: str, line: int) -> tuple[list[str], list[tuple[str, int]]]:
     """Shell words of ``text`` and the indexes where unquoted redirection operators stand."""
     words: list[str] = []
     redirects: list[tuple[str, int]] = []
     current: list[str] = []
     in_word = False
-    i = 0
-    n = len(text)
-
-    def refuse(what: str) -> InputError:
-        return InputError(path, line, 1, f"recipe shape not understood ({what}): {text.strip()[:80]!r}")
-
-    while i < n:
-        char = text[i]
-        if char in _BLANK:
-            if in_word:
-                words.append("".join(current))
-                current, in_word = [], False
-            i += 1
-        elif char == ">":
-            if in_word:
-                words.append("".join(current))
-                current, in_word = [], False
-            op = ">>" if text.startswith(">>", i) else ">"
-            redirects.append((op, len(words)))
-            i += len(op)
-        elif char == "'":
-            close = text.find("'", i + 1)
-            if close < 0:
-                raise refuse("unterminated quote")
-            current.append(text[i + 1:close])
+    for token in _TOKEN.finditer(text):
+        kind = token.lastgroup
+        value = token.group(kind)
+        if kind == "plain":
+            current.append(value)
             in_word = True
-            i = close + 1
-        elif char == '"':
-            i += 1
+        elif kind == "double":
+            current.append(_DOUBLE_ESCAPE.sub(lambda m: "" if m.group(1) == "\n" else m.group(1), value)
+                           if "\\" in value else value)
             in_word = True
-            while True:
-                if i >= n:
-                    raise refuse("unterminated quote")
-                char = text[i]
-                if char == '"':
-                    i += 1
-                    break
-                if char == "\\" and i + 1 < n and text[i + 1] in '"\\$`\n':
-                    if text[i + 1] != "\n":
-                        current.append(text[i + 1])
-                    i += 2
-                    continue
-                if char in "$`":
-                    raise refuse(f"'{char}' would be expanded by the shell")
-                current.append(char)
-                i += 1
-        elif char == "\\":
-            if i + 1 < n and text[i + 1] != "\n":
-                current.append(text[i + 1])
+        elif kind == "single":
+            current.append(value)
+            in_word = True
+        elif kind == "escaped":
+            if value != "\n":
+                current.append(value)
                 in_word = True
-            i += 2
-        elif char in "$`":
-            raise refuse(f"'{char}' would be expanded by the shell")
-        elif char in _OPERATORS:
-            raise refuse(f"shell operator '{char}'")
-        elif char in "*?[" :
-            raise refuse(f"'{char}' would be matched against file names by the shell")
+        elif kind == "blank" or kind == "redirect":
+            if in_word:
+                words.append("".join(current))
+                current, in_word = [], False
+            if kind == "redirect":
+                redirects.append((value, len(words)))
         else:
-            current.append(char)
-            in_word = True
-            i += 1
+            if value in "$`":
+                what = f"'{value}' would be expanded by the shell"
+            elif value in "*?[":
+                what = f"'{value}' would be matched against file names by the shell"
+            elif value in "\"'":
+                what = "unterminated quote"
+            else:
+                what = f"shell operator '{value}'"
+            raise InputError(path, line, 1, f"recipe shape not understood ({what}): {text.strip()[:80]!r}")
     if in_word:
         words.append("".join(current))
     return words, redirects

@@ -52,6 +52,7 @@ _FOR_DIRS = re.compile(
 _IF = re.compile(r'^if \[ "([^"$`\\]*)" = "([^"$`\\]*)" \]; then (.+?);? fi;?$')
 _SIMPLE_ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*[:?]?=\s?(.*)$")
 _MEMBER_NAME = re.compile(r"<member\s[^>]*?\bname=\"([^\"]*)\"")
+_OPTION_LEVEL = re.compile(r"<support_level>\s*option\s*</support_level>")
 _CORE_INFO = re.compile(r"^[ \t]*AST_MODULE_INFO\w*[ \t]*\(", re.M)
 _CORE_NAME = re.compile(r"^[ \t]*#[ \t]*define[ \t]+AST_MODULE[ \t]+\"([^\"]+)\"", re.M)
 
@@ -286,6 +287,7 @@ class _Directory:
         self.echoes: dict[str, list[tuple[int, str]]] = {}  # target -> (Makefile line, echoed text)
         self.members: list[Member] = []
         self.makeopts_members: set[str] = set()
+        self.option_members: set[str] = set()
 
     # -- one target -------------------------------------------------------
 
@@ -403,6 +405,11 @@ class _Directory:
                 raise InputError(path, line, 1, "<member> is not closed")
             attributes = _attributes(match.group(0) + "</member>", path, text.count("\n", 0, match.start()) + 1)
             start = match.end()
+            if _OPTION_LEVEL.search(text, start, close):
+                # support level "option": menuselect's build option shown in a module category
+                # (bridges.xml: binaural_rendering_in_bridge_softmix), not a module.
+                self.option_members.add(attributes.get("name", ""))
+                continue
             line = text.count("\n", 0, start) + 1
             column = start - (text.rfind("\n", 0, start) + 1) + 1
             self.members.append(Member(attributes.get("name", ""), self.name, "xml",
@@ -514,7 +521,7 @@ def read(root: str) -> Root:
                     texts[(name, "moduleinfo")] = moduleinfo
                     texts[(name, "makeopts")] = makeopts_text
                     directories[name] = directory
-                    options |= directory.makeopts_members
+                    options |= directory.makeopts_members | directory.option_members
                 if step.condition:
                     out.append(texts[(name, step.value)])
             continue
