@@ -1,85 +1,101 @@
 """Asterisk's text extractors, byte for byte, without running awk, grep or cut.
 
-``build_tools/get_moduleinfo`` (awk)::
+``build_tools/get_moduleinfo`` and ``get_makeopts`` are awk programs built from
+these rules, in this order (22.x's get_moduleinfo uses all four kinds; its
+get_makeopts and older get_moduleinfo versions end a block with ``exit``)::
 
-    /\\/\\*\\*\\* +MODULEINFO/ {printit=1; next}
-    /<support_level>/ {if (gotsupportlevel) { next }; gotsupportlevel=1}
-    /\\*\\*\\*\\// {printit=0}
-    /.*/ {if (printit) print}
+    /OPENER/ {printit=1; next}                                            (required)
+    /<support_level>/ {if (gotsupportlevel) { next }; gotsupportlevel=1}   (optional)
+    /\\*\\*\\*\\// {printit=0}    or    /\\*\\*\\*\\// {if (printit) exit}           (required)
+    /.*/ {if (printit) print}                                             (required)
 
-``build_tools/get_makeopts`` (awk)::
-
-    /\\/\\*\\*\\* MAKEOPTS/ {printit=1; next}
-    /\\*\\*\\*\\// {if (printit) exit}
-    /.*/ {if (printit) print}
-
-The display name: ``grep -e AST_MODULE_INFO FILE | head -n 1 | cut -d '"' -f 2``.
+``parse`` recognises such a program (anything else: None, and the caller
+refuses); ``Program.run`` prints what awk prints. The display name is
+``grep -e AST_MODULE_INFO FILE | head -n 1 | cut -d '"' -f 2`` (``display_name``).
 
 Each works on raw bytes (here: ``str`` decoded as Latin-1, so every byte
 survives). awk's state carries across the files of one invocation: ``awk -f
 get_moduleinfo a.c b.c`` reads the lines of both as one stream. Only the lines
 that can change the state are looked at one by one; the rest are skipped with
 C-speed searches, so a large source costs a few ``find`` calls.
-
-The scripts are recognised by their text (``recognise``): another program under
-the same name is a refusal, never a silently different extraction.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-GET_MODULEINFO = (r"/\/\*\*\* +MODULEINFO/ {printit=1; next}",
-                  r"/<support_level>/ {if (gotsupportlevel) { next }; gotsupportlevel=1}",
-                  r"/\*\*\*\// {printit=0}",
-                  r"/.*/ {if (printit) print}")
-GET_MAKEOPTS = (r"/\/\*\*\* MAKEOPTS/ {printit=1; next}",
-                r"/\*\*\*\// {if (printit) exit}",
-                r"/.*/ {if (printit) print}")
-SCRIPTS = {"get_moduleinfo": GET_MODULEINFO, "get_makeopts": GET_MAKEOPTS}
-
-_MODULEINFO_OPEN = re.compile(r"/\*\*\* +MODULEINFO")
-_MAKEOPTS_OPEN = "/*** MAKEOPTS"
+_OPEN_RULE = re.compile(r"^/((?:[A-Za-z0-9_ +<>]|\\[/*])+)/ \{ ?printit ?= ?1; ?next ?;? ?\}$")
+_SUPPORT_RULE = "/<support_level>/ {if (gotsupportlevel) { next }; gotsupportlevel=1}"
+_CLOSE_RESET_RULE = r"/\*\*\*\// {printit=0}"
+_CLOSE_EXIT_RULE = r"/\*\*\*\// {if (printit) exit}"
+_PRINT_RULE = "/.*/ {if (printit) print}"
 _CLOSE = "***/"
 _SUPPORT = "<support_level>"
 
 
-def recognise(name: str, text: str) -> bool:
-    """True when ``text`` is the awk program this module implements under ``name``."""
-    expected = SCRIPTS.get(name)
-    if expected is None:
-        return False
-    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    return lines == [" ".join(line.split()) for line in expected]
+@dataclass(frozen=True)
+class Program:
+    opener: re.Pattern
+    dedupe_support: bool   # the <support_level> rule: only the first such line is printed
+    exit_on_close: bool    # the block's end stops awk (else printing stops until the next opener)
+
+    def run(self, texts: list[str]) -> str:
+        state = _Run(self)
+        for text in texts:
+            if state.exited:
+                break
+            state.feed(text)
+        return "".join(state.out)
 
 
-def _lines(text: str) -> list[str]:
-    """awk's records: lines without their newline; a final unterminated line is a record too."""
-    if not text:
-        return []
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    return lines
+def _normal(line: str) -> str:
+    return " ".join(line.split())
 
 
-class ModuleinfoAwk:
-    """One ``awk -f get_moduleinfo FILE...`` run; feed the files in order."""
+def parse(text: str) -> Program | None:
+    """The extractor an awk program's text describes, or None when it is not of the understood shape."""
+    lines = [_normal(line) for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        return None
+    opener = _OPEN_RULE.match(lines[0])
+    if not opener:
+        return None
+    rest = lines[1:]
+    dedupe = bool(rest) and rest[0] == _normal(_SUPPORT_RULE)
+    if dedupe:
+        rest = rest[1:]
+    if len(rest) != 2 or rest[1] != _normal(_PRINT_RULE) or rest[0] not in (_normal(_CLOSE_RESET_RULE),
+                                                                          _normal(_CLOSE_EXIT_RULE)):
+        return None
+    pattern = opener.group(1).replace("\\/", "/")  # awk's \/ is a plain slash; \* stays an escaped star
+    return Program(re.compile(pattern), dedupe, rest[0] == _normal(_CLOSE_EXIT_RULE))
 
-    def __init__(self) -> None:
+
+def _line_start(text: str, offset: int) -> int:
+    return text.rfind("\n", 0, offset) + 1
+
+
+class _Run:
+    """One awk invocation's state, fed its files in order."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
         self.printit = False
-        self.gotsupportlevel = False
+        self.gotsupportlevel = not program.dedupe_support  # without the rule, no line is ever skipped
+        self.exited = False
         self.out: list[str] = []
 
     def feed(self, text: str) -> None:
         """Run the program over one more file: the lines before each opener are skipped with searches."""
+        opener = self.program.opener
         pos = 0
         if self.printit:  # a block left open by the previous file goes on
             pos = self._block(text, 0)
             if pos < 0:
                 return
-        while not self.printit:
-            found = _MODULEINFO_OPEN.search(text, pos)
+        while True:
+            found = opener.search(text, pos)
             support = -1 if self.gotsupportlevel else text.find(_SUPPORT, pos)
             if found is None:
                 if support >= 0:
@@ -88,68 +104,35 @@ class ModuleinfoAwk:
             if 0 <= support < _line_start(text, found.start()):
                 self.gotsupportlevel = True  # a <support_level> line before the opener's line
             line_end = text.find("\n", found.start())
-            if line_end < 0:
-                self.printit = True
-                return
             self.printit = True
-            pos = line_end + 1
-            # Inside the block: line by line until the closing line.
-            end = self._block(text, pos)
-            if end < 0:
+            if line_end < 0:
                 return
-            pos = end
+            pos = self._block(text, line_end + 1)
+            if pos < 0:
+                return
 
     def _block(self, text: str, pos: int) -> int:
+        """Print the block's lines from ``pos``; the offset after its closing line, or -1 (file or awk ended)."""
+        opener = self.program.opener
         n = len(text)
         while pos < n:
             line_end = text.find("\n", pos)
-            last = line_end < 0
-            line = text[pos:] if last else text[pos:line_end]
-            pos = n if last else line_end + 1
-            if _MODULEINFO_OPEN.search(line):
+            line = text[pos:] if line_end < 0 else text[pos:line_end]
+            pos = n if line_end < 0 else line_end + 1
+            if opener.search(line):
                 continue
             if _SUPPORT in line:
-                if self.gotsupportlevel:
+                if self.gotsupportlevel and self.program.dedupe_support:
                     continue
                 self.gotsupportlevel = True
             if _CLOSE in line:
+                if self.program.exit_on_close:
+                    self.exited = True
+                    return -1
                 self.printit = False
                 return pos
             self.out.append(line + "\n")
         return -1
-
-    def result(self) -> str:
-        return "".join(self.out)
-
-
-def _line_start(text: str, offset: int) -> int:
-    return text.rfind("\n", 0, offset) + 1
-
-
-def moduleinfo(texts: list[str]) -> str:
-    """What ``awk -f get_moduleinfo FILE...`` prints for files holding ``texts``."""
-    run = ModuleinfoAwk()
-    for text in texts:
-        run.feed(text)
-    return run.result()
-
-
-def makeopts(text: str) -> str:
-    """What ``awk -f get_makeopts FILE`` prints: the first MAKEOPTS block's inner lines."""
-    start = text.find(_MAKEOPTS_OPEN)
-    if start < 0:
-        return ""
-    line_end = text.find("\n", start)
-    if line_end < 0:
-        return ""
-    out = []
-    for line in _lines(text[line_end + 1:]):
-        if _MAKEOPTS_OPEN in line:
-            continue
-        if _CLOSE in line:
-            break
-        out.append(line + "\n")
-    return "".join(out)
 
 
 def display_name(text: str) -> str:

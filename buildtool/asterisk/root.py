@@ -275,7 +275,7 @@ class _Directory:
     """One module directory's virtual make run: the text of its ``.moduleinfo`` and ``.makeopts``."""
 
     def __init__(self, root: str, name: str, files: _Files, patterns: _PatternRules,
-                 scripts: dict[str, str]):
+                 scripts: dict[str, awk.Program]):
         self.root = root
         self.name = name
         self.dir = os.path.join(root, name)
@@ -329,13 +329,16 @@ class _Directory:
         return "".join(out)
 
     def _awk(self, script: str, names: list[str], path: str, line: int) -> str:
-        base = os.path.basename(script)
-        if base not in self.scripts:
-            raise InputError(path, line, 1, f"awk script '{script}' is not one this reader implements")
-        texts = [self.files.text(os.path.join(self.dir, n)) for n in names]
-        if base == "get_moduleinfo":
-            return awk.moduleinfo(texts)
-        return awk.makeopts(texts[0]) if texts else ""
+        program = self.scripts.get(script)
+        if program is None:
+            if not os.path.isfile(script):
+                raise InputError(path, line, 1, f"awk script '{script}' does not exist")
+            program = awk.parse(self.files.text(script))
+            if program is None:
+                raise InputError(script, 1, 1, "this awk program is not of the shape understood "
+                                               "(see buildtool/asterisk/awk.py); not evaluated")
+            self.scripts[script] = program
+        return program.run([self.files.text(os.path.join(self.dir, n)) for n in names])
 
     def _content(self, name: str) -> str:
         if name in self.built:
@@ -497,13 +500,7 @@ def read(root: str) -> Root:
     files = _Files()
     mod_subdirs, steps = _top_recipe(root, files)
     patterns = _moddir_rules(root, files)
-    scripts = {}
-    for name in awk.SCRIPTS:
-        script = os.path.join(root, "build_tools", name)
-        if os.path.exists(script):
-            if not awk.recognise(name, files.text(script)):
-                raise InputError(script, 1, 1, f"build_tools/{name} is not the awk program this reader implements")
-            scripts[name] = script
+    scripts: dict[str, awk.Program] = {}  # by path, shared by every directory
     directories: dict[str, _Directory] = {}
     texts: dict[tuple[str, str], str] = {}
     result = Root(path=root, mod_subdirs=mod_subdirs)
