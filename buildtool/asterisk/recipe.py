@@ -43,12 +43,13 @@ def strip_prefixes(line: str) -> str:
 _TOKEN = re.compile(r"""
     (?P<blank>[ \t\n]+)
   | (?P<plain>[^ \t\n"'\\><;|&()$`*?\[]+)
-  | "(?P<double>(?:[^"\\$`]|\\.)*)"
+  | "(?P<double>(?:[^"\\]|\\.)*)"
   | '(?P<single>[^']*)'
   | \\(?P<escaped>.?)
   | (?P<redirect>>>?)
   | (?P<other>.)
 """, re.X | re.S)
+_ANY_ESCAPE = re.compile(r"\\.", re.S)
 _DOUBLE_ESCAPE = re.compile(r'\\([\\"$`\n])')
 
 
@@ -65,6 +66,10 @@ def split_words(text: str, path: str, line: int) -> tuple[list[str], list[tuple[
             current.append(value)
             in_word = True
         elif kind == "double":
+            bare = _ANY_ESCAPE.sub("", value) if "\\" in value else value
+            if "$" in bare or "`" in bare:
+                what = f"'{'$' if '$' in bare else '`'}' would be expanded by the shell"
+                raise InputError(path, line, 1, f"recipe shape not understood ({what}): {text.strip()[:80]!r}")
             current.append(_DOUBLE_ESCAPE.sub(lambda m: "" if m.group(1) == "\n" else m.group(1), value)
                            if "\\" in value else value)
             in_word = True
