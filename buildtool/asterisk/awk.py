@@ -37,6 +37,7 @@ _SUPPORT = "<support_level>"
 @dataclass(frozen=True)
 class Program:
     opener: re.Pattern
+    literal: str           # the opener's leading literal text: found with str.find before the regex runs
     dedupe_support: bool   # the <support_level> rule: only the first such line is printed
     exit_on_close: bool    # the block's end stops awk (else printing stops until the next opener)
 
@@ -69,7 +70,10 @@ def parse(text: str) -> Program | None:
                                                                           _normal(_CLOSE_EXIT_RULE)):
         return None
     pattern = opener.group(1).replace("\\/", "/")  # awk's \/ is a plain slash; \* stays an escaped star
-    return Program(re.compile(pattern), dedupe, rest[0] == _normal(_CLOSE_EXIT_RULE))
+    literal = re.match(r"(?:[A-Za-z0-9_<>/]|\\\*)*", pattern).group(0)
+    if literal and pattern[len(literal):len(literal) + 1] in ("+", "*", "?", "{"):
+        literal = literal[:-2] if literal.endswith("\\*") else literal[:-1]  # the last atom is repeated
+    return Program(re.compile(pattern), literal.replace("\\*", "*"), dedupe, rest[0] == _normal(_CLOSE_EXIT_RULE))
 
 
 def _line_start(text: str, offset: int) -> int:
@@ -88,14 +92,13 @@ class _Run:
 
     def feed(self, text: str) -> None:
         """Run the program over one more file: the lines before each opener are skipped with searches."""
-        opener = self.program.opener
         pos = 0
         if self.printit:  # a block left open by the previous file goes on
             pos = self._block(text, 0)
             if pos < 0:
                 return
         while True:
-            found = opener.search(text, pos)
+            found = self._opener(text, pos)
             support = -1 if self.gotsupportlevel else text.find(_SUPPORT, pos)
             if found is None:
                 if support >= 0:
@@ -110,6 +113,20 @@ class _Run:
             pos = self._block(text, line_end + 1)
             if pos < 0:
                 return
+
+    def _opener(self, text: str, pos: int):
+        literal = self.program.literal
+        if not literal:
+            return self.program.opener.search(text, pos)
+        match = self.program.opener.match
+        while True:
+            at = text.find(literal, pos)
+            if at < 0:
+                return None
+            found = match(text, at)
+            if found is not None:
+                return found
+            pos = at + 1
 
     def _block(self, text: str, pos: int) -> int:
         """Print the block's lines from ``pos``; the offset after its closing line, or -1 (file or awk ended)."""
