@@ -62,7 +62,7 @@ class ModAdd:
 
     name: str
     sources: list[str]  # as written (expanded), relative to the directory
-    suffix: str         # ".c" or ".cc"
+    kind: str           # "MOD_ADD_C" or "MOD_ADD_CC"
     path: str
     line: int
 
@@ -410,7 +410,7 @@ def _read_into(makefile: Makefile, path: str, root: str | None, depth: int) -> N
     def on_call(name: str, args: list[str], where: str, line: int) -> None:
         module = args[0].strip() if args else ""
         sources = args[1].split() if len(args) > 1 else []
-        makefile.mod_adds.append(ModAdd(module, sources, ".c" if name == "MOD_ADD_C" else ".cc", where, line))
+        makefile.mod_adds.append(ModAdd(module, sources, name, where, line))
 
     expander = Expander(makefile, on_call=on_call)
     # Conditional stack: (this branch active, a branch was taken, enclosing active)

@@ -232,6 +232,7 @@ class _PatternRules:
     makeopts_cc: list[tuple[int, str]]
     makeopts_all: list[tuple[int, str]]
     path: str
+    mod_add: dict[str, tuple[str, str]]  # "MOD_ADD_C" -> (its call's argument text, MOD_ADD_SOURCE's body)
 
 
 def _moddir_rules(root: str, files: _Files) -> _PatternRules:
@@ -239,8 +240,25 @@ def _moddir_rules(root: str, files: _Files) -> _PatternRules:
     text = files.text(path).replace("\r\n", "\n")
     rules: dict[str, tuple[str, list[tuple[int, str]]]] = {}
     current = None
+    mod_add_calls: dict[str, str] = {}
+    source_body: list[str] | None = None
+    in_define = False
     for number, parts in makefile.logical_lines(text):
         first = parts[0]
+        if in_define:
+            if first.strip() == "endef":
+                in_define = False
+            elif source_body is not None:
+                source_body.append(makefile.join_recipe(parts) if first.startswith("\t") else "\n".join(parts))
+            continue
+        if first.startswith("define "):
+            in_define = True
+            if first.split()[1:2] == ["MOD_ADD_SOURCE"]:
+                source_body = []
+            continue
+        definition = _MOD_ADD_DEFINITION.match(makefile._join_normal(parts).strip())
+        if definition:
+            mod_add_calls[definition.group(1)] = definition.group(2)
         if first.startswith("\t"):
             if current is not None:
                 rules[current][1].append((number, makefile.join_recipe(parts)[1:]))
@@ -262,11 +280,17 @@ def _moddir_rules(root: str, files: _Files) -> _PatternRules:
                                      "(sorted ALL_C_MODS ALL_CC_MODS, then the category's .xml)")
     if "$(ALL_C_MODS) $(ALL_CC_MODS)" not in rules[".makeopts::"][0]:
         raise InputError(path, 1, 1, "the '.makeopts::' prerequisites are not the ones understood")
+    if "$(wildcard $(p)_*.c)" not in text or "MODULE_PREFIX" not in text:
+        raise InputError(path, 1, 1, "the MODULE_PREFIX rule (ALL_C_MODS from PREFIX_*.c) is not the one understood")
+    body = "\n".join(source_body or [])
+    mod_add = {kind: (args, body) for kind, args in mod_add_calls.items()} if source_body is not None else {}
     return _PatternRules(rules[".%.moduleinfo: %.c"][1], rules[".%.moduleinfo: %.cc"][1],
                          rules[".moduleinfo::"][1], rules[".%.makeopts: %.c"][1],
-                         rules.get(".%.makeopts: %.cc", ("", []))[1], rules[".makeopts::"][1], path)
+                         rules.get(".%.makeopts: %.cc", ("", []))[1], rules[".makeopts::"][1], path, mod_add)
 
 
+_TARGET_VARIABLE = re.compile(r"^([^:=]+?)\s*:\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=|:=|\+=)(.*)$", re.S)
+_MOD_ADD_DEFINITION = re.compile(r"^(MOD_ADD_CC?)\s*=\s*\$\(eval \$\(call MOD_ADD_SOURCE,(.*)\)\)\s*$")
 _DISPLAY_SHELL = re.compile(r"^\s*\S*grep\s+-e\s+AST_MODULE_INFO\s+(\S+)\s*\|\s*head\s+-n\s*1\s*\|"
                             r"\s*cut\s+-d\s+'\"'\s+-f\s*2\s*$")
 
@@ -347,14 +371,14 @@ class _Directory:
 
     # -- the directory ----------------------------------------------------
 
-    def _member_target(self, member: str, mod_adds: dict[str, makefile.ModAdd],
+    def _member_target(self, member: str, target_vars: dict[str, dict[str, makefile.Var]],
                        extra_prereqs: dict[str, list[str]], explicit: dict[str, makefile.Rule]) -> None:
         target = f".{member}.moduleinfo"
         rule = explicit.get(target)
         if rule is not None:
             prereqs = _unique(rule.prereqs + extra_prereqs.get(target, []))
             automatic = {"@": target, "<": prereqs[0] if prereqs else "", "^": " ".join(prereqs), "*": ""}
-            text = self._run(target, rule.recipe, rule.path, automatic, {})
+            text = self._run(target, rule.recipe, rule.path, automatic, target_vars.get(target, {}))
             self.built[target] = text
             self._rule_member(member, target, text, rule)
             return
@@ -366,16 +390,7 @@ class _Directory:
             raise InputError(self.mk.path, 1, 1, f"module '{member}' has no {member}.c or {member}.cc "
                                                  f"in {self.name}/ (make: no rule to make '{target}')")
         prereqs = _unique([source] + extra_prereqs.get(target, []))
-        extra = {}
-        add = mod_adds.get(member)
-        if add is not None:
-            # MOD_ADD_SOURCE: $(addprefix $(SUBDIR)/,$(subst .c,.o,SOURCES) $(subst .c,.i,SOURCES)),
-            # with make's subst (every occurrence); the value keeps its quotes, as make passes them to sh.
-            listed = " ".join(add.sources)
-            outputs = (".o", ".i") if add.suffix == ".c" else (".oo", ".ii")
-            words = " ".join(listed.replace(add.suffix, o) for o in outputs).split()
-            extra["MODULEINFO_EXTRA_OUTPUT"] = makefile.Var(
-                '" ' + " ".join(f"{self.name}/{w}" for w in words) + '"', False)
+        extra = target_vars.get(target, {})
         automatic = {"@": target, "<": source, "^": " ".join(prereqs), "*": member}
         text = self._run(target, recipe_lines, self.patterns.path, automatic, extra)
         self.built[target] = text
@@ -383,6 +398,37 @@ class _Directory:
         path = os.path.join(self.dir, source)
         self.members.append(Member(member, self.name, "source", header.get("displayname", ""), path, 0,
                                    data=self.files.data(path)))
+
+    def _mod_add(self, add: makefile.ModAdd, target_vars: dict[str, dict[str, makefile.Var]],
+                 extra_prereqs: dict[str, list[str]]) -> None:
+        """What ``$(call MOD_ADD_C,name,sources)`` adds, by evaluating Makefile.moddir_rules' own
+        ``MOD_ADD_C`` and ``MOD_ADD_SOURCE`` definitions as ``$(eval $(call ...))`` does: target-specific
+        variables (``MODULEINFO_EXTRA_OUTPUT``, expanded when the recipe runs) and prerequisites of
+        ``.NAME.moduleinfo`` (the extra sources, which the MODULEINFO extraction reads too)."""
+        definition = self.patterns.mod_add.get(add.kind)
+        if definition is None:
+            return  # make: a call of an undefined variable expands to nothing
+        template_args, body = definition
+        call = makefile.Expander(self.mk, {"1": add.name, "2": " ".join(add.sources)})
+        args = [call.expand(a, add.path, add.line) for a in makefile.split_args(template_args, 64)]
+        automatic = {str(i + 1): value for i, value in enumerate(args)}
+        evaluated = makefile.Expander(self.mk, automatic).expand(body, self.patterns.path, add.line)
+        for line in evaluated.split("\n"):
+            if line.startswith("\t") or ":" not in line:
+                continue  # a recipe line, or not a rule
+            variable = _TARGET_VARIABLE.match(line)
+            if variable:
+                for target in variable.group(1).split():
+                    target_vars.setdefault(target, {})[variable.group(2)] = makefile.Var(
+                        variable.group(4).lstrip(), variable.group(3) == "=")
+                continue
+            targets, _, prereqs = line.partition(":")
+            if prereqs.startswith(":") or prereqs.startswith("="):
+                continue
+            for target in targets.split():
+                if target.endswith(".moduleinfo"):
+                    extra_prereqs.setdefault(target, []).extend(
+                        makefile.Expander(self.mk).expand(prereqs, add.path, add.line).split())
 
     def _rule_member(self, member: str, target: str, text: str, rule: makefile.Rule) -> None:
         header, _ = _header(text, rule.path, rule.line)
@@ -427,15 +473,10 @@ class _Directory:
         mk = self.mk
         c_mods = mk.value("ALL_C_MODS").split()
         cc_mods = mk.value("ALL_CC_MODS").split()
-        mod_adds: dict[str, makefile.ModAdd] = {}
+        target_vars: dict[str, dict[str, makefile.Var]] = {}
         extra_prereqs: dict[str, list[str]] = {}
-        context = makefile.Expander(mk)
         for add in mk.mod_adds:
-            if not add.name or len(add.name.split()) != 1:
-                continue  # $(call MOD_ADD_C,a.c b.c): targets no member can have
-            mod_adds[add.name] = add  # the last call's MODULEINFO_EXTRA_OUTPUT wins, as in make
-            wanted = context.wildcard(" ".join(add.sources), add.path, add.line).split()
-            extra_prereqs.setdefault(f".{add.name}.moduleinfo", []).extend(wanted)
+            self._mod_add(add, target_vars, extra_prereqs)
         explicit: dict[str, makefile.Rule] = {}
         for rule in mk.rules:
             for target in rule.targets:
@@ -445,7 +486,7 @@ class _Directory:
                     extra_prereqs.setdefault(target, []).extend(rule.prereqs)
         members = sorted(set(c_mods + cc_mods))
         for member in members:
-            self._member_target(member, mod_adds, extra_prereqs, explicit)
+            self._member_target(member, target_vars, extra_prereqs, explicit)
         category = mk.value("MENUSELECT_CATEGORY")
         xml_name = category.lower() + ".xml"
         prereqs = [f".{m}.moduleinfo" for m in members]
