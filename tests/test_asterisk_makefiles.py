@@ -194,8 +194,8 @@ AST_MODULE_INFO_STANDARD(ASTERISK_GPL_KEY, "C++ Resource");
     "res/local.make": "$(call MOD_ADD_CC,res_cpp,cpp/helper.cc)\n",
     "res/cpp/helper.cc": "int helper;\n",
     "third-party/Makefile": ".PHONY: moduleinfo makeopts\n\nall:\n",
-    "main/cdr.c": "#include \"asterisk.h\"\nAST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_GLOBAL_SYMBOLS, \"CDR Engine\",\n",
-    "main/config.c": "#define AST_MODULE \"extconfig\"\nAST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_LOAD_ORDER, \"Configuration\",\n",
+    "main/cdr.c": "#include \"asterisk.h\"\nAST_MODULE_INFO(KEY, AST_MODFLAG_GLOBAL_SYMBOLS, \"CDR Engine\",\n",
+    "main/config.c": "#define AST_MODULE \"extconfig\"\nAST_MODULE_INFO(KEY, AST_MODFLAG_LOAD_ORDER, \"Configuration\",\n",
     "main/loader.c": "/* Used by AST_MODULE_INFO to register with the module loader. */\n",
     "build_tools/menuselect-deps.in": "ZLIB=@PBX_ZLIB@\nNO_BINARY_MODULES=@PBX_NO_BINARY_MODULES@\n",
     "build_tools/cflags.xml": """<category name="MENUSELECT_CFLAGS" displayname="Compiler Flags" positive_output="yes">
@@ -393,8 +393,11 @@ def test_extractors_match_real_awk(tmp_path):
 
 @pytest.mark.skipif(not (shutil.which("grep") and shutil.which("cut")), reason="grep and cut are needed")
 def test_display_name_matches_grep_head_cut(tmp_path):
-    samples = ['AST_MODULE_INFO(K, F, "Simple");\n', 'x\nAST_MODULE_INFO_STANDARD(K, "A \\"q\\" b");\nAST_MODULE_INFO(K, F, "second");\n',
-               "AST_MODULE_INFO(K, F,\n\t\"next line\");\n", "no macro here\n", "  AST_MODULE_INFO(K, F, \"no newline\")"]
+    samples = ['AST_MODULE_INFO(K, F, "Simple");\n',
+               'x\nAST_MODULE_INFO_STANDARD(K, "A \\"q\\" b");\nAST_MODULE_INFO(K, F, "second");\n',
+               "AST_MODULE_INFO(K, F,\n\t\"next line\");\n",
+               "no macro here\n",
+               "  AST_MODULE_INFO(K, F, \"no newline\")"]
     for index, text in enumerate(samples):
         path = tmp_path / f"m{index}.c"
         path.write_text(text)

@@ -92,6 +92,7 @@ class _Files:
 
     def __init__(self) -> None:
         self.raw: dict[str, bytes] = {}
+        self.decoded: dict[str, str] = {}
 
     def data(self, path: str) -> bytes:
         got = self.raw.get(path)
@@ -105,7 +106,10 @@ class _Files:
         return got
 
     def text(self, path: str) -> str:
-        return self.data(path).decode("latin-1")
+        got = self.decoded.get(path)
+        if got is None:
+            got = self.decoded[path] = self.data(path).decode("latin-1")
+        return got
 
 
 def builtins(root: str, files: _Files | None = None) -> set[str]:
@@ -520,8 +524,19 @@ def _unique(words: list[str]) -> list[str]:
     return list(seen)
 
 
+_WHITESPACE_CHARACTER = re.compile(r"\r\n|[\t\n\r]")
+_PLAIN_ATTRIBUTE = re.compile(r'\s+([A-Za-z_][\w.-]*)\s*=\s*"([^"<&]*)"')
+_PLAIN_START_TAG = re.compile(r'^<member((?:\s+[A-Za-z_][\w.-]*\s*=\s*"[^"<&]*")*)\s*>')
+
+
 def _attributes(element: str, path: str, line: int) -> dict[str, str]:
-    from lxml import etree  # the parser the rest of the scan already loads
+    """A <member ...> start tag's attributes (``element`` ends with ``</member>``)."""
+    plain = _PLAIN_START_TAG.match(element)
+    if plain:  # no entity or character reference: the values are the text between the quotes
+        found = _PLAIN_ATTRIBUTE.findall(plain.group(1))
+        if len({k for k, _ in found}) == len(found):
+            return {k: _WHITESPACE_CHARACTER.sub(" ", v) for k, v in found}  # XML's attribute normalisation
+    from lxml import etree  # the general case, with XML's normalisation and error positions
 
     try:
         return dict(etree.fromstring(element.encode("latin-1")).attrib)
