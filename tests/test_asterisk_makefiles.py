@@ -269,6 +269,9 @@ def test_synthetic_root_scan(tmp_path):
     assert modules["res_download"].displayname == "Download a binary module"
     assert {m.category for m in modules.values()} == {"apps", "res"}
     assert found.catalog.builtins == {"cdr", "extconfig"}
+    sources = {m.name: [str(Path(p).relative_to(root)) for p in m.sources] for m in found.members}
+    assert sources["app_vm"] == ["apps/app_vm.c"] and sources["res_download"] == []
+    assert sources["app_multi"] == ["apps/app_multi.c", "apps/multi/one.c", "apps/multi/two.c", "apps/extra.c"]
     assert {"TEST_FRAMEWORK", "BASE_FAST", "DEV_ONLY", "res_fancy_option"} <= found.catalog.options
 
 

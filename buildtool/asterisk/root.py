@@ -73,6 +73,9 @@ class Member:
     content_line: int = 0
     content_column: int = 1
     data: bytes = b""    # source: the whole source file
+    # The files make reads for the member (its .moduleinfo prerequisites: the module's own source
+    # first, then MOD_ADD_C's extra sources); for an XML member, none.
+    sources: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -385,6 +388,7 @@ class _Directory:
             text = self._run(target, rule.recipe, rule.path, automatic, target_vars.get(target, {}))
             self.built[target] = text
             self._rule_member(member, target, text, rule)
+            self.members[-1].sources = [os.path.join(self.dir, p) for p in prereqs]
             return
         for suffix, recipe_lines in ((".c", self.patterns.member_c), (".cc", self.patterns.member_cc)):
             source = member + suffix
@@ -401,7 +405,8 @@ class _Directory:
         header, _ = _header(text, self.patterns.path)
         path = os.path.join(self.dir, source)
         self.members.append(Member(member, self.name, "source", header.get("displayname", ""), path, 0,
-                                   data=self.files.data(path)))
+                                   data=self.files.data(path),
+                                   sources=[os.path.join(self.dir, p) for p in prereqs]))
 
     def _mod_add(self, add: makefile.ModAdd, target_vars: dict[str, dict[str, makefile.Var]],
                  extra_prereqs: dict[str, list[str]]) -> None:
