@@ -7,7 +7,9 @@
   evaluated without a shell (and refused when the shape is not one of those).
 - ``awk``: Asterisk's ``build_tools/get_moduleinfo``, ``get_makeopts`` and the
   display-name ``grep | head | cut`` pipeline, byte for byte.
-- ``root``: recognise a root, read its top Makefile's ``menuselect-tree`` recipe,
-  every module directory's members, its catalogues and core built-ins.
-- ``menutree``: write the ``menuselect-tree`` that ``make menuselect-tree`` writes.
+- ``moddir``: one module directory as ``make -C DIR moduleinfo|makeopts`` runs
+  it: its menu text and its members (source, Makefile-rule and XML members).
+- ``root``: recognise a root, follow its top Makefile's ``menuselect-tree``
+  recipe (the bytes ``make menuselect-tree`` writes), its catalogues and core
+  built-ins. ``buildtool.scan.scan_root`` turns it into the normal ``Tree``.
 """
