@@ -254,6 +254,22 @@ def test_synthetic_root_tree_is_makes_bytes(tmp_path, devmode):
 
 
 @needs_make
+@pytest.mark.parametrize("devmode", ["no", "yes"])
+def test_make_conditionals_inside_the_recipe(tmp_path, devmode):
+    files = dict(SOURCES)
+    files["Makefile"] = TOP_MAKEFILE.replace(
+        '\t@if [ "${AST_DEVMODE}" = "yes" ]; then \\\n\t\tcat build_tools/cflags-devmode.xml >> $@; \\\n\tfi\n',
+        'ifeq ($(AST_DEVMODE),yes)\n\t@cat build_tools/cflags-devmode.xml >> $@\nelse\n\n# a comment\n'
+        '\t@echo "<!-- no devmode -->" >> $@\nendif\n').replace("MOD_SUBDIRS:=third-party apps res",
+                                                         "MOD_SUBDIRS:=third-party apps\nMOD_SUBDIRS+=res")
+    assert "ifeq" in files["Makefile"] and "+=res" in files["Makefile"]
+    expected = make_tree(write_root(tmp_path / "make", files, makeopts=f"AST_DEVMODE={devmode}\n"))
+    mine = asterisk_root.read(str(write_root(tmp_path / "mine", files, makeopts=f"AST_DEVMODE={devmode}\n")))
+    assert mine.tree_bytes() == expected
+    assert (b"DEV_ONLY" in expected) == (devmode == "yes") and b"res_base" in expected
+
+
+@needs_make
 def test_synthetic_root_scan(tmp_path):
     root = write_root(tmp_path / "ast")
     tree, found = scan_root(str(root))

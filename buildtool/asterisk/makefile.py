@@ -33,7 +33,7 @@ from buildtool.diagnostics import InputError
 MODDIR_RULES = "Makefile.moddir_rules"
 
 _ASSIGN = re.compile(r"^(?:(?:override|export)\s+)*([^\s:#=$()]+)\s*(::?=|:::=|\+=|\?=|!=|=)(.*)$", re.S)
-_CONDITIONAL = re.compile(r"^(ifeq|ifneq|ifdef|ifndef)\b\s*(.*)$", re.S)
+CONDITIONAL = re.compile(r"^(ifeq|ifneq|ifdef|ifndef)\b\s*(.*)$", re.S)
 _INCLUDE = re.compile(r"^(-include|sinclude|include)\s+(.*)$", re.S)
 _FUNCTION = re.compile(r"^([a-z][a-z-]*)[ \t]+", re.S)
 
@@ -365,7 +365,7 @@ def join_recipe(parts: list[str]) -> str:
     return "".join(p[:-1] if idx < len(pieces) - 1 else p for idx, p in enumerate(pieces))
 
 
-def _conditional_value(expander: Expander, kind: str, args: str, path: str, line: int) -> bool:
+def conditional_value(expander: Expander, kind: str, args: str, path: str, line: int) -> bool:
     args = args.strip()
     if kind in ("ifdef", "ifndef"):
         name = expander.expand(args, path, line).strip()
@@ -437,9 +437,9 @@ def _read_into(makefile: Makefile, path: str, root: str | None, depth: int) -> N
         if not line:
             continue
         keyword = line.split(None, 1)[0]
-        conditional = _CONDITIONAL.match(line)
+        conditional = CONDITIONAL.match(line)
         if conditional:
-            value = active and _conditional_value(expander, conditional.group(1), conditional.group(2), path, number)
+            value = active and conditional_value(expander, conditional.group(1), conditional.group(2), path, number)
             stack.append([value, value, active])
             active = value
             continue
@@ -451,10 +451,10 @@ def _read_into(makefile: Makefile, path: str, root: str | None, depth: int) -> N
             if frame[1] or not frame[2]:
                 frame[0] = False
             elif rest:
-                nested = _CONDITIONAL.match(rest)
+                nested = CONDITIONAL.match(rest)
                 if not nested:
                     raise InputError(path, number, 1, f"malformed else: {line[:40]!r}")
-                frame[0] = _conditional_value(expander, nested.group(1), nested.group(2), path, number)
+                frame[0] = conditional_value(expander, nested.group(1), nested.group(2), path, number)
             else:
                 frame[0] = True
             frame[1] = frame[1] or frame[0]

@@ -36,7 +36,7 @@ MARKER = os.path.join("build_tools", "menuselect-deps.in")
 # keeps no list of them; a conflict with a name nothing provides never fires.
 PLATFORMS = ("win32",)
 
-_MOD_SUBDIRS = re.compile(r"^MOD_SUBDIRS\s*:?=(.*)$")
+_MOD_SUBDIRS = re.compile(r"^MOD_SUBDIRS\s*(\+|:)?=(.*)$")
 _FOR_DIRS = re.compile(
     r"^for (\w+) in (.+?); do \$[({](?:SILENTMAKE|SUBMAKE|MAKE)[)}]((?:\s+--?[\w-]+)*)\s+-C\s+\$\$\{\1\}"
     r"\s+SUBDIR=\$\$\{\1\}\s+(moduleinfo|makeopts)\s*>>\s*\$@\s*;\s*done\s*;?$")
@@ -115,33 +115,71 @@ def _top_recipe(root: str, files: Files) -> tuple[list[str], list[_Step]]:
     text = files.text(path).replace("\r\n", "\n")
     top = makefile.Makefile(path=path, directory=root)
     top.variables.update(_variables_file(os.path.join(root, "makeopts")))
-    mod_subdirs_raw = None
+    expander = makefile.Expander(top, {"@": "menuselect-tree"})
+    mod_subdirs: list[str] | None = None
     rule_line = None
     recipe_lines: list[tuple[int, str]] = []
+    # make conditionals inside the recipe (at column 0) choose its lines: [active, taken, enclosing]
+    stack: list[list[bool]] = []
+    active = True
     for number, parts in makefile.logical_lines(text):
         first = parts[0]
         if rule_line is not None:
             if first.startswith("\t"):
-                recipe_lines.append((number, makefile.join_recipe(parts)[1:]))
+                if active:
+                    recipe_lines.append((number, makefile.join_recipe(parts)[1:]))
                 continue
-            if first.strip() == "" or first.lstrip().startswith("#"):
+            stripped = first.strip()
+            if stripped == "" or stripped.startswith("#"):
                 continue
-            break
+            active = _recipe_conditional(expander, stripped, stack, active, path, number)
+            if active is None:
+                break  # the recipe ends at the next line that is neither a recipe line nor a conditional
+            continue
         match = _MOD_SUBDIRS.match(makefile._join_normal(parts))
         if match:
-            mod_subdirs_raw = (number, match.group(1))
+            words = expander.expand(match.group(2), path, number).split()
+            mod_subdirs = (mod_subdirs or []) + words if match.group(1) == "+" else words
         elif first.startswith("menuselect-tree:"):
             rule_line = number
-    if mod_subdirs_raw is None:
+    if mod_subdirs is None:
         raise InputError(path, 1, 1, "no MOD_SUBDIRS assignment: not a Makefile of an Asterisk root")
     if rule_line is None:
         raise InputError(path, 1, 1, "no 'menuselect-tree:' rule: not a Makefile of an Asterisk root")
-    expander = makefile.Expander(top, {"@": "menuselect-tree"})
-    top.variables["MOD_SUBDIRS"] = makefile.Var(expander.expand(mod_subdirs_raw[1], path, mod_subdirs_raw[0]),
-                                                False)
-    mod_subdirs = top.variables["MOD_SUBDIRS"].value.split()
+    if stack:
+        raise InputError(path, rule_line, 1, "a conditional in the menuselect-tree recipe is not closed")
+    top.variables["MOD_SUBDIRS"] = makefile.Var(" ".join(mod_subdirs), False)
     steps = [_step(expander, line, raw, path) for line, raw in recipe_lines]
     return mod_subdirs, [s for s in steps if s is not None]
+
+
+def _recipe_conditional(expander: makefile.Expander, line: str, stack: list[list[bool]], active: bool,
+                        path: str, number: int) -> bool | None:
+    """Apply a make conditional met inside the recipe; the new activity, or None when ``line`` is not one."""
+    conditional = makefile.CONDITIONAL.match(line)
+    keyword = line.split(None, 1)[0]
+    if conditional:
+        value = active and makefile.conditional_value(expander, conditional.group(1), conditional.group(2),
+                                                      path, number)
+        stack.append([value, value, active])
+        return value
+    if keyword == "else" and stack:
+        frame = stack[-1]
+        rest = line[4:].strip()
+        if frame[1] or not frame[2]:
+            frame[0] = False
+        elif rest:
+            nested = makefile.CONDITIONAL.match(rest)
+            if not nested:
+                raise InputError(path, number, 1, f"malformed else: {line[:40]!r}")
+            frame[0] = makefile.conditional_value(expander, nested.group(1), nested.group(2), path, number)
+        else:
+            frame[0] = True
+        frame[1] = frame[1] or frame[0]
+        return frame[0]
+    if keyword == "endif" and stack:
+        return stack.pop()[2]
+    return None
 
 
 def _step(expander: makefile.Expander, line: int, raw: str, path: str, condition: bool = True) -> _Step | None:
