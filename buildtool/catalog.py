@@ -116,6 +116,18 @@ def load_toml(path: str, text: str) -> Catalog:
     return catalog
 
 
+def to_toml(catalog: Catalog) -> str:
+    """The catalogue in the TOML form ``load_toml`` reads (sorted: same catalogue, same bytes)."""
+    import json  # a JSON string of these names is a valid TOML basic string
+
+    lines = [f"{key} = [{', '.join(json.dumps(v) for v in sorted(getattr(catalog, key)))}]" for key in _LIST_KEYS]
+    lines.append("[libraries]")
+    for key in sorted(catalog.libraries):
+        lib = catalog.libraries[key]
+        lines.append(f"{json.dumps(lib.name)} = {json.dumps(lib.dependency)}")
+    return "\n".join(lines) + "\n"
+
+
 def load_menuselect_deps(path: str, text: str) -> Catalog:
     catalog = Catalog()
     for number, raw in enumerate(text.splitlines(), 1):

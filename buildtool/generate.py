@@ -137,7 +137,7 @@ class HeaderGenerator:
         self._template = _environment().get_template("modinfo.h.j2")
 
     def render(self, module: Module, source: bytes, errors: list[Diagnostic] = (),
-               wrapper: str | None = None) -> str:
+               wrapper: str | None = None, code: bytes | None = None) -> str:
         """The header for ``module``. With ``wrapper`` (Asterisk's own build, see
         ``buildtool.asterisk.setup``) the header ends by including that file, which
         fills Asterisk's struct; a hand-written field then keeps precedence, as in
@@ -151,7 +151,9 @@ class HeaderGenerator:
             problems += handwritten_problems(module, text)
         asterisk = None
         if wrapper is not None:
-            call = handwritten.find_call(text)
+            # ``code``: the C source compiled for the module, when its MODULEINFO is
+            # declared elsewhere (an Asterisk Makefile-rule member such as app_voicemail).
+            call = handwritten.find_call(code.decode("latin-1") if code is not None else text)
             asterisk = {
                 "wrapper": wrapper,
                 # Asterisk's loader resolves core built-ins (cdr, http, ...) in .requires.

@@ -128,7 +128,11 @@ def additions(module: Module, found: handwritten.HandWritten, tree: Tree, catalo
     return tags
 
 
-def migrate_source(module: Module, data: bytes, tree: Tree, catalog: Catalog, menuselect: bool = False) -> Migration:
+def migrate_source(module: Module, data: bytes, tree: Tree, catalog: Catalog, menuselect: bool = False,
+                   declared_elsewhere: str | None = None) -> Migration:
+    """``declared_elsewhere``: the module's MODULEINFO is not in this source but in that file
+    (an Asterisk member declared by a Makefile rule, such as app_voicemail's); a hand-written
+    list is then removed only when that declaration already says everything it says."""
     text = data.decode("latin-1")
     result = Migration(module.source, module.name, data, data)
     found = handwritten.find(text)
@@ -157,6 +161,11 @@ def migrate_source(module: Module, data: bytes, tree: Tree, catalog: Catalog, me
                                           module=module.name))
         return result
     tags = additions(module, found, tree, catalog, result.diagnostics, blocks[0].text if blocks else "", menuselect)
+    if declared_elsewhere and tags:
+        result.diagnostics.append(warning(module.source, items[0].line, items[0].column, "migrate-skipped",
+                                          f"the MODULEINFO of {module.name} is declared in {declared_elsewhere}: add "
+                                          + " ".join(tags) + " there, then migrate again", module=module.name))
+        return result
     eol = "\r\n" if "\r\n" in text else "\n"
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement)
     for item in items:
@@ -225,14 +234,22 @@ def _insertion(text: str, block, tags: list[str], eol: str) -> tuple[int, int, s
     return content_start + at, content_start + at, body
 
 
-def migrate(tree: Tree, catalog: Catalog, menuselect: bool = False) -> list[Migration]:
+def migrate(tree: Tree, catalog: Catalog, menuselect: bool = False,
+            compiled: dict[str, str] | None = None) -> list[Migration]:
+    """``compiled``: module -> the C source compiled for it, where that is not where its
+    MODULEINFO is declared (Asterisk members declared by a Makefile rule)."""
+    from dataclasses import replace
     from pathlib import Path
 
     out = []
     for name in sorted(tree.modules):
         module = tree.modules[name]
+        declared_elsewhere = None
+        if compiled and compiled.get(name, module.source) != module.source:
+            declared_elsewhere = module.source
+            module = replace(module, source=compiled[name])
         if not module.source.endswith((".c", ".cc")):
-            continue  # a member declared in a Makefile or an XML file has no info struct
+            continue  # a member declared in an XML file has no source, so no info struct
         data = Path(module.source).read_bytes()
-        out.append(migrate_source(module, data, tree, catalog, menuselect))
+        out.append(migrate_source(module, data, tree, catalog, menuselect, declared_elsewhere))
     return out

@@ -12,7 +12,9 @@ from typing import Any, Iterable, Mapping
 
 from buildtool.diagnostics import Diagnostic
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Trees of schema 1 (no display names) are still read: displayname is then "".
+READABLE_SCHEMAS = (1, 2)
 
 SUPPORT_LEVELS = ("core", "extended", "deprecated", "external")
 
@@ -36,6 +38,7 @@ class Module:
     source: str
     line: int
     category: str = ""
+    displayname: str = ""  # Asterisk's menuselect display name (the AST_MODULE_INFO description)
     support_level: str | None = None
     default_enabled: bool = True
     requires: tuple[str, ...] = ()
@@ -75,6 +78,7 @@ class Module:
             "conflicts": list(self.conflicts),
             "default_enabled": self.default_enabled,
             "deprecated_in": self.deprecated_in,
+            "displayname": self.displayname,
             "enhances": list(self.enhances),
             "libraries": {"optional": list(self.libraries_optional), "required": list(self.libraries_required)},
             "line": self.line,
@@ -97,6 +101,7 @@ class Module:
             source=obj["source"],
             line=obj["line"],
             category=obj.get("category", ""),
+            displayname=obj.get("displayname", ""),
             support_level=obj.get("support_level"),
             default_enabled=obj.get("default_enabled", True),
             requires=tuple(obj.get("requires", ())),
@@ -130,7 +135,7 @@ class Tree:
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> "Tree":
-        if obj.get("schema") != SCHEMA_VERSION:
+        if obj.get("schema") not in READABLE_SCHEMAS:
             raise ValueError(f"unsupported tree schema {obj.get('schema')!r} (expected {SCHEMA_VERSION})")
         return cls(
             modules={name: Module.from_json(m) for name, m in obj["modules"].items()},

@@ -33,6 +33,9 @@ from buildtool.model import SUPPORT_LEVELS
 NAME_TYPES = ("module", "external", "interface", "option", "builtin")
 LIST_TAGS = {"depend": ("type",), "use": ("type",), "conflict": ("type",), "provide": ("type",), "enhance": ()}
 SCALAR_TAGS = ("support_level", "defaultenabled", "deprecated_in", "removed_in", "replacement")
+# menuselect's own tags that carry no dependency data: <member_data> holds the
+# downloader's settings of a binary module (codecs/codecs.xml). Read and skipped.
+IGNORED_TAGS = ("member_data",)
 _DTD = re.compile(r"<!(DOCTYPE|ENTITY)", re.I)
 _NAME = re.compile(r"^[A-Za-z0-9_.+\-]+$")
 
@@ -186,6 +189,8 @@ def parse_block(block: Block, path: str) -> tuple[Declarations, list[Diagnostic]
         tag_pos = Position(path, tag_pos.line, tag_pos.column)
         text_pos = Position(path, text_pos.line, text_pos.column)
         tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in IGNORED_TAGS:
+            continue
         if tag not in LIST_TAGS and tag not in SCALAR_TAGS:
             diagnostics.append(warning(path, tag_pos.line, tag_pos.column, "unknown-tag",
                                        f"unknown MODULEINFO tag <{tag}> is ignored"))

@@ -25,6 +25,7 @@ class ScannedModule:
     source: str
     category: str
     decl: Declarations | None  # None: the source has no (valid) block
+    displayname: str = ""
 
 
 @dataclass
@@ -110,7 +111,8 @@ class _Resolver:
     def module(self, scanned: ScannedModule) -> Module:
         decl = scanned.decl
         if decl is None:
-            return Module(name=scanned.name, source=scanned.source, line=0, category=scanned.category)
+            return Module(name=scanned.name, source=scanned.source, line=0, category=scanned.category,
+                          displayname=scanned.displayname)
         got = _Collected()
         for ref in decl.names:
             if ref.tag == "provide":
@@ -184,6 +186,7 @@ class _Resolver:
             source=scanned.source,
             line=decl.at.line,
             category=scanned.category,
+            displayname=scanned.displayname,
             support_level=scalars.get("support_level"),
             default_enabled=scalars.get("defaultenabled", "yes") == "yes",
             requires=tuple(got.requires),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning
-from buildtool.extract import block_region, find_blocks
+from buildtool.extract import Block, block_region, find_blocks
 from buildtool.model import Tree
 from buildtool.moduleinfo import parse_block
 from buildtool.resolve import ScannedModule, resolve
@@ -66,6 +66,52 @@ def scan_source(source: SourceFile, data: bytes) -> tuple[ScannedModule, list[Di
     decl, parse_diagnostics = parse_block(block, source.path)
     diagnostics.extend(parse_diagnostics)
     return ScannedModule(source.name, source.path, source.category, decl), diagnostics
+
+
+def scan_root(root: str, catalog: Catalog | None = None):
+    """Scan an Asterisk source root as its build reads it (``buildtool.asterisk.root``).
+
+    Returns ``(tree, root)``: ``root.tree_bytes()`` is its menuselect-tree. The
+    root's own catalogue (libraries, build options, core built-ins, platforms) is
+    used, with ``catalog`` merged over it.
+    """
+    from buildtool.asterisk import root as asterisk_root  # only a root scan pays for the Makefile reader
+
+    found = asterisk_root.read(root)
+    merged = found.catalog
+    if catalog is not None:
+        merged.merge(catalog)
+    diagnostics: list[Diagnostic] = []
+    scanned: dict[str, ScannedModule] = {}
+    where: dict[str, str] = {}
+    for member in found.members:
+        if member.kind == "source":
+            item, found_diagnostics = scan_source(SourceFile(member.path, member.name, member.directory),
+                                                  member.data)
+        else:
+            item, found_diagnostics = _scan_declared(member)
+        item.displayname = member.displayname
+        if member.name in scanned:
+            diagnostics.append(error(member.path, max(member.line, 1), 1, "duplicate-module",
+                                     f"module name '{member.name}' is also declared by {where[member.name]}",
+                                     module=member.name))
+            continue
+        diagnostics.extend(d if d.module else _with_module(d, member.name) for d in found_diagnostics)
+        scanned[member.name] = item
+        where[member.name] = member.path
+    return resolve(list(scanned.values()), merged, diagnostics), found
+
+
+def _scan_declared(member) -> tuple[ScannedModule, list[Diagnostic]]:
+    """A member whose MODULEINFO is the inner text of a Makefile rule's echoes or of an XML <member>."""
+    if not member.inner.strip():
+        return ScannedModule(member.name, member.path, member.directory, None), [
+            warning(member.path, member.line, 1, "block-missing",
+                    "the member declares no MODULEINFO: the module has no declared dependencies",
+                    module=member.name)]
+    block = Block(member.inner, member.line, 1, member.content_line, member.content_column)
+    decl, diagnostics = parse_block(block, member.path)
+    return ScannedModule(member.name, member.path, member.directory, decl), diagnostics
 
 
 def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | None = None) -> Tree:

@@ -1,4 +1,4 @@
-"""The tree's serialized forms: JSON (schema 1), menuselect XML, a text summary."""
+"""The tree's serialized forms: JSON (schema 2), menuselect XML, a text summary."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def to_menuselect_xml(tree: Tree) -> str:
         if category not in categories:
             categories[category] = etree.SubElement(
                 root, "category", name=f"MENUSELECT_{category.upper()}", displayname=category, remove_on_change="")
-        member = etree.SubElement(categories[category], "member", name=name, displayname=name,
+        member = etree.SubElement(categories[category], "member", name=name, displayname=module.displayname or name,
                                   remove_on_change=f"{category}/{name}.o {category}/{name}.so")
         if module.support_level:
             etree.SubElement(member, "support_level").text = module.support_level

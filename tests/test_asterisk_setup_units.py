@@ -207,7 +207,7 @@ def test_inject_mk_forces_only_each_modules_own_source(tmp_path):
     from buildtool.model import Module
 
     modules = [Module("app_a", str(tmp_path / "apps" / "app_a.c"), 1), Module("res_b", str(tmp_path / "res" / "res_b.c"), 1)]
-    text = setup.hook_text(tmp_path, modules, ["python3", "-m", "buildtool"])
+    text = setup.hook_text(tmp_path, {m.name: [m.source] for m in modules}, ["python3", "-m", "buildtool"])
     assert "ifeq ($(abspath $(CURDIR)),$(abspath $(ASTTOPDIR))/apps)" in text
     assert re.search(r"^app_a\.o: _ASTCFLAGS\+=-include \$\(BUILDTOOL_STATE\)/modinfo/app_a\.modinfo\.h$", text, re.M)
     assert text.count("-include") == 2
@@ -224,7 +224,7 @@ def test_make_runs_the_hook_without_changing_the_default_goal(tmp_path):
     state = tmp_path / ".buildtool"
     (state / "modinfo").mkdir(parents=True)
     (state / "modinfo" / "app_a.modinfo.h").write_text("/* h */\n")
-    (state / "inject.mk").write_text(setup.hook_text(tmp_path, [Module("app_a", str(apps / "app_a.c"), 1)], ["true"]))
+    (state / "inject.mk").write_text(setup.hook_text(tmp_path, {"app_a": [str(apps / "app_a.c")]}, ["true"]))
     (apps / "Makefile").write_text("-include $(ASTTOPDIR)/.buildtool/inject.mk\n-include $(ASTTOPDIR)/.buildtool/inject.mk\n"
                                    "all:\n\t@echo goal=all flags=$(_ASTCFLAGS)\n"
                                    "app_a.o: app_a.c\n\t@echo compile $(_ASTCFLAGS)\n")

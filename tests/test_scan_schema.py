@@ -67,7 +67,8 @@ def test_whole_fixture_tree_is_valid(validator, monkeypatch):
 
 
 @pytest.mark.parametrize("mutate", [
-    lambda d: d.update(schema=2),
+    lambda d: d.update(schema=3),
+    lambda d: d["modules"]["res_self"].pop("displayname"),
     lambda d: d["modules"]["res_self"].pop("uses"),
     lambda d: d["modules"]["res_self"].update(extra=1),
     lambda d: d["modules"]["res_self"].update(requires=["a", "a"]),
@@ -79,7 +80,7 @@ def test_whole_fixture_tree_is_valid(validator, monkeypatch):
     lambda d: d["diagnostics"][0].update(severity="fatal"),
     lambda d: d["diagnostics"][0].pop("line"),
     lambda d: d["diagnostics"][0].update(code="Not A Code"),
-], ids=range(12))
+], ids=range(13))
 def test_schema_rejects_broken_trees(validator, monkeypatch, mutate):
     monkeypatch.chdir(FIXTURES)
     data = scan(["self-dependency"]).to_json()

@@ -16,20 +16,23 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
-    from buildtool.asterisk import quickroot, setup
+    from buildtool.asterisk import setup
+    from buildtool.asterisk.root import is_root
+    from buildtool.scan import scan_root
 
-    if not quickroot.is_root(args.root):
+    if not is_root(args.root):
         raise InputError(args.root, 0, 0, "not an Asterisk source tree (no build_tools/menuselect-deps.in)")
     if args.remove:
         setup.remove(args.root)
         print(f"{args.root}: buildtool hook removed from makeopts", file=sys.stderr)
         return 0
     if args.module:
-        setup.regenerate_one(args.root, args.module, quickroot.root_catalog(args.root))
+        setup.regenerate_one(args.root, args.module)
         return 0
     # Absolute: the make hook runs from each module directory and reads the saved tree.
-    tree, catalog = quickroot.scan_root(os.path.abspath(args.root))
-    result = setup.setup(args.root, tree, catalog)
+    tree, root = scan_root(os.path.abspath(args.root))
+    catalog = root.catalog
+    result = setup.setup(args.root, tree, catalog, root.compiled_sources())
     print_diagnostics(result.diagnostics)
     print(f"Asterisk {result.version}: {len(result.injected)} modules get their MODULEINFO injected "
           f"({len(result.changed)} headers written); run make", file=sys.stderr)

@@ -68,15 +68,14 @@ def _disabled(args) -> dict[str, str]:
 def run(args) -> int:
     from buildtool.check import Options, run as run_checks
 
-    tree, cat, asterisk_root = scan_paths(args.paths, args.catalog)
+    tree, cat, root = scan_paths(args.paths, args.catalog)
+    asterisk_root = root is not None
     disabled = _disabled(args)
     injected = False
     if asterisk_root:
-        from buildtool.asterisk import quickroot
+        from buildtool.asterisk import makeopts, setup
 
-        from buildtool.asterisk import setup
-
-        disabled = {**quickroot.menuselect_disabled(args.paths[0]), **disabled}
+        disabled = {**makeopts.menuselect_disabled(args.paths[0]), **disabled}
         injected = setup.is_set_up(args.paths[0])
     options = Options(paths=args.paths, catalog=cat, binaries=args.binaries, tree=tree,
                       xmldoc=args.xmldoc, hand_written=args.hand_written, disabled=disabled,

@@ -32,14 +32,14 @@ def add_catalog_argument(parser) -> None:
 def scan_paths(paths: list[str], catalog_files: list[str]):
     """The tree and catalogue for a command's PATH arguments: module directories and
     sources with ``--catalog`` files, or one Asterisk source root, which names its
-    own directories and catalogues. Returns (tree, catalogue, is_asterisk_root)."""
+    own directories and catalogues (``--catalog`` files are merged over them).
+    Returns (tree, catalogue, root) where ``root`` is the Asterisk root read, else None."""
     from buildtool import catalog
-    from buildtool.asterisk import quickroot
-    from buildtool.scan import scan
+    from buildtool.asterisk.root import is_root
+    from buildtool.scan import scan, scan_root
 
-    if len(paths) == 1 and quickroot.is_root(paths[0]):
-        tree, cat = quickroot.scan_root(paths[0])
-        cat.merge(catalog.load_all(catalog_files))
-        return tree, cat, True
-    cat = catalog.load_all(catalog_files)
-    return scan(paths, cat), cat, False
+    extra = catalog.load_all(catalog_files)
+    if len(paths) == 1 and is_root(paths[0]):
+        tree, root = scan_root(paths[0], extra)
+        return tree, root.catalog, root
+    return scan(paths, extra), extra, None

@@ -22,11 +22,11 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
-    tree, cat, asterisk_root = scan_paths(args.paths, args.catalog)
+    tree, cat, root = scan_paths(args.paths, args.catalog)
     if any(d.code == "io-error" for d in tree.diagnostics):
         print_diagnostics(d for d in tree.diagnostics if d.code == "io-error")
         return 2
-    migrations = migrate(tree, cat, menuselect=asterisk_root)
+    migrations = migrate(tree, cat, menuselect=root is not None, compiled=root.compiled_sources() if root else None)
     pending = False
     for m in migrations:
         print_diagnostics(m.diagnostics)

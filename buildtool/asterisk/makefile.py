@@ -1,0 +1,574 @@
+"""A small reader of GNU make syntax: what Asterisk's module-directory Makefiles need.
+
+It runs no shell and no rule. It reads logical lines (backslash continuations
+joined as make joins them), keeps make's two variable flavours (``:=`` expanded
+once, ``=`` expanded at each use), follows conditionals (``ifeq``/``ifneq``/
+``ifdef``/``ifndef``/``else``/``endif``) and includes of files in the same
+directory, evaluates ``$(call MOD_ADD_C,...)`` statements, and records explicit
+rules (their prerequisites and recipe lines with their line numbers).
+
+Expansion implements make's text functions (``wildcard``, ``addprefix``,
+``patsubst``, ``sort``, ``foreach``, ``call`` ...). ``$(wildcard)`` sorts its
+matches, as GNU make 4.3 and later do. A function it does not know, or a
+``$(shell)`` other than the ones a recipe evaluator accepts, is a refusal naming
+the Makefile line, never a silently wrong value.
+
+What is not followed, on purpose: includes of files outside the directory
+(``$(ASTTOPDIR)/makeopts``, ``menuselect.makeopts``, ``Makefile.rules``): they
+hold configure's and menuselect's choices and compile rules, which decide what is
+*built*, not what the menu *offers*. Their variables read as empty, as on a tree
+where menuselect has not run yet. ``Makefile.moddir_rules`` is recognised by name:
+including it is what makes a directory a module directory (see ``root``).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from dataclasses import dataclass, field
+
+from buildtool.diagnostics import InputError
+
+MODDIR_RULES = "Makefile.moddir_rules"
+
+_ASSIGN = re.compile(r"^(?:(?:override|export)\s+)*([^\s:#=$()]+)\s*(::?=|:::=|\+=|\?=|!=|=)(.*)$", re.S)
+CONDITIONAL = re.compile(r"^(ifeq|ifneq|ifdef|ifndef)\b\s*(.*)$", re.S)
+_INCLUDE = re.compile(r"^(-include|sinclude|include)\s+(.*)$", re.S)
+_FUNCTION = re.compile(r"^([a-z][a-z-]*)[ \t]+", re.S)
+
+
+@dataclass
+class Var:
+    value: str
+    recursive: bool  # "=": expanded at each use; ":=": already expanded
+    # A ":=" whose value could not be computed (a $(shell) in a flag we never
+    # need): refused only if something we need reads it.
+    error: InputError | None = None
+
+
+@dataclass
+class Rule:
+    targets: list[str]
+    prereqs: list[str]
+    recipe: list[tuple[int, str]]  # (Makefile line, recipe text without its leading tab)
+    path: str
+    line: int
+
+
+@dataclass
+class ModAdd:
+    """One ``$(call MOD_ADD_C,name,sources)``: a module built from several files."""
+
+    name: str
+    sources: list[str]  # as written (expanded), relative to the directory
+    kind: str           # "MOD_ADD_C" or "MOD_ADD_CC"
+    path: str
+    line: int
+
+
+@dataclass
+class Makefile:
+    path: str
+    directory: str
+    variables: dict[str, Var] = field(default_factory=dict)
+    rules: list[Rule] = field(default_factory=list)
+    mod_adds: list[ModAdd] = field(default_factory=list)
+    moddir_rules: bool = False  # includes Makefile.moddir_rules
+    # ALL_C_MODS / ALL_CC_MODS as Makefile.moddir_rules leaves them (None: not included)
+    all_c_mods: list[str] | None = None
+    all_cc_mods: list[str] | None = None
+
+    def value(self, name: str) -> str:
+        """A variable's value at the end of the file, as a recipe would see it."""
+        return Expander(self).expand(f"$({name})", self.path, 0)
+
+
+# --------------------------------------------------------------------------- expansion
+
+
+_PARENS = {"(": re.compile(r"[()]"), "{": re.compile(r"[{}]")}
+
+
+def _find_close(text: str, start: int, opening: str) -> int:
+    """Index of the parenthesis closing the reference opened at ``start`` (just after ``$(``), or -1."""
+    depth = 1
+    for found in _PARENS[opening].finditer(text, start):
+        if found.group() == opening:
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return found.start()
+    return -1
+
+
+def split_args(text: str, count: int) -> list[str]:
+    """Split a function's argument text at top-level commas, into at most ``count`` parts."""
+    args: list[str] = []
+    depth = 0
+    current = 0
+    for i, char in enumerate(text):
+        if char in "({":
+            depth += 1
+        elif char in ")}":
+            depth -= 1
+        elif char == "," and depth == 0 and len(args) < count - 1:
+            args.append(text[current:i])
+            current = i + 1
+    args.append(text[current:])
+    return args
+
+
+def _pattern_replace(pattern: str, replacement: str, word: str) -> str | None:
+    if "%" not in pattern:
+        return replacement if word == pattern else None
+    head, tail = pattern.split("%", 1)
+    if len(word) >= len(head) + len(tail) and word.startswith(head) and word.endswith(tail):
+        stem = word[len(head):len(word) - len(tail)]
+        return replacement.replace("%", stem, 1) if "%" in replacement else replacement
+    return None
+
+
+def patsubst(pattern: str, replacement: str, words: str) -> str:
+    out = []
+    for word in words.split():
+        replaced = _pattern_replace(pattern, replacement, word)
+        out.append(word if replaced is None else replaced)
+    return " ".join(out)
+
+
+def _unique_sorted(words: list[str]) -> list[str]:
+    return sorted(set(words))
+
+
+class Expander:
+    """make's expansion of ``$(...)`` references, in the context of one Makefile.
+
+    ``automatic`` holds ``$@``, ``$<``, ``$^``, ``$*`` and call arguments;
+    ``shell`` is asked for ``$(shell ...)`` (None: refused).
+    """
+
+    def __init__(self, makefile: Makefile, automatic: dict[str, str] | None = None, shell=None,
+                 on_call=None):
+        self.makefile = makefile
+        self.automatic = automatic or {}
+        self.shell = shell
+        self.on_call = on_call
+
+    def _fail(self, path: str, line: int, message: str) -> InputError:
+        return InputError(path, line, 1, message)
+
+    def expand(self, text: str, path: str, line: int) -> str:
+        if "$" not in text:
+            return text
+        out: list[str] = []
+        i = 0
+        n = len(text)
+        while i < n:
+            dollar = text.find("$", i)
+            if dollar < 0:
+                out.append(text[i:])
+                break
+            out.append(text[i:dollar])
+            if dollar + 1 >= n:
+                break
+            char = text[dollar + 1]
+            if char == "$":
+                out.append("$")
+                i = dollar + 2
+            elif char in "({":
+                close = _find_close(text, dollar + 2, char)
+                if close < 0:
+                    raise self._fail(path, line, f"unterminated variable reference: {text[dollar:dollar + 40]!r}")
+                out.append(self._reference(text[dollar + 2:close], path, line))
+                i = close + 1
+            else:
+                out.append(self._variable(char, path, line))
+                i = dollar + 2
+        return "".join(out)
+
+    def _variable(self, name: str, path: str, line: int) -> str:
+        if name in self.automatic:
+            return self.automatic[name]
+        var = self.makefile.variables.get(name)
+        if var is None:
+            return os.environ.get(name, "") if name in _FROM_ENVIRONMENT else ""
+        if var.error is not None:
+            raise var.error
+        return self.expand(var.value, path, line) if var.recursive else var.value
+
+    def _reference(self, body: str, path: str, line: int) -> str:
+        match = _FUNCTION.match(body)
+        if match and match.group(1) in _FUNCTIONS:
+            return _FUNCTIONS[match.group(1)](self, body[match.end():], path, line)
+        if match and match.group(1) in _REFUSED:
+            raise self._fail(path, line, f"make function '{match.group(1)}' is not supported here")
+        name = self.expand(body, path, line) if "$" in body else body
+        colon = name.find(":")
+        if colon > 0 and "=" in name[colon:]:
+            # Substitution reference $(VAR:a=b): a suffix, or a % pattern.
+            var, rule = name[:colon], name[colon + 1:]
+            pattern, replacement = rule.split("=", 1)
+            if "%" not in pattern:
+                pattern, replacement = "%" + pattern, "%" + replacement
+            return patsubst(pattern, replacement, self._variable(var, path, line))
+        if " " in name.strip():
+            word = name.split()[0]
+            raise self._fail(path, line, f"unknown make function '{word}'")
+        return self._variable(name.strip(), path, line)
+
+    # The functions. Each takes the raw argument text (make expands arguments
+    # itself, except for the lazy ones: foreach, if, and, or).
+
+    def _args(self, raw: str, count: int, path: str, line: int) -> list[str]:
+        return [self.expand(a, path, line) for a in split_args(raw, count)]
+
+    def wildcard(self, raw, path, line):
+        found: list[str] = []
+        base = self.makefile.directory
+        for pattern in self.expand(raw, path, line).split():
+            if glob.has_magic(pattern):
+                matches = sorted(glob.glob(pattern, root_dir=base))
+            else:
+                matches = [pattern] if os.path.exists(os.path.join(base, pattern)) else []
+            found.extend(matches)
+        return " ".join(found)
+
+    def call(self, raw, path, line):
+        args = self._args(raw, 1 << 16, path, line)
+        name = args[0].strip()
+        if self.on_call is not None and name in ("MOD_ADD_C", "MOD_ADD_CC"):
+            self.on_call(name, args[1:], path, line)
+            return ""
+        var = self.makefile.variables.get(name)
+        if var is None:
+            return ""
+        automatic = dict(self.automatic)
+        for index in range(1, 10):
+            automatic[str(index)] = args[index] if index < len(args) else ""
+        automatic["0"] = name
+        inner = Expander(self.makefile, automatic, self.shell, self.on_call)
+        return inner.expand(var.value, path, line) if var.recursive else var.value
+
+    def foreach(self, raw, path, line):
+        var, words, body = split_args(raw, 3)
+        var = self.expand(var, path, line).strip()
+        out = []
+        for word in self.expand(words, path, line).split():
+            automatic = dict(self.automatic)
+            automatic[var] = word
+            out.append(Expander(self.makefile, automatic, self.shell, self.on_call).expand(body, path, line))
+        return " ".join(out)
+
+    def if_(self, raw, path, line):
+        parts = split_args(raw, 3)
+        condition = self.expand(parts[0], path, line).strip()
+        if condition:
+            return self.expand(parts[1], path, line) if len(parts) > 1 else ""
+        return self.expand(parts[2], path, line) if len(parts) > 2 else ""
+
+    def shell_(self, raw, path, line):
+        command = self.expand(raw, path, line)
+        if self.shell is None:
+            raise self._fail(path, line, f"$(shell {command.strip()[:60]}) cannot be evaluated here")
+        return self.shell(command, path, line)
+
+    def eval_(self, raw, path, line):
+        # Only as the body of MOD_ADD_C, which ``call`` intercepts before it gets here.
+        raise self._fail(path, line, "$(eval ...) outside $(call MOD_ADD_C,...) is not supported")
+
+
+def _simple(count: int, function):
+    def run(self: Expander, raw: str, path: str, line: int) -> str:
+        return function(*self._args(raw, count, path, line))
+    return run
+
+
+_FUNCTIONS = {
+    "wildcard": Expander.wildcard,
+    "call": Expander.call,
+    "foreach": Expander.foreach,
+    "if": Expander.if_,
+    "shell": Expander.shell_,
+    "eval": Expander.eval_,
+    "subst": _simple(3, lambda a, b, text: text.replace(a, b) if a else text),
+    "patsubst": _simple(3, lambda p, r, text: patsubst(p.strip(), r.strip(), text)),
+    "strip": _simple(1, lambda text: " ".join(text.split())),
+    "findstring": _simple(2, lambda needle, text: needle if needle in text else ""),
+    "filter": _simple(2, lambda pats, text: " ".join(
+        w for w in text.split() if any(_pattern_replace(p, p, w) is not None for p in pats.split()))),
+    "filter-out": _simple(2, lambda pats, text: " ".join(
+        w for w in text.split() if not any(_pattern_replace(p, p, w) is not None for p in pats.split()))),
+    "sort": _simple(1, lambda text: " ".join(_unique_sorted(text.split()))),
+    "word": _simple(2, lambda n, text: (text.split()[int(n) - 1:int(n)] or [""])[0]),
+    "words": _simple(1, lambda text: str(len(text.split()))),
+    "firstword": _simple(1, lambda text: (text.split() or [""])[0]),
+    "lastword": _simple(1, lambda text: (text.split() or [""])[-1]),
+    "addprefix": _simple(2, lambda p, text: " ".join(p + w for w in text.split())),
+    "addsuffix": _simple(2, lambda s, text: " ".join(w + s for w in text.split())),
+    "notdir": _simple(1, lambda text: " ".join(w.rsplit("/", 1)[-1] for w in text.split())),
+    "dir": _simple(1, lambda text: " ".join(w[:w.rfind("/") + 1] or "./" for w in text.split())),
+    "basename": _simple(1, lambda text: " ".join(
+        w[:w.rfind(".")] if w.rfind(".") > w.rfind("/") else w for w in text.split())),
+    "suffix": _simple(1, lambda text: " ".join(
+        w[w.rfind("."):] for w in text.split() if w.rfind(".") > w.rfind("/"))),
+}
+_REFUSED = {"origin", "flavor", "value", "info", "warning", "error", "file", "guile", "abspath", "realpath",
+            "join", "and", "or", "let", "intcmp", "wordlist"}
+# Variables make takes from the environment that decide which directories exist.
+_FROM_ENVIRONMENT = ("LOCAL_MOD_SUBDIRS",)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def logical_lines(text: str):
+    """(first physical line number, logical line, is_recipe_candidate) of a Makefile."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        start = i
+        line = lines[i]
+        parts = [line]
+        while line.endswith("\\") and not line.endswith("\\\\") and i + 1 < len(lines):
+            i += 1
+            line = lines[i]
+            parts.append(line)
+        i += 1
+        yield start + 1, parts
+
+
+def _strip_comment(text: str) -> str:
+    pos = 0
+    while True:
+        hash_at = text.find("#", pos)
+        if hash_at < 0:
+            return text
+        if hash_at > 0 and text[hash_at - 1] == "\\":
+            pos = hash_at + 1
+            continue
+        return text[:hash_at]
+
+
+def _join_normal(parts: list[str]) -> str:
+    # make: backslash-newline and the whitespace around it become one space.
+    if len(parts) == 1:
+        return parts[0]
+    pieces = [p[:-1].rstrip() if idx < len(parts) - 1 else p for idx, p in enumerate(parts)]
+    return " ".join([pieces[0]] + [p.lstrip() for p in pieces[1:]])
+
+
+def join_recipe(parts: list[str]) -> str:
+    """A recipe's continued line as the shell reads it (backslash-newline removed, next tab dropped)."""
+    pieces = [parts[0]] + [p[1:] if p.startswith("\t") else p for p in parts[1:]]
+    return "".join(p[:-1] if idx < len(pieces) - 1 else p for idx, p in enumerate(pieces))
+
+
+def conditional_value(expander: Expander, kind: str, args: str, path: str, line: int) -> bool:
+    args = args.strip()
+    if kind in ("ifdef", "ifndef"):
+        name = expander.expand(args, path, line).strip()
+        var = expander.makefile.variables.get(name)
+        defined = var is not None and var.value != ""
+        return defined if kind == "ifdef" else not defined
+    if args.startswith("("):
+        close = _find_close(args, 1, "(")
+        if close < 0:
+            raise InputError(path, line, 1, f"malformed {kind}: {args[:40]!r}")
+        first, second = split_args(args[1:close], 2) + [""] * (2 - len(split_args(args[1:close], 2)))
+    else:
+        quoted = re.match(r"""^(["'])(.*?)\1\s+(["'])(.*?)\3\s*$""", args)
+        if not quoted:
+            raise InputError(path, line, 1, f"malformed {kind}: {args[:40]!r}")
+        first, second = quoted.group(2), quoted.group(4)
+    a = expander.expand(first, path, line).strip()
+    b = expander.expand(second, path, line).strip()
+    return (a == b) if kind == "ifeq" else (a != b)
+
+
+def read(path: str, directory: str | None = None, root: str | None = None,
+         variables: dict[str, Var] | None = None) -> Makefile:
+    """Read one Makefile (and the files of its directory that it includes)."""
+    directory = directory or os.path.dirname(path) or "."
+    makefile = Makefile(path=path, directory=directory)
+    makefile.variables.update(variables or {})
+    if root is not None:
+        makefile.variables.setdefault("ASTTOPDIR", Var(root, False))
+    _read_into(makefile, path, root, depth=0)
+    return makefile
+
+
+def _read_into(makefile: Makefile, path: str, root: str | None, depth: int) -> None:
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("latin-1")
+    except OSError as exc:
+        raise InputError(path, 0, 0, f"cannot read Makefile: {exc.strerror}") from None
+    text = text.replace("\r\n", "\n")
+
+    def on_call(name: str, args: list[str], where: str, line: int) -> None:
+        module = args[0].strip() if args else ""
+        sources = args[1].split() if len(args) > 1 else []
+        makefile.mod_adds.append(ModAdd(module, sources, name, where, line))
+
+    expander = Expander(makefile, on_call=on_call)
+    # Conditional stack: (this branch active, a branch was taken, enclosing active)
+    stack: list[list[bool]] = []
+    active = True
+    in_define: str | None = None
+    define_lines: list[str] = []
+    current_rule: Rule | None = None
+    for number, parts in logical_lines(text):
+        first = parts[0]
+        if in_define is not None:
+            if first.strip() == "endef" or first.strip().startswith("endef "):
+                if active:
+                    makefile.variables[in_define] = Var("\n".join(define_lines), True)
+                in_define = None
+            else:
+                define_lines.extend(parts)
+            continue
+        if first.startswith("\t") and current_rule is not None:
+            if active:
+                current_rule.recipe.append((number, join_recipe(parts)[1:]))
+            continue
+        line = _strip_comment(_join_normal(parts)).strip()
+        if not line:
+            continue
+        keyword = line.split(None, 1)[0]
+        conditional = CONDITIONAL.match(line)
+        if conditional:
+            value = active and conditional_value(expander, conditional.group(1), conditional.group(2), path, number)
+            stack.append([value, value, active])
+            active = value
+            continue
+        if keyword == "else":
+            if not stack:
+                raise InputError(path, number, 1, "'else' without a conditional")
+            frame = stack[-1]
+            rest = line[4:].strip()
+            if frame[1] or not frame[2]:
+                frame[0] = False
+            elif rest:
+                nested = CONDITIONAL.match(rest)
+                if not nested:
+                    raise InputError(path, number, 1, f"malformed else: {line[:40]!r}")
+                frame[0] = conditional_value(expander, nested.group(1), nested.group(2), path, number)
+            else:
+                frame[0] = True
+            frame[1] = frame[1] or frame[0]
+            active = frame[0]
+            continue
+        if keyword == "endif":
+            if not stack:
+                raise InputError(path, number, 1, "'endif' without a conditional")
+            active = stack.pop()[2]
+            continue
+        if keyword == "define":
+            in_define = line.split(None, 1)[1].split()[0] if len(line.split()) > 1 else ""
+            define_lines = []
+            continue
+        if not active:
+            continue
+        if first.startswith("\t") and current_rule is None:
+            pass  # a stray recipe line before any rule: make would refuse it; nothing of ours
+        include = _INCLUDE.match(line)
+        if include:
+            current_rule = None
+            _include(makefile, expander, include.group(2), path, number, root, depth,
+                     optional=include.group(1) != "include")
+            continue
+        assign = _ASSIGN.match(line)
+        if assign:
+            current_rule = None
+            _assign(makefile, expander, assign.group(1), assign.group(2), assign.group(3).lstrip(), path, number)
+            continue
+        if line.startswith("$(") or line.startswith("${"):
+            current_rule = None
+            expander.expand(line, path, number)  # a statement: $(call MOD_ADD_C,...), $(eval ...)
+            continue
+        if keyword in ("export", "unexport", "vpath", "override", "undefine") or line.startswith(".PHONY"):
+            current_rule = None
+            continue
+        current_rule = _rule(makefile, expander, line, path, number)
+    if stack:
+        raise InputError(path, len(text.split("\n")), 1, "conditional not closed by 'endif'")
+
+
+def _assign(makefile: Makefile, expander: Expander, name: str, op: str, value: str, path: str, line: int) -> None:
+    if op == "!=":
+        raise InputError(path, line, 1, f"'{name} != ...' runs a shell command; not supported")
+    if op in (":=", "::=", ":::="):
+        try:
+            makefile.variables[name] = Var(expander.expand(value, path, line), False)
+        except InputError as exc:
+            makefile.variables[name] = Var("", False, exc)
+    elif op == "=":
+        makefile.variables[name] = Var(value, True)
+    elif op == "?=":
+        if name not in makefile.variables:
+            makefile.variables[name] = Var(value, True)
+    else:  # +=
+        old = makefile.variables.get(name)
+        if old is None:
+            makefile.variables[name] = Var(value, True)
+        elif old.recursive:
+            makefile.variables[name] = Var((old.value + " " + value) if old.value else value, True)
+        else:
+            added = expander.expand(value, path, line)
+            makefile.variables[name] = Var((old.value + " " + added) if old.value else added, False)
+
+
+def _include(makefile: Makefile, expander: Expander, raw: str, path: str, line: int, root: str | None,
+             depth: int, optional: bool) -> None:
+    for name in expander.expand(raw, path, line).split():
+        if os.path.basename(name) == MODDIR_RULES:
+            _apply_moddir_rules(makefile, expander, path, line)
+            continue
+        target = os.path.normpath(os.path.join(makefile.directory, name))
+        if os.path.dirname(target) != os.path.normpath(makefile.directory):
+            continue  # outside the directory: configured choices and compile rules (see the module doc)
+        if not os.path.exists(target):
+            if optional:
+                continue
+            raise InputError(path, line, 1, f"included file '{name}' does not exist")
+        if depth > 8:
+            raise InputError(path, line, 1, f"includes nested too deeply at '{name}'")
+        _read_into(makefile, target, root, depth + 1)
+
+
+def _apply_moddir_rules(makefile: Makefile, expander: Expander, path: str, line: int) -> None:
+    """What Makefile.moddir_rules does to the module lists when included (see its MODULE_PREFIX block)."""
+    makefile.moddir_rules = True
+    prefixes = expander.expand("$(MODULE_PREFIX)", path, line).split()
+    if prefixes:
+        c_mods: list[str] = []
+        cc_mods: list[str] = []
+        for prefix in prefixes:
+            c_mods += [n[:-2] for n in sorted(glob.glob(f"{glob.escape(prefix)}_*.c", root_dir=makefile.directory))]
+            cc_mods += [n[:-3] for n in sorted(glob.glob(f"{glob.escape(prefix)}_*.cc", root_dir=makefile.directory))]
+        makefile.variables["ALL_C_MODS"] = Var(" ".join(c_mods), False)
+        makefile.variables["ALL_CC_MODS"] = Var(" ".join(cc_mods), False)
+
+
+def _rule(makefile: Makefile, expander: Expander, line: str, path: str, number: int) -> Rule | None:
+    """An explicit rule line; only rules for ``.NAME.moduleinfo`` targets are kept (with their recipes)."""
+    if "moduleinfo" not in line:
+        return Rule([], [], [], path, number)  # collects (and drops) its recipe
+    colon = re.search(r"(?<!:):{1,2}(?!=)", line)
+    if not colon:
+        return None
+    targets = expander.expand(line[:colon.start()], path, number).split()
+    rest = line[colon.end():]
+    if re.match(r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*[:+?]?=", rest):
+        return None  # a target-specific variable (MOD_ADD_C's MODULEINFO_EXTRA_OUTPUT, computed in root)
+    semicolon = rest.find(";")
+    recipe = []
+    if semicolon >= 0:
+        recipe = [(number, rest[semicolon + 1:].strip())]
+        rest = rest[:semicolon]
+    prereqs = expander.expand(rest, path, number).split()
+    rule = Rule(targets, prereqs, recipe, path, number)
+    makefile.rules.append(rule)
+    return rule

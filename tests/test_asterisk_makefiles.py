@@ -1,0 +1,425 @@
+"""Reading an Asterisk root on small synthetic roots written here, checked against real make and awk.
+
+Each root has the shapes a real one has (an explicit ``.NAME.moduleinfo`` rule, a
+``MOD_ADD_C`` module, a category XML member file, a directory without
+``Makefile.moddir_rules``, a MAKEOPTS block, the ``AST_DEVMODE`` conditional);
+``make menuselect-tree`` runs on the very same files and its bytes are the
+expected output. No Asterisk source is copied: the Makefiles are written for
+these tests in the shapes the reader documents.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from buildtool.asterisk import awk, makefile, root as asterisk_root
+from buildtool.diagnostics import InputError
+from buildtool.scan import scan_root
+
+needs_make = pytest.mark.skipif(not (shutil.which("make") and shutil.which("awk") and shutil.which("grep")),
+                                reason="GNU make, awk and grep are needed to produce the expected bytes")
+
+GET_MODULEINFO = """/\\/\\*\\*\\* +MODULEINFO/ {printit=1; next}
+/<support_level>/ {if (gotsupportlevel) { next }; gotsupportlevel=1}
+/\\*\\*\\*\\// {printit=0}
+/.*/ {if (printit) print}
+"""
+GET_MAKEOPTS = """/\\/\\*\\*\\* MAKEOPTS/ {printit=1; next}
+/\\*\\*\\*\\// {if (printit) exit}
+/.*/ {if (printit) print}
+"""
+
+TOP_MAKEFILE = """\
+export ASTTOPDIR:=$(CURDIR)
+AWK:=awk
+GREP:=grep
+SILENTMAKE:=$(MAKE) --quiet --no-print-directory
+export AWK GREP
+-include makeopts
+MOD_SUBDIRS:=third-party apps res $(LOCAL_MOD_SUBDIRS)
+
+menuselect-tree: $(foreach dir,$(MOD_SUBDIRS),$(wildcard $(dir)/*.c) $(wildcard $(dir)/*.xml)) build_tools/cflags.xml
+\t@echo "Generating input for menuselect ..."
+\t@echo "<?xml version=\\"1.0\\"?>" > $@
+\t@echo >> $@
+\t@echo "<menu name=\\"Test Selection\\">" >> $@
+\t+@for dir in $(sort $(filter-out main,$(MOD_SUBDIRS))); do $(SILENTMAKE) -C $${dir} SUBDIR=$${dir} moduleinfo >> $@; done
+\t@cat build_tools/cflags.xml >> $@
+\t+@for dir in $(sort $(filter-out main,$(MOD_SUBDIRS))); do $(SILENTMAKE) -C $${dir} SUBDIR=$${dir} makeopts >> $@; done
+\t@if [ "${AST_DEVMODE}" = "yes" ]; then \\
+\t\tcat build_tools/cflags-devmode.xml >> $@; \\
+\tfi
+\t@echo "</menu>" >> $@
+"""
+
+MODDIR_RULES = """\
+tolower = $(shell echo $(1) | tr '[:upper:]' '[:lower:]')
+ifneq ($(MODULE_PREFIX),)
+    ALL_C_MODS:=
+    ALL_CC_MODS:=
+    ALL_C_MODS+=$(foreach p,$(MODULE_PREFIX),$(patsubst %.c,%,$(wildcard $(p)_*.c)))
+    ALL_CC_MODS+=$(foreach p,$(MODULE_PREFIX),$(patsubst %.cc,%,$(wildcard $(p)_*.cc)))
+endif
+
+define MOD_ADD_SOURCE
+.$(1).moduleinfo: MODULEINFO_EXTRA_OUTPUT=" $$(addprefix $$(SUBDIR)/,$$(subst $(3),$(5),$(2)) $$(subst $(3),$(4),$(2)))"
+.$(1).moduleinfo: $(wildcard $(2))
+endef
+
+MOD_ADD_C=$(eval $(call MOD_ADD_SOURCE,$(1),$(2),.c,.i,.o,.gcda,.gcno))
+MOD_ADD_CC=$(eval $(call MOD_ADD_SOURCE,$(1),$(2),.cc,.ii,.oo,.gcda,.gcno))
+
+.PHONY: moduleinfo makeopts
+
+.%.moduleinfo: %.c
+\t@echo "<member name=\\"$*\\" displayname=\\"$(shell $(GREP) -e AST_MODULE_INFO $< | head -n 1 | cut -d '"' -f 2)\\" remove_on_change=\\"$(SUBDIR)/$*.o $(SUBDIR)/$*.i $(SUBDIR)/$*.so$(MODULEINFO_EXTRA_OUTPUT)\\">" > $@
+\t$(AWK) -f $(ASTTOPDIR)/build_tools/get_moduleinfo $^ >> $@
+\techo "</member>" >> $@
+
+.%.moduleinfo: %.cc
+\t@echo "<member name=\\"$*\\" displayname=\\"$(shell $(GREP) -e AST_MODULE_INFO $< | head -n 1 | cut -d '"' -f 2)\\" remove_on_change=\\"$(SUBDIR)/$*.oo $(SUBDIR)/$*.ii $(SUBDIR)/$*.so$(MODULEINFO_EXTRA_OUTPUT)\\">" > $@
+\t$(AWK) -f $(ASTTOPDIR)/build_tools/get_moduleinfo $^ >> $@
+\techo "</member>" >> $@
+
+.moduleinfo:: $(addsuffix .moduleinfo,$(addprefix .,$(sort $(ALL_C_MODS) $(ALL_CC_MODS)))) $(wildcard $(call tolower,$(MENUSELECT_CATEGORY)).xml)
+\t@echo "<category name=\\"MENUSELECT_$(MENUSELECT_CATEGORY)\\" displayname=\\"$(MENUSELECT_DESCRIPTION)\\">" > $@
+\t@cat $^ >> $@
+\t@echo "</category>" >> $@
+
+moduleinfo: .moduleinfo
+\t@cat $<
+
+.%.makeopts: %.c
+\t@$(AWK) -f $(ASTTOPDIR)/build_tools/get_makeopts $< > $@
+
+.%.makeopts: %.cc
+\t@$(AWK) -f $(ASTTOPDIR)/build_tools/get_makeopts $< > $@
+
+.makeopts:: $(addsuffix .makeopts,$(addprefix .,$(ALL_C_MODS) $(ALL_CC_MODS)))
+\t@cat $^ > $@
+
+makeopts: .makeopts
+\t@cat $<
+"""
+
+APPS_MAKEFILE = """\
+-include $(ASTTOPDIR)/menuselect.makeopts
+
+MODULE_PREFIX=app
+MENUSELECT_CATEGORY=APPS
+MENUSELECT_DESCRIPTION=Applications (test)
+
+all: _all
+
+include $(ASTTOPDIR)/Makefile.moddir_rules
+
+.app_vm.moduleinfo: app_vm.c
+\t@echo "<member name=\\"app_vm\\" displayname=\\"$(shell $(GREP) -e AST_MODULE_INFO $< | head -n 1 | cut -d '"' -f 2)\\" remove_on_change=\\"$(SUBDIR)/$*.o $(SUBDIR)/$*.so\\">" > $@
+\techo "<support_level>core</support_level>"  >> $@
+\techo "<use type=\\"module\\">app_multi</use>" >> $@
+\techo "<depend>zlib</depend>" >> $@
+\techo "</member>" >> $@
+
+$(call MOD_ADD_C,app_multi,$(wildcard multi/*.c) extra.c)
+
+ifneq ($(wildcard nothere/Makefile),)
+$(call MOD_ADD_C,app_plain,nothere/x.c)
+endif
+"""
+
+RES_MAKEFILE = """\
+MODULE_PREFIX=res
+MENUSELECT_CATEGORY=RES
+MENUSELECT_DESCRIPTION=Resource Modules
+
+include $(ASTTOPDIR)/Makefile.moddir_rules
+include local.make
+"""
+
+SOURCES = {
+    "apps/app_plain.c": """/*** MODULEINFO
+\t<support_level>core</support_level>
+\t<depend>res_base</depend>
+\t<depend>cdr</depend>
+ ***/
+#include "asterisk.h"
+AST_MODULE_INFO_STANDARD(ASTERISK_GPL_KEY, "Plain Application");
+""",
+    "apps/app_multi.c": """/*** MODULEINFO
+\t<support_level>extended</support_level>
+\t<depend type="module">res_base</depend>
+\t<use>TEST_FRAMEWORK</use>
+ ***/
+AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_DEFAULT, "Multi-file Application",
+""",
+    "apps/multi/one.c": "/* part one, no block; it still goes to awk */\n",
+    "apps/multi/two.c": "/*** MODULEINFO\n\t<support_level>core</support_level>\n\t<use>res_extra</use>\n***/\n",
+    "apps/extra.c": "int extra;\n",
+    "apps/app_vm.c": "AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_DEFAULT, \"Voicemail (test)\",\n",
+    "res/res_base.c": """/*** MODULEINFO
+\t<support_level>core</support_level>
+ ***/
+/*** MAKEOPTS
+<category name="MENUSELECT_RES_BASE" displayname="Base options" positive_output="yes">
+\t<member name="BASE_FAST" displayname="Fast">
+\t\t<defaultenabled>no</defaultenabled>
+\t</member>
+</category>
+ ***/
+AST_MODULE_INFO_STANDARD(ASTERISK_GPL_KEY, "Base Resource");
+""",
+    "res/res_cpp.cc": """/*** MODULEINFO
+\t<support_level>extended</support_level>
+ ***/
+AST_MODULE_INFO_STANDARD(ASTERISK_GPL_KEY, "C++ Resource");
+""",
+    "res/res.xml": """<member name="res_download" displayname="Download a binary module">
+\t<support_level>external</support_level>
+\t<depend>res_base</depend>
+\t<member_data><downloader directory_name="res_download"/></member_data>
+\t<defaultenabled>no</defaultenabled>
+</member>
+\t<member name="res_fancy_option" displayname="An option shown with the modules">
+\t\t<support_level>option</support_level>
+\t\t<depend>res_base</depend>
+\t</member>
+""",
+    "res/local.make": "$(call MOD_ADD_CC,res_cpp,cpp/helper.cc)\n",
+    "res/cpp/helper.cc": "int helper;\n",
+    "third-party/Makefile": ".PHONY: moduleinfo makeopts\n\nall:\n",
+    "main/cdr.c": "#include \"asterisk.h\"\nAST_MODULE_INFO(KEY, AST_MODFLAG_GLOBAL_SYMBOLS, \"CDR Engine\",\n",
+    "main/config.c": "#define AST_MODULE \"extconfig\"\nAST_MODULE_INFO(KEY, AST_MODFLAG_LOAD_ORDER, \"Configuration\",\n",
+    "main/loader.c": "/* Used by AST_MODULE_INFO to register with the module loader. */\n",
+    "build_tools/menuselect-deps.in": "ZLIB=@PBX_ZLIB@\nNO_BINARY_MODULES=@PBX_NO_BINARY_MODULES@\n",
+    "build_tools/cflags.xml": """<category name="MENUSELECT_CFLAGS" displayname="Compiler Flags" positive_output="yes">
+\t<member name="TEST_FRAMEWORK" displayname="Enable Test Framework API">
+\t</member>
+</category>
+""",
+    "build_tools/cflags-devmode.xml": "<category name=\"MENUSELECT_DEV\">\n\t<member name=\"DEV_ONLY\"/>\n</category>\n",
+    "build_tools/get_moduleinfo": GET_MODULEINFO,
+    "build_tools/get_makeopts": GET_MAKEOPTS,
+    "Makefile": TOP_MAKEFILE,
+    "Makefile.moddir_rules": MODDIR_RULES,
+    "apps/Makefile": APPS_MAKEFILE,
+    "res/Makefile": RES_MAKEFILE,
+}
+
+
+def write_root(dest: Path, files: dict[str, str] | None = None, makeopts: str | None = None) -> Path:
+    for name, text in (files or SOURCES).items():
+        path = dest / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    if makeopts is not None:
+        (dest / "makeopts").write_text(makeopts, encoding="utf-8")
+    return dest
+
+
+def make_tree(dest: Path) -> bytes:
+    subprocess.run(["make", "--no-print-directory", "-s", "menuselect-tree"], cwd=dest, check=True,
+                   stdout=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"})
+    return (dest / "menuselect-tree").read_bytes()
+
+
+def buildtool(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "buildtool", *args], cwd=cwd, capture_output=True)
+
+
+@needs_make
+@pytest.mark.parametrize("devmode", ["no", "yes"])
+def test_synthetic_root_tree_is_makes_bytes(tmp_path, devmode):
+    mine_root = write_root(tmp_path / "mine", makeopts=f"AST_DEVMODE={devmode}\n")
+    make_root = write_root(tmp_path / "make", makeopts=f"AST_DEVMODE={devmode}\n")
+    expected = make_tree(make_root)
+    out = tmp_path / "tree.xml"
+    result = buildtool("scan", "--format", "xml", "-o", str(out), str(mine_root))
+    assert result.returncode == 0, result.stderr.decode()
+    assert out.read_bytes() == expected
+    # The shapes are all there, so the comparison means something.
+    text = expected.decode()
+    assert 'remove_on_change="apps/.o apps/.so"' in text                       # explicit rule, $* empty
+    assert "apps/multi/one.o apps/multi/two.o apps/extra.o apps/multi/one.i" in text  # MOD_ADD_C outputs
+    assert "<use>res_extra</use>" in text                                      # awk reads every prerequisite
+    assert "res/cpp/helper.oo" in text and 'displayname="C++ Resource"' in text  # .cc and an included file
+    assert "res_download" in text and "BASE_FAST" in text                      # XML member file, MAKEOPTS
+    assert ("DEV_ONLY" in text) == (devmode == "yes")
+
+
+@needs_make
+@pytest.mark.parametrize("devmode", ["no", "yes"])
+def test_make_conditionals_inside_the_recipe(tmp_path, devmode):
+    files = dict(SOURCES)
+    files["Makefile"] = TOP_MAKEFILE.replace(
+        '\t@if [ "${AST_DEVMODE}" = "yes" ]; then \\\n\t\tcat build_tools/cflags-devmode.xml >> $@; \\\n\tfi\n',
+        'ifeq ($(AST_DEVMODE),yes)\n\t@cat build_tools/cflags-devmode.xml >> $@\nelse\n\n# a comment\n'
+        '\t@echo "<!-- no devmode -->" >> $@\nendif\n').replace("MOD_SUBDIRS:=third-party apps res",
+                                                         "MOD_SUBDIRS:=third-party apps\nMOD_SUBDIRS+=res")
+    assert "ifeq" in files["Makefile"] and "+=res" in files["Makefile"]
+    expected = make_tree(write_root(tmp_path / "make", files, makeopts=f"AST_DEVMODE={devmode}\n"))
+    mine = asterisk_root.read(str(write_root(tmp_path / "mine", files, makeopts=f"AST_DEVMODE={devmode}\n")))
+    assert mine.tree_bytes() == expected
+    assert (b"DEV_ONLY" in expected) == (devmode == "yes") and b"res_base" in expected
+
+
+@needs_make
+def test_synthetic_root_scan(tmp_path):
+    root = write_root(tmp_path / "ast")
+    tree, found = scan_root(str(root))
+    assert [d.render() for d in tree.diagnostics] == []
+    modules = tree.modules
+    assert sorted(modules) == ["app_multi", "app_plain", "app_vm", "res_base", "res_cpp", "res_download"]
+    vm = modules["app_vm"]
+    assert (vm.source, vm.line, vm.displayname) == (str(root / "apps/Makefile"), 11, "Voicemail (test)")
+    assert vm.optional_modules == ("app_multi",) and vm.libraries_required == ("zlib",)
+    assert modules["app_plain"].builtins == ("cdr",) and modules["app_plain"].requires == ("res_base",)
+    assert modules["app_multi"].options_optional == ("TEST_FRAMEWORK",)
+    assert modules["res_download"].source == str(root / "res/res.xml")
+    assert modules["res_download"].displayname == "Download a binary module"
+    assert {m.category for m in modules.values()} == {"apps", "res"}
+    assert found.catalog.builtins == {"cdr", "extconfig"}
+    sources = {m.name: [str(Path(p).relative_to(root)) for p in m.sources] for m in found.members}
+    assert sources["app_vm"] == ["apps/app_vm.c"] and sources["res_download"] == []
+    assert sources["app_multi"] == ["apps/app_multi.c", "apps/multi/one.c", "apps/multi/two.c", "apps/extra.c"]
+    assert {"TEST_FRAMEWORK", "BASE_FAST", "DEV_ONLY", "res_fancy_option"} <= found.catalog.options
+
+
+@needs_make
+def test_rule_member_positions_point_at_the_makefile(tmp_path):
+    files = dict(SOURCES)
+    files["apps/Makefile"] = APPS_MAKEFILE.replace('<depend>zlib</depend>', '<depend>no_such_lib</depend>')
+    root = write_root(tmp_path / "ast", files)
+    result = buildtool("scan", str(root))
+    assert result.returncode == 1
+    assert f"{root}/apps/Makefile:15:" in result.stderr.decode()  # the recipe line echoing it
+    assert "no_such_lib" in result.stderr.decode()
+
+
+def test_unknown_recipe_shape_is_refused_with_its_line(tmp_path):
+    files = dict(SOURCES)
+    files["Makefile"] = TOP_MAKEFILE.replace('\t@echo "</menu>" >> $@\n',
+                                             '\t@echo "</menu>" >> $@\n\t@sed -e s/a/b/ x.xml >> $@\n')
+    root = write_root(tmp_path / "ast", files)
+    out = tmp_path / "tree.xml"
+    out.write_text("keep me")
+    result = buildtool("scan", "--format", "xml", "-o", str(out), str(root))
+    assert result.returncode == 2
+    line = files["Makefile"].split("\n").index("\t@sed -e s/a/b/ x.xml >> $@") + 1
+    assert f"{root}/Makefile:{line}:1: error: menuselect-tree recipe line not understood" in result.stderr.decode()
+    assert "Traceback" not in result.stderr.decode()
+    assert out.read_text() == "keep me"
+
+
+def test_unknown_member_recipe_shape_is_refused(tmp_path):
+    files = dict(SOURCES)
+    files["apps/Makefile"] = APPS_MAKEFILE.replace('\techo "<depend>zlib</depend>" >> $@\n',
+                                                   '\techo "<depend>`uname`</depend>" >> $@\n')
+    root = write_root(tmp_path / "ast", files)
+    with pytest.raises(InputError) as caught:
+        asterisk_root.read(str(root))
+    assert caught.value.path == str(root / "apps/Makefile") and caught.value.line == 15
+    assert "expanded by the shell" in caught.value.message
+
+
+def test_unknown_awk_program_is_refused(tmp_path):
+    files = dict(SOURCES)
+    files["build_tools/get_moduleinfo"] = GET_MODULEINFO + "END {print \"extra\"}\n"
+    root = write_root(tmp_path / "ast", files)
+    with pytest.raises(InputError) as caught:
+        asterisk_root.read(str(root))
+    assert caught.value.path.endswith("build_tools/get_moduleinfo")
+
+
+def test_directory_scan_keeps_working_next_to_a_root(tmp_path):
+    root = write_root(tmp_path / "ast")
+    result = buildtool("scan", "--format", "json", "--catalog", str(root / "build_tools/menuselect-deps.in"),
+                       str(root / "res"))
+    data = json.loads(result.stdout)
+    assert sorted(data["modules"]) == ["res_base", "res_cpp"]
+    assert data["modules"]["res_base"]["displayname"] == ""
+    mixed = buildtool("scan", str(root), str(root / "res"))
+    assert mixed.returncode == 2 and b"scan it alone" in mixed.stderr
+
+
+def test_root_recognised_by_its_marker(tmp_path):
+    assert not asterisk_root.is_root(str(tmp_path))
+    write_root(tmp_path)
+    assert asterisk_root.is_root(str(tmp_path))
+
+
+# ------------------------------------------------------------------ make's expansion functions
+
+
+def test_expansion_functions(tmp_path):
+    (tmp_path / "b.c").write_text("")
+    (tmp_path / "a.c").write_text("")
+    mk = makefile.Makefile(path=str(tmp_path / "Makefile"), directory=str(tmp_path))
+    mk.variables["L"] = makefile.Var("x.c y.cc  z.c", False)
+    mk.variables["R"] = makefile.Var("$(L:.c=.o)", True)
+    ex = makefile.Expander(mk)
+    cases = {
+        "$(wildcard *.c)": "a.c b.c",
+        "$(wildcard b.c missing.c)": "b.c",
+        "$(R)": "x.o y.cc z.o",
+        "$(subst .c,.o,$(L))": "x.o y.oc  z.o",
+        "$(patsubst %.c,%,$(L))": "x y.cc z",
+        "$(sort z a a b)": "a b z",
+        "$(addprefix d/,$(L))": "d/x.c d/y.cc d/z.c",
+        "$(filter-out y.cc,$(L))": "x.c z.c",
+        "$(foreach w,1 2,<$(w)>)": "<1> <2>",
+        "$(if $(findstring y,$(L)),yes,no)": "yes",
+        "$$x": "$x",
+    }
+    for text, expected in cases.items():
+        assert ex.expand(text, "Makefile", 1) == expected, text
+    with pytest.raises(InputError):
+        ex.expand("$(abspath x)", "Makefile", 3)
+
+
+# ------------------------------------------------------------------ awk, against the real awk
+
+
+@pytest.mark.skipif(not shutil.which("awk"), reason="awk is needed to compare with")
+def test_extractors_match_real_awk(tmp_path):
+    rng = random.Random(8)
+    pieces = ["/*** MODULEINFO", "/***  MODULEINFO x", "***/", " ***/ tail", "<support_level>core</support_level>",
+              "\t<depend>a</depend>", "/*** MAKEOPTS", "plain text", "", "x /*** MODULEINFO ***/", "\r"]
+    programs = {"get_moduleinfo": GET_MODULEINFO, "get_makeopts": GET_MAKEOPTS}
+    for name, text in programs.items():
+        (tmp_path / name).write_text(text)
+    for case in range(150):
+        files = []
+        for index in range(rng.randint(1, 3)):
+            lines = [rng.choice(pieces) for _ in range(rng.randint(0, 12))]
+            body = "\n".join(lines) + ("\n" if rng.random() < 0.8 else "")
+            path = tmp_path / f"c{case}_{index}.c"
+            path.write_text(body, encoding="latin-1")
+            files.append(path)
+        for name, text in programs.items():
+            program = awk.parse(text)
+            expected = subprocess.run(["awk", "-f", str(tmp_path / name), *map(str, files)],
+                                      capture_output=True, check=True).stdout.decode("latin-1")
+            got = program.run([p.read_bytes().decode("latin-1") for p in files])
+            assert got == expected, (name, [p.read_text() for p in files])
+
+
+@pytest.mark.skipif(not (shutil.which("grep") and shutil.which("cut")), reason="grep and cut are needed")
+def test_display_name_matches_grep_head_cut(tmp_path):
+    samples = ['AST_MODULE_INFO(K, F, "Simple");\n',
+               'x\nAST_MODULE_INFO_STANDARD(K, "A \\"q\\" b");\nAST_MODULE_INFO(K, F, "second");\n',
+               "AST_MODULE_INFO(K, F,\n\t\"next line\");\n",
+               "no macro here\n",
+               "  AST_MODULE_INFO(K, F, \"no newline\")"]
+    for index, text in enumerate(samples):
+        path = tmp_path / f"m{index}.c"
+        path.write_text(text)
+        shell = subprocess.run(f"grep -e AST_MODULE_INFO {path} | head -n 1 | cut -d '\"' -f 2", shell=True,
+                               capture_output=True).stdout.decode().rstrip("\n")
+        assert awk.display_name(text) == shell, text
