@@ -381,6 +381,12 @@ def test_expansion_functions(tmp_path):
         assert ex.expand(text, "Makefile", 1) == expected, text
     with pytest.raises(InputError):
         ex.expand("$(abspath x)", "Makefile", 3)
+    mk.variables["LOOP"] = makefile.Var("a $(LOOP)", True)
+    mk.variables["F"] = makefile.Var("$(call F,$(1))", True)
+    for text, message in (("$(LOOP)", "references itself"), ("$(call F,x)", "nests more than")):
+        with pytest.raises(InputError) as caught:
+            ex.expand(text, "Makefile", 4)
+        assert message in caught.value.message and caught.value.line == 4
 
 
 # ------------------------------------------------------------------ awk, against the real awk
