@@ -296,7 +296,9 @@ class Directory:
             while first + len(text_lines) < line:
                 text_lines.append("\n")
             text_lines.append(out)
-        self.members.append(Member(member, self.name, "rule", header.get("displayname", ""), rule.path,
+        # The name menuselect sees is the one the rule echoes (make names only the target).
+        name = _member_name(header, rule.path, rule.line)
+        self.members.append(Member(name, self.name, "rule", header.get("displayname", ""), rule.path,
                                    rule.line, "".join(text_lines), first, 1))
 
     def _xml_members(self, path: str) -> None:
@@ -306,7 +308,9 @@ class Directory:
             if close < 0:
                 line = text.count("\n", 0, match.start()) + 1
                 raise InputError(path, line, 1, "<member> is not closed")
-            attributes = _attributes(match.group(0) + "</member>", path, text.count("\n", 0, match.start()) + 1)
+            at_line = text.count("\n", 0, match.start()) + 1
+            attributes = _attributes(match.group(0) + "</member>", path, at_line)
+            _member_name(attributes, path, at_line)
             start = match.end()
             if _OPTION_LEVEL.search(text, start, close):
                 # support level "option": menuselect's build option shown in a module category
@@ -392,6 +396,13 @@ def _attributes(element: str, path: str, line: int) -> dict[str, str]:
         return dict(etree.fromstring(element.encode("latin-1")).attrib)
     except etree.XMLSyntaxError as exc:
         raise InputError(path, line, 1, f"<member> start tag is not well-formed XML: {exc.msg}") from None
+
+
+def _member_name(attributes: dict[str, str], path: str, line: int) -> str:
+    name = attributes.get("name", "")
+    if not re.fullmatch(r"[A-Za-z0-9_.+\-]+", name):
+        raise InputError(path, line, 1, f"<member> has no valid name attribute (name={name!r})")
+    return name
 
 
 def _header(text: str, path: str, line: int = 1) -> tuple[dict[str, str], int]:
