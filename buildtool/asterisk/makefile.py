@@ -75,9 +75,6 @@ class Makefile:
     rules: list[Rule] = field(default_factory=list)
     mod_adds: list[ModAdd] = field(default_factory=list)
     moddir_rules: bool = False  # includes Makefile.moddir_rules
-    # ALL_C_MODS / ALL_CC_MODS as Makefile.moddir_rules leaves them (None: not included)
-    all_c_mods: list[str] | None = None
-    all_cc_mods: list[str] | None = None
     # Recursive variables being expanded and the $(call) depth: a variable that references
     # itself, or a function that never stops calling itself, is a refusal (make says the same).
     expanding: set[str] = field(default_factory=set)
@@ -369,7 +366,7 @@ def _strip_comment(text: str) -> str:
         return text[:hash_at]
 
 
-def _join_normal(parts: list[str]) -> str:
+def join_normal(parts: list[str]) -> str:
     # make: backslash-newline and the whitespace around it become one space.
     if len(parts) == 1:
         return parts[0]
@@ -451,7 +448,7 @@ def _read_into(makefile: Makefile, path: str, root: str | None, depth: int) -> N
             if active:
                 current_rule.recipe.append((number, join_recipe(parts)[1:]))
             continue
-        line = _strip_comment(_join_normal(parts)).strip()
+        line = _strip_comment(join_normal(parts)).strip()
         if not line:
             continue
         keyword = line.split(None, 1)[0]
