@@ -381,6 +381,12 @@ def test_expansion_functions(tmp_path):
         assert ex.expand(text, "Makefile", 1) == expected, text
     with pytest.raises(InputError):
         ex.expand("$(abspath x)", "Makefile", 3)
+    mk.variables["LOOP"] = makefile.Var("a $(LOOP)", True)
+    mk.variables["F"] = makefile.Var("$(call F,$(1))", True)
+    for text, message in (("$(LOOP)", "references itself"), ("$(call F,x)", "nests more than")):
+        with pytest.raises(InputError) as caught:
+            ex.expand(text, "Makefile", 4)
+        assert message in caught.value.message and caught.value.line == 4
 
 
 # ------------------------------------------------------------------ awk, against the real awk
@@ -423,3 +429,13 @@ def test_display_name_matches_grep_head_cut(tmp_path):
         shell = subprocess.run(f"grep -e AST_MODULE_INFO {path} | head -n 1 | cut -d '\"' -f 2", shell=True,
                                capture_output=True).stdout.decode().rstrip("\n")
         assert awk.display_name(text) == shell, text
+
+
+def test_member_without_a_name_is_refused(tmp_path):
+    files = dict(SOURCES)
+    files["res/res.xml"] = SOURCES["res/res.xml"] + "\n<member displayname=\"nameless\">\n</member>\n"
+    root = write_root(tmp_path / "ast", files)
+    result = buildtool("scan", str(root))
+    line = files["res/res.xml"].split("\n").index("<member displayname=\"nameless\">") + 1
+    assert result.returncode == 2
+    assert f"{root}/res/res.xml:{line}:1: error: <member> has no valid name attribute" in result.stderr.decode()

@@ -37,7 +37,7 @@ _SUPPORT = "<support_level>"
 @dataclass(frozen=True)
 class Program:
     opener: re.Pattern
-    literal: str           # the opener's leading literal text: found with str.find before the regex runs
+    literal: str           # the opener's longest literal run: found with str.find before the regex runs
     dedupe_support: bool   # the <support_level> rule: only the first such line is printed
     exit_on_close: bool    # the block's end stops awk (else printing stops until the next opener)
 
@@ -70,10 +70,25 @@ def parse(text: str) -> Program | None:
                                                                           _normal(_CLOSE_EXIT_RULE)):
         return None
     pattern = opener.group(1).replace("\\/", "/")  # awk's \/ is a plain slash; \* stays an escaped star
-    literal = re.match(r"(?:[A-Za-z0-9_<>/]|\\\*)*", pattern).group(0)
-    if literal and pattern[len(literal):len(literal) + 1] in ("+", "*", "?", "{"):
-        literal = literal[:-2] if literal.endswith("\\*") else literal[:-1]  # the last atom is repeated
-    return Program(re.compile(pattern), literal.replace("\\*", "*"), dedupe, rest[0] == _normal(_CLOSE_EXIT_RULE))
+    return Program(re.compile(pattern), _longest_literal(pattern), dedupe, rest[0] == _normal(_CLOSE_EXIT_RULE))
+
+
+def _longest_literal(pattern: str) -> str:
+    """The longest text every match contains (``MODULEINFO`` in ``/\\*\\*\\* +MODULEINFO``): the
+    patterns accepted are atoms (a character or ``\\*``), each optionally followed by ``+``."""
+    atoms = re.findall(r"(\\\*|[^\\+])(\+?)", pattern)
+    runs: list[str] = []
+    current = ""
+    for atom, repeated in atoms:
+        char = "*" if atom == "\\*" else atom
+        if repeated:
+            # "x+" matches x, then more: x ends the run before it and starts the next one.
+            runs.append(current + char)
+            current = char
+        else:
+            current += char
+    runs.append(current)
+    return max(runs, key=len)
 
 
 def _line_start(text: str, offset: int) -> int:
@@ -115,15 +130,17 @@ class _Run:
                 return
 
     def _opener(self, text: str, pos: int):
+        """The first opener match at or after ``pos``: only the lines holding the literal are searched
+        (a match never spans lines: the accepted patterns match no newline)."""
         literal = self.program.literal
-        if not literal:
-            return self.program.opener.search(text, pos)
-        match = self.program.opener.match
+        search = self.program.opener.search
         while True:
             at = text.find(literal, pos)
             if at < 0:
                 return None
-            found = match(text, at)
+            start = text.rfind("\n", 0, at) + 1
+            end = text.find("\n", at)
+            found = search(text, max(pos, start), len(text) if end < 0 else end)
             if found is not None:
                 return found
             pos = at + 1

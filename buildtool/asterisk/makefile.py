@@ -75,9 +75,10 @@ class Makefile:
     rules: list[Rule] = field(default_factory=list)
     mod_adds: list[ModAdd] = field(default_factory=list)
     moddir_rules: bool = False  # includes Makefile.moddir_rules
-    # ALL_C_MODS / ALL_CC_MODS as Makefile.moddir_rules leaves them (None: not included)
-    all_c_mods: list[str] | None = None
-    all_cc_mods: list[str] | None = None
+    # Recursive variables being expanded and the $(call) depth: a variable that references
+    # itself, or a function that never stops calling itself, is a refusal (make says the same).
+    expanding: set[str] = field(default_factory=set)
+    calls: int = 0
 
     def value(self, name: str) -> str:
         """A variable's value at the end of the file, as a recipe would see it."""
@@ -196,7 +197,15 @@ class Expander:
             return os.environ.get(name, "") if name in _FROM_ENVIRONMENT else ""
         if var.error is not None:
             raise var.error
-        return self.expand(var.value, path, line) if var.recursive else var.value
+        if not var.recursive:
+            return var.value
+        if name in self.makefile.expanding:
+            raise self._fail(path, line, f"recursive variable '{name}' references itself (eventually)")
+        self.makefile.expanding.add(name)
+        try:
+            return self.expand(var.value, path, line)
+        finally:
+            self.makefile.expanding.discard(name)
 
     def _reference(self, body: str, path: str, line: int) -> str:
         match = _FUNCTION.match(body)
@@ -248,8 +257,14 @@ class Expander:
         for index in range(1, 10):
             automatic[str(index)] = args[index] if index < len(args) else ""
         automatic["0"] = name
+        if self.makefile.calls > 100:
+            raise self._fail(path, line, f"$(call {name},...) nests more than 100 deep")
         inner = Expander(self.makefile, automatic, self.shell, self.on_call)
-        return inner.expand(var.value, path, line) if var.recursive else var.value
+        self.makefile.calls += 1
+        try:
+            return inner.expand(var.value, path, line) if var.recursive else var.value
+        finally:
+            self.makefile.calls -= 1
 
     def foreach(self, raw, path, line):
         var, words, body = split_args(raw, 3)
@@ -351,7 +366,7 @@ def _strip_comment(text: str) -> str:
         return text[:hash_at]
 
 
-def _join_normal(parts: list[str]) -> str:
+def join_normal(parts: list[str]) -> str:
     # make: backslash-newline and the whitespace around it become one space.
     if len(parts) == 1:
         return parts[0]
@@ -433,7 +448,7 @@ def _read_into(makefile: Makefile, path: str, root: str | None, depth: int) -> N
             if active:
                 current_rule.recipe.append((number, join_recipe(parts)[1:]))
             continue
-        line = _strip_comment(_join_normal(parts)).strip()
+        line = _strip_comment(join_normal(parts)).strip()
         if not line:
             continue
         keyword = line.split(None, 1)[0]

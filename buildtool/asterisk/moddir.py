@@ -47,7 +47,6 @@ class Member:
     sources: list[str] = field(default_factory=list)
 
 
-
 class Files:
     """Every file read once: raw bytes and their Latin-1 text."""
 
@@ -88,6 +87,8 @@ class ModdirRules:
 
 
 def read_moddir_rules(root: str, files: Files) -> ModdirRules:
+    """The recipes (and the MOD_ADD definitions) of the root's Makefile.moddir_rules; refused when its
+    rules are not the ones this reader evaluates."""
     path = os.path.join(root, makefile.MODDIR_RULES)
     text = files.text(path).replace("\r\n", "\n")
     rules: dict[str, tuple[str, list[tuple[int, str]]]] = {}
@@ -108,7 +109,7 @@ def read_moddir_rules(root: str, files: Files) -> ModdirRules:
             if first.split()[1:2] == ["MOD_ADD_SOURCE"]:
                 source_body = []
             continue
-        definition = _MOD_ADD_DEFINITION.match(makefile._join_normal(parts).strip())
+        definition = _MOD_ADD_DEFINITION.match(makefile.join_normal(parts).strip())
         if definition:
             mod_add_calls[definition.group(1)] = definition.group(2)
         if first.startswith("\t"):
@@ -116,7 +117,7 @@ def read_moddir_rules(root: str, files: Files) -> ModdirRules:
                 rules[current][1].append((number, makefile.join_recipe(parts)[1:]))
             continue
         current = None
-        head = makefile._join_normal(parts)
+        head = makefile.join_normal(parts)
         for key in (".%.moduleinfo: %.c", ".%.moduleinfo: %.cc", ".moduleinfo::", ".%.makeopts: %.c",
                     ".%.makeopts: %.cc", ".makeopts::"):
             if head.startswith(key) and (key.endswith("::") or head.strip() == key):
@@ -137,8 +138,8 @@ def read_moddir_rules(root: str, files: Files) -> ModdirRules:
     body = "\n".join(source_body or [])
     mod_add = {kind: (args, body) for kind, args in mod_add_calls.items()} if source_body is not None else {}
     return ModdirRules(rules[".%.moduleinfo: %.c"][1], rules[".%.moduleinfo: %.cc"][1],
-                         rules[".moduleinfo::"][1], rules[".%.makeopts: %.c"][1],
-                         rules.get(".%.makeopts: %.cc", ("", []))[1], rules[".makeopts::"][1], path, mod_add)
+                       rules[".moduleinfo::"][1], rules[".%.makeopts: %.c"][1],
+                       rules.get(".%.makeopts: %.cc", ("", []))[1], rules[".makeopts::"][1], path, mod_add)
 
 
 _TARGET_VARIABLE = re.compile(r"^([^:=]+?)\s*:\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=|:=|\+=)(.*)$", re.S)
@@ -296,7 +297,9 @@ class Directory:
             while first + len(text_lines) < line:
                 text_lines.append("\n")
             text_lines.append(out)
-        self.members.append(Member(member, self.name, "rule", header.get("displayname", ""), rule.path,
+        # The name menuselect sees is the one the rule echoes (make names only the target).
+        name = _member_name(header, rule.path, rule.line)
+        self.members.append(Member(name, self.name, "rule", header.get("displayname", ""), rule.path,
                                    rule.line, "".join(text_lines), first, 1))
 
     def _xml_members(self, path: str) -> None:
@@ -306,7 +309,9 @@ class Directory:
             if close < 0:
                 line = text.count("\n", 0, match.start()) + 1
                 raise InputError(path, line, 1, "<member> is not closed")
-            attributes = _attributes(match.group(0) + "</member>", path, text.count("\n", 0, match.start()) + 1)
+            at_line = text.count("\n", 0, match.start()) + 1
+            attributes = _attributes(match.group(0) + "</member>", path, at_line)
+            _member_name(attributes, path, at_line)
             start = match.end()
             if _OPTION_LEVEL.search(text, start, close):
                 # support level "option": menuselect's build option shown in a module category
@@ -392,6 +397,13 @@ def _attributes(element: str, path: str, line: int) -> dict[str, str]:
         return dict(etree.fromstring(element.encode("latin-1")).attrib)
     except etree.XMLSyntaxError as exc:
         raise InputError(path, line, 1, f"<member> start tag is not well-formed XML: {exc.msg}") from None
+
+
+def _member_name(attributes: dict[str, str], path: str, line: int) -> str:
+    name = attributes.get("name", "")
+    if not re.fullmatch(r"[A-Za-z0-9_.+\-]+", name):
+        raise InputError(path, line, 1, f"<member> has no valid name attribute (name={name!r})")
+    return name
 
 
 def _header(text: str, path: str, line: int = 1) -> tuple[dict[str, str], int]:

@@ -142,7 +142,7 @@ def _top_recipe(root: str, files: Files) -> tuple[list[str], list[_Step]]:
             if active is None:
                 break  # the recipe ends at the next line that is neither a recipe line nor a conditional
             continue
-        match = _MOD_SUBDIRS.match(makefile._join_normal(parts))
+        match = _MOD_SUBDIRS.match(makefile.join_normal(parts))
         if match:
             words = expander.expand(match.group(2), path, number).split()
             mod_subdirs = (mod_subdirs or []) + words if match.group(1) == "+" else words
