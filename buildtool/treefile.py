@@ -47,8 +47,11 @@ def to_menuselect_xml(tree: Tree) -> str:
             etree.SubElement(member, "defaultenabled").text = "no"
         for dep in module.requires:
             etree.SubElement(member, "depend", type="module").text = dep
-        for dep in module.libraries_required + module.options_required + module.builtins:
+        for dep in module.libraries_required + module.options_required:
             etree.SubElement(member, "depend").text = dep
+        for builtin in module.builtins:
+            # menuselect would drop a module whose <depend> it cannot find (docs/scanner.md, "builtin").
+            etree.SubElement(member, "use", type="builtin").text = builtin
         for iface in module.uses:
             etree.SubElement(member, "depend" if iface.required else "use", type="interface").text = iface.name
         for dep in module.optional_modules:

@@ -397,8 +397,9 @@ GOOD_MODULES = {
     "res_pjsip_session": module_json("res_pjsip_session", "res", requires=["res_pjsip", "res_sorcery_memory"],
                                      libraries={"optional": [], "required": ["pjproject"]}),
     "res_sorcery_memory": module_json("res_sorcery_memory", "res", provides=["sorcery_cache"], builtins=["http"]),
+    # <use type="builtin">cdr</use>: a built-in is required at load time (docs/scanner.md, "builtin").
     "res_statsd": module_json("res_statsd", "res", default_enabled=False, support_level="extended",
-                              options={"optional": ["OPTIONAL_API"], "required": []}),
+                              options={"optional": ["OPTIONAL_API"], "required": []}, builtins=["cdr"]),
 }
 
 
@@ -620,7 +621,7 @@ def test_menuselect_xml_categories_and_members():
         ("depend", "module", "res_pjsip_session"),
         ("depend", None, "pjproject"),
         ("depend", None, "TEST_FRAMEWORK"),
-        ("depend", None, "cdr"),
+        ("use", "builtin", "cdr"),  # not <depend>: menuselect would drop the module (docs/scanner.md)
         ("depend", "interface", "sip"),
         ("use", "interface", "sip_auth"),
         ("use", "interface", "sorcery"),
@@ -650,10 +651,10 @@ def test_menuselect_xml_round_trips_through_the_scanner():
         original = {(r.tag, r.name) for r in parse_block(
             find_blocks((FIXTURES / tree.modules[item.name].source).read_text(), "x")[0][0], "x")[0].names}
         again = {(r.tag, r.name) for r in item.decl.names}
-        # The XML keeps everything but optional built-ins (always present, so not recorded),
-        # optional names that are also required, and library case (normalized to the
-        # catalogue's spelling).
+        # The XML keeps everything but optional names that are also required and library case
+        # (normalized to the catalogue's spelling); a built-in is written <use type="builtin">,
+        # which menuselect does not take for a build dependency.
         required = {n for t, n in original if t == "depend"}
-        lowered = {(t, n.lower() if cat.library(n) else n) for t, n in original
-                   if not (t == "use" and (n in cat.builtins or n in required))}
+        lowered = {("use" if n in cat.builtins else t, n.lower() if cat.library(n) else n) for t, n in original
+                   if not (t == "use" and n in required)}
         assert again == lowered, item.name
