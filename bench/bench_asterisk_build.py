@@ -64,8 +64,7 @@ def main() -> int:
     base = Path(args.keep or tempfile.mkdtemp(prefix="bench-asterisk-"))
     base.mkdir(parents=True, exist_ok=True)
     stock = at.extract(base / "stock")
-    at.run(at.CONFIGURE, stock, base / "configure.log", 900)
-    at.run(["make", "menuselect.makeopts"], stock, base / "configure.log", 900)
+    at.configure(stock, base / "configure.log")
     injected = base / "injected" / stock.name
     shutil.copytree(stock, injected, symlinks=True)
     subprocess.run([sys.executable, "-m", "buildtool", "asterisk-setup", str(injected)], check=True,

@@ -9,7 +9,6 @@ only what injection changes in the copy.
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 import shutil
@@ -25,22 +24,34 @@ MODULE_DIRS = ("addons", "apps", "bridges", "cdr", "cel", "channels", "codecs", 
                "tests")
 
 
+def tarballs() -> list[Path]:
+    return sorted(SHARED.glob("asterisk-*.tar.*")) if SHARED.is_dir() else []
+
+
 def tarball() -> Path | None:
-    found = sorted(SHARED.glob("asterisk-*.tar.xz")) if SHARED.is_dir() else []
+    found = tarballs()
     return found[-1] if found else None
 
 
 def skip_reason() -> str | None:
     if tarball() is None:
-        return f"no Asterisk snapshot at {SHARED}/asterisk-*.tar.xz (a fresh clone without shared/): real-Asterisk tests need it"
+        return (f"no Asterisk snapshot: {SHARED}/asterisk-*.tar.* is absent (it sits beside the repository in CI; "
+                "a fresh clone alone has none)")
     return None
 
 
-def extract(into: Path) -> Path:
-    with tarfile.open(tarball()) as archive:
+def extract(into: Path, archive_path: Path | None = None) -> Path:
+    into.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive_path or tarball()) as archive:
         archive.extractall(into, filter="tar")
     (root,) = [p for p in into.iterdir() if p.is_dir() and p.name.startswith("asterisk-")]
     return root
+
+
+def configure(root: Path, log: Path) -> None:
+    """./configure and ``make menuselect.makeopts`` (which writes menuselect-tree and builds menuselect)."""
+    run(CONFIGURE, root, log, 600)
+    run(["make", "menuselect.makeopts"], root, log, 600)
 
 
 def run(cmd, cwd, log: Path, timeout: int, env=None) -> None:
@@ -51,9 +62,7 @@ def run(cmd, cwd, log: Path, timeout: int, env=None) -> None:
         raise AssertionError(f"{cmd} failed in {cwd} (exit {proc.returncode}):\n{tail}")
 
 
-def configure_and_build(root: Path, log: Path) -> None:
-    run(CONFIGURE, root, log, 600)
-    run(["make", "menuselect.makeopts"], root, log, 600)
+def build(root: Path, log: Path) -> None:
     run(["make", f"-j{os.cpu_count() or 2}"], root, log, 1800)
 
 

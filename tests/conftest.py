@@ -133,3 +133,22 @@ def built_modules(tmp_path_factory) -> BuiltModules:
     """The repository's modules/ and core/, configured with default options and built once per session."""
     build = tmp_path_factory.mktemp("meson-build") / "build"
     return build_project(REPO, build)
+
+
+@pytest.fixture(scope="session")
+def configured_snapshot(tmp_path_factory):
+    """``get(tarball) -> root``: the shared Asterisk snapshot extracted and configured once per
+    session (``./configure`` and ``make menuselect.makeopts``); tests read it, or copy it to build."""
+    import asterisk_tree
+
+    cache: dict = {}
+
+    def get(tarball):
+        if tarball not in cache:
+            base = tmp_path_factory.mktemp("configured")
+            root = asterisk_tree.extract(base / "tree", tarball)
+            asterisk_tree.configure(root, base / "configure.log")
+            cache[tarball] = root
+        return cache[tarball]
+
+    return get

@@ -53,10 +53,11 @@ def digest(path: Path) -> str | None:
 
 
 class Builds:
-    def __init__(self, base: Path):
+    def __init__(self, base: Path, configured: Path):
         self.base = base
-        self.stock = at.extract(base / "stock")
-        at.configure_and_build(self.stock, base / "stock.log")
+        self.stock = base / "stock" / configured.name
+        shutil.copytree(configured, self.stock, symlinks=True)
+        at.build(self.stock, base / "stock.log")
         self.injected = base / "injected" / self.stock.name
         shutil.copytree(self.stock, self.injected, symlinks=True)
         shipped = tarball_files()
@@ -76,8 +77,8 @@ class Builds:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory) -> Builds:
-    return Builds(tmp_path_factory.mktemp("asterisk"))
+def builds(tmp_path_factory, configured_snapshot) -> Builds:
+    return Builds(tmp_path_factory.mktemp("asterisk"), configured_snapshot(at.tarball()))
 
 
 @pytest.fixture(scope="module")

@@ -21,23 +21,16 @@ from lxml import etree
 
 from buildtool.scan import scan_root
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "asterisk"
-TARBALLS = sorted(SHARED.glob("asterisk-*.tar.*")) if SHARED.is_dir() else []
+import asterisk_tree
+
+TARBALLS = asterisk_tree.tarballs()
 
 
 @pytest.fixture(scope="module", params=TARBALLS or [None], ids=lambda p: p.name if p else "no-snapshot")
-def configured(request, tmp_path_factory) -> Path:
+def configured(request, configured_snapshot) -> Path:
     if request.param is None:
-        pytest.skip(f"no Asterisk snapshot: {SHARED}/asterisk-*.tar.* is absent (it sits beside the repository "
-                    "in CI; a fresh clone alone has none)")
-    dest = tmp_path_factory.mktemp("asterisk")
-    subprocess.run(["tar", "xf", str(request.param), "-C", str(dest)], check=True)
-    (root,) = [p for p in dest.iterdir() if p.is_dir()]
-    for command in (["./configure", "--without-pjproject-bundled", "--without-pjproject"],
-                    ["make", "menuselect.makeopts"]):
-        done = subprocess.run(command, cwd=root, capture_output=True, text=True)
-        assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-    return root
+        pytest.skip(asterisk_tree.skip_reason())
+    return configured_snapshot(request.param)
 
 
 def buildtool(*args, cwd=None):
