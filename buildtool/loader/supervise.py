@@ -1,0 +1,207 @@
+"""A start-up that survives the module that kills the process.
+
+Module code (constructors at ``dlopen``, ``load()``, ``unload()``, ``reload()``)
+runs inside the loader's process: a module that calls ``exit()``, segfaults,
+aborts or is killed takes the loader with it, and its report would be lost.
+So ``buildtool load`` plans in its own process (no module code runs to plan),
+then forks: the child loads and reports as usual, and writes a *journal* of
+what it does into memory shared with the parent (an anonymous ``MAP_SHARED``
+mapping, so an event costs a memory copy, not a system call, and survives the
+child's death). The parent only waits. When the child ends without saying it
+finished, the parent replays the journal into its own copy of the loader
+(same plan, states as last journaled), names the module whose code was running
+and how the process ended, marks start-up as stopped, writes the report the
+child could not and exits 1.
+
+Journal records: fields separated by US (0x1f), records by RS (0x1e), UTF-8;
+the first 8 bytes hold the committed length, updated after each record, so
+the parent never reads half a record. Records:
+
+- ``O name`` the module is being opened (its constructors run), ``C name fn``
+  its ``fn()`` is being called;
+- ``S name status reason chain explicit refs`` a module's state after a change
+  (``chain`` and ``refs`` comma-joined);
+- ``E message`` an entry of ``loader.errors``;
+- ``B line`` a runtime command begins, ``R json`` its result;
+- ``X`` the child ended in Python's own error handling (the CLI reports it),
+  ``W`` the report is written.
+
+A journal that fills up (``SIZE``; about 100 bytes per module event) stops
+recording and says so in the parent's report.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import signal
+import struct
+import sys
+
+from buildtool.loader.runtime import FAILED, NOT_LOADED, RUNNING, Loader
+
+SIZE = 8 << 20
+_US, _RS = "\x1f", "\x1e"
+_WHERE = {"O": "while opening it (its constructors run at dlopen)", "load": "in its load()",
+          "unload": "in its unload()", "reload": "in its reload()"}
+
+
+class Journal:
+    def __init__(self, size: int = SIZE) -> None:
+        self._mm = mmap.mmap(-1, size)  # anonymous and MAP_SHARED: the parent sees every write
+        self._pos = 8
+        self.full = False
+
+    def _put(self, fields) -> None:
+        data = (_US.join(str(f).replace(_US, " ").replace(_RS, " ") for f in fields) + _RS).encode()
+        end = self._pos + len(data)
+        if end > len(self._mm) - 1:
+            if not self.full:
+                self.full = True
+                self._mm[len(self._mm) - 1] = 1  # the overflow flag, read by the parent
+            return
+        self._mm[self._pos:end] = data
+        self._pos = end
+        struct.pack_into("<Q", self._mm, 0, end)  # commit: the record is complete
+
+    def opening(self, name: str) -> None:
+        self._put(("O", name))
+
+    def calling(self, name: str, function: str) -> None:
+        self._put(("C", name, function))
+
+    def state(self, st) -> None:
+        self._put(("S", st.name, st.status, st.reason, ",".join(st.chain), int(st.explicit), ",".join(st.refs)))
+
+    def error(self, message: str) -> None:
+        self._put(("E", message))
+
+    def command(self, line: str) -> None:
+        self._put(("B", line))
+
+    def result(self, result: dict) -> None:
+        self._put(("R", json.dumps(result)))
+
+    def mark(self, what: str) -> None:
+        self._put((what,))
+
+    def records(self) -> list[list[str]]:
+        (end,) = struct.unpack_from("<Q", self._mm, 0)
+        text = self._mm[8:end].decode("utf-8", "replace")
+        return [r.split(_US) for r in text.split(_RS) if r]
+
+    def overflowed(self) -> bool:
+        return self._mm[len(self._mm) - 1] == 1
+
+
+def describe_end(status: int) -> str:
+    """How a child ended, for people: 'killed by SIGSEGV (exit status 139)', 'exit(3) was called'."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        return f"the process was killed by {name} (exit status {128 + sig})"
+    return f"the process exited with status {os.WEXITSTATUS(status)} (exit() was called)"
+
+
+def supervise(loader: Loader, child) -> tuple[int, dict | None, str | None]:
+    """Run ``child(loader)`` (returns an exit code) in a forked child with a journal.
+
+    Returns ``(code, None, None)`` when the child finished (its report is written);
+    ``(1, report, message)`` when it died: the report rebuilt from the journal, and a one-line message.
+    """
+    journal = Journal()
+    loader.journal = journal
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            code = child(loader)
+        except BaseException:
+            journal.mark("X")
+            raise
+        return code, None, None  # the child returns through the CLI as an unsupervised run would
+    loader.journal = None
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the child, which reports
+    try:
+        _, status = os.waitpid(pid, 0)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    records = journal.records()
+    marks = {r[0] for r in records if len(r) == 1}
+    if "X" in marks:
+        return os.waitstatus_to_exitcode(status), None, None
+    if "W" in marks:
+        if os.WIFEXITED(status):
+            return os.WEXITSTATUS(status), None, None
+        # The report is out; something (a module's destructor at exit?) killed the process after.
+        return 1, None, f"after the report was written, {describe_end(status)}"
+    report, message = replay(loader, records, describe_end(status), journal.overflowed())
+    return 1, report, message
+
+
+def replay(loader: Loader, records: list[list[str]], how: str, overflowed: bool) -> tuple[dict, str]:
+    """Rebuild the loader's states from the journal and blame the module whose code was running."""
+    from buildtool.loader.report import build_report
+
+    running: tuple[str, str] | None = None   # (module, where) of the code that was running
+    command: str | None = None
+    results: list[dict] = []
+    for record in records:
+        kind = record[0]
+        if kind == "O":
+            running = (record[1], _WHERE["O"])
+        elif kind == "C":
+            running = (record[1], _WHERE.get(record[2], f"in its {record[2]}()"))
+        elif kind == "S":
+            name, status, reason, chain, explicit, refs = record[1:7]
+            st = loader.state(name)
+            st.status, st.reason = status, reason
+            st.chain = chain.split(",") if chain else []
+            st.explicit = explicit == "1"
+            st.refs = refs.split(",") if refs else []
+            if status == RUNNING and name not in loader.order:
+                loader.order.append(name)
+            elif status != RUNNING and name in loader.order:
+                loader.order.remove(name)
+            if running and running[0] == name:
+                running = None
+        elif kind == "E":
+            loader.errors.append(record[1])
+        elif kind == "B":
+            command = record[1]
+        elif kind == "R":
+            results.append(json.loads(record[1]))
+            command = None
+    for st in loader.states.values():
+        st.use_count = 0
+    for name in loader.order:
+        for dep in loader.states[name].refs:
+            loader.state(dep).use_count += 1
+    if running:
+        module, where = running
+        reason = f"{where}, {how}"
+        st = loader.state(module)
+        st.status, st.reason, st.chain = FAILED, reason, [module]
+        if module in loader.order:
+            loader.order.remove(module)
+        message = f"start-up stopped: {module}: {reason}" if command is None else f"{module}: {reason}"
+    else:
+        message = f"start-up stopped: {how}, while no module code was running"
+    if overflowed:
+        message += " (the journal filled up: the last states are not known)"
+    loader.errors.append(message)
+    if command is not None:
+        results.append({"command": command, "ok": False, "message": message,
+                        "use_counts": loader.use_counts(), "mapped": []})
+    elif loader.plan is not None:
+        for name in loader.plan.order:
+            st = loader.state(name)
+            if st.status == NOT_LOADED and not st.reason:
+                st.reason = "start-up stopped before it was attempted"
+    loader.stopped = True
+    return build_report(loader, commands=results), message
