@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 
 
@@ -40,6 +42,30 @@ def write_if_changed(path: str | os.PathLike[str], data: bytes | str) -> bool:
             pass
         raise
     return True
+
+
+def read_regular(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a regular file; OSError for anything else.
+
+    Opened non-blocking, so a FIFO planted under the name cannot hang the reader, and refused unless
+    ``fstat`` says regular file, so a symlink to ``/dev/zero`` cannot fill the memory: what is read is
+    bounded by the file's size.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", os.fspath(path))
+        chunks, left = [], st.st_size
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break  # truncated while we read: the caller sees fewer bytes, never more
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:
