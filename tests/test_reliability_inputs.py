@@ -71,3 +71,21 @@ def test_an_odd_cache_entry_is_a_miss(tmp_path, damage):
     done = bt("load", "--modules-dir", str(tmp_path), "--dry-run", "--format", "json")
     report = json.loads(done.stdout)
     assert "gen_b" in report["declined"] and "requires gen_a" in report["declined"]["gen_b"]
+
+
+# -- modules.conf -----------------------------------------------------------------------------------------------
+
+def test_an_unterminated_block_comment_is_a_positioned_error():
+    from buildtool.loader.config import parse_config
+    config, diags = parse_config("[modules]\nautoload=yes\n  ;-- x\nnoload => res_fax\n", "m.conf")
+    assert [d.render() for d in diags] == [
+        "m.conf:3:3: error: block comment ';--' is never closed with '--;': every line after it would be "
+        "ignored [loader-config-syntax]"]
+    _, diags = parse_config("[modules]\n;-- a\n--; ;-- b --;\nnoload => res_fax ;-- c\n--;\n", "m.conf")
+    assert diags == []
+
+
+def test_a_fifo_as_modules_conf_is_refused_not_waited_on(tmp_path):
+    os.mkfifo(tmp_path / "modules.conf")
+    done = bt("load", "--modules-dir", str(tmp_path), "--config", str(tmp_path / "modules.conf"), "--dry-run")
+    assert done.returncode == 2 and done.stderr == f"{tmp_path / 'modules.conf'}: error: not a regular file\n"
