@@ -35,6 +35,7 @@ from buildtool.model import Module, Tree
 
 _AFTER_VALUE = re.compile(r"(?:[ \t\r\n]|/\*.*?\*/|//[^\n]*\n)*?,", re.S)
 _LAST_TAG = re.compile(r"</(?:depend|use|enhance|provide|conflict)\s*>|<(?:depend|use|enhance|provide|conflict)\b[^>]*/>")
+_XML_ERRORS = ("xml-syntax", "xml-dtd")
 _INCLUDE = re.compile(r"^[ \t]*#[ \t]*include\b", re.M)
 
 
@@ -134,7 +135,10 @@ def migrate_source(module: Module, data: bytes, tree: Tree, catalog: Catalog) ->
     if not items:
         return result
     blocks, problems = find_blocks(text, module.source)
-    if problems or (blocks and module.line == 0):
+    # The block's own errors (find_blocks) and the scanner's XML errors for it: either way the tags
+    # cannot be placed safely, and what the block says is not known.
+    xml_errors = any(d.path == module.source and d.code in _XML_ERRORS for d in tree.diagnostics)
+    if problems or xml_errors or (blocks and module.line == 0):
         result.diagnostics.append(warning(module.source, max(module.line, 1), 1, "migrate-skipped",
                                           "the MODULEINFO block has errors (see buildtool scan): not migrated",
                                           module=module.name))

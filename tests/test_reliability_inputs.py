@@ -89,3 +89,146 @@ def test_a_fifo_as_modules_conf_is_refused_not_waited_on(tmp_path):
     os.mkfifo(tmp_path / "modules.conf")
     done = bt("load", "--modules-dir", str(tmp_path), "--config", str(tmp_path / "modules.conf"), "--dry-run")
     assert done.returncode == 2 and done.stderr == f"{tmp_path / 'modules.conf'}: error: not a regular file\n"
+
+
+# -- migrate ----------------------------------------------------------------------------------------------------
+
+HAND = ('/*** MODULEINFO\n\t<support_level>core</support_level>\n ***/\n#include "asterisk/module.h"\n'
+        'AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_DEFAULT, "{name}", .load = load_module, '
+        '.requires = "{dep}");\n')
+PLAIN = "/*** MODULEINFO\n\t<support_level>core</support_level>\n ***/\n"
+
+
+def _migration_tree(tmp_path: Path) -> Path:
+    d = tmp_path / "res"
+    d.mkdir()
+    (d / "res_a.c").write_text(HAND.format(name="A", dep="res_c"))
+    (d / "res_b.c").write_text(HAND.format(name="B", dep="res_c"))
+    (d / "res_c.c").write_text(PLAIN)
+    return d
+
+
+def test_migrate_write_never_loses_an_edit_made_meanwhile(tmp_path, monkeypatch, capsys):
+    """The race, made deterministic: another writer appends to res_b.c after migrate read it and
+    before it writes. res_b.c keeps the edit (skipped, with a message, exit 1); res_a.c is migrated."""
+    from buildtool import cli
+    from buildtool.commands import migrate as command
+
+    d = _migration_tree(tmp_path)
+    real_migrate = command.migrate
+
+    def migrate_then_someone_edits(tree, catalog):
+        out = real_migrate(tree, catalog)
+        with open(d / "res_b.c", "a") as handle:
+            handle.write("/* an edit made while migrate ran */\n")
+        return out
+
+    monkeypatch.setattr(command, "migrate", migrate_then_someone_edits)
+    assert cli.main(["migrate", "--write", str(d)]) == 1
+    err = capsys.readouterr().err
+    assert f"{d / 'res_b.c'}: changed while it was being rewritten: left as it is (run migrate again)" in err
+    assert (d / "res_b.c").read_text().endswith("/* an edit made while migrate ran */\n")
+    assert '.requires = "res_c"' in (d / "res_b.c").read_text()
+    assert '.requires' not in (d / "res_a.c").read_text()
+    assert [p.name for p in d.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_migrate_skips_a_block_with_an_xml_error(tmp_path):
+    d = _migration_tree(tmp_path)
+    broken = HAND.format(name="A", dep="res_c").replace("<support_level>core</support_level>",
+                                                        "<depend>res_c</depend\n\t<support_level>core</support_level>")
+    (d / "res_a.c").write_text(broken)
+    done = bt("migrate", "--write", str(d))
+    assert done.returncode == 0
+    assert (f"{d / 'res_a.c'}:1:1: warning: the MODULEINFO block has errors (see buildtool scan): not migrated "
+            "[migrate-skipped]") in done.stderr
+    assert (d / "res_a.c").read_text() == broken
+    assert ".requires" not in (d / "res_b.c").read_text()  # the others still are
+
+
+# -- outputs and exit codes -----------------------------------------------------------------------------------
+
+def test_no_output_is_replaced_when_the_run_fails(tmp_path):
+    out = tmp_path / "tree.json"
+    out.write_text("the tree of yesterday\n")
+    for command in (["scan", "--format", "json"], ["xmldoc"]):
+        done = bt(*command, "-o", str(out), str(ROOT / "modules"), str(tmp_path / "modulez"))
+        assert done.returncode == 2, done
+        assert f"{tmp_path / 'modulez'}:0:0: error: no such file or directory [io-error]" in done.stderr
+        assert out.read_text() == "the tree of yesterday\n"
+    headers = tmp_path / "headers"
+    done = bt("generate", "--out-dir", str(headers), str(tmp_path / "modulez"))
+    assert done.returncode == 2 and not headers.exists()
+
+
+def test_output_paths_are_named_as_given(tmp_path):
+    (tmp_path / "adir").mkdir()
+    done = bt("scan", "-o", str(tmp_path / "adir"), str(ROOT / "modules"))
+    assert done.returncode == 2 and done.stderr.splitlines()[-1] == f"{tmp_path / 'adir'}: error: is a directory"
+    done = bt("scan", "-o", str(tmp_path / "missing" / "tree.txt"), str(ROOT / "modules"))
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == f"{tmp_path / 'missing' / 'tree.txt'}: error: no such directory to write it in"
+    assert not (tmp_path / "missing").exists()
+    assert [p.name for p in tmp_path.rglob("*.tmp")] == []
+
+
+def test_a_killed_generate_leaves_nothing_the_next_run_does_not_clean(tmp_path):
+    headers = tmp_path / "headers"
+    headers.mkdir()
+    stale = headers / ".res_fax.modinfo.h.k2j3h4g5.tmp"   # what a SIGKILL between mkstemp and rename leaves
+    stale.write_bytes(b"")
+    os.utime(stale, (1, 1))
+    fresh = headers / ".res_pjsip.modinfo.h.a1b2c3d4.tmp"  # a writer running right now: left alone
+    fresh.write_bytes(b"")
+    done = bt("generate", "--out-dir", str(headers), "--errors-in-headers", str(ROOT / "modules"))
+    assert done.returncode == 0, done.stderr
+    assert not stale.exists() and fresh.exists() and (headers / "res_fax.modinfo.h").exists()
+
+
+def test_exit_codes_follow_the_contract(tmp_path):
+    # load --xmldoc on a document that cannot be read: an input error, in warn mode too
+    shutil.copy2(built_dir() / "gen_a.so", tmp_path)
+    done = bt("load", "--modules-dir", str(tmp_path), "--dry-run", "--xmldoc", str(tmp_path / "missing.xml"))
+    assert done.returncode == 2
+    assert done.stderr == f"{tmp_path / 'missing.xml'}:0:0: error: cannot read: No such file or directory [io-error]\n"
+    # a reader that goes away: quiet, SIGPIPE's status, as cat or grep
+    pipe = subprocess.run(f"'{sys.executable}' -m buildtool inspect {built_dir()}/*.so | head -1; "
+                          "echo \"${PIPESTATUS[0]}\"", shell=True, executable="/bin/bash", capture_output=True,
+                          text=True, cwd=ROOT, timeout=60)
+    lines = pipe.stdout.splitlines()
+    assert len(lines) == 2 and lines[1] == "141" and pipe.stderr == "", pipe
+
+
+# -- what planning checks ----------------------------------------------------------------------------------------
+
+def test_a_record_claiming_another_struct_size_is_refused_at_planning(tmp_path):
+    from buildtool.elfinfo import MAGIC
+    data = bytearray((built_dir() / "gen_a.so").read_bytes())
+    at = data.index(MAGIC)
+    struct_size_at = at + 12  # magic, abi_version, then struct_size (module.h's record header)
+    data[struct_size_at:struct_size_at + 4] = (999).to_bytes(4, "little")
+    (tmp_path / "gen_a.so").write_bytes(bytes(data))
+    done = bt("load", "--modules-dir", str(tmp_path), "--format", "json")
+    report = json.loads(done.stdout)
+    assert report["order"] == [] and done.returncode == 0
+    assert report["why"]["gen_a"] == ("not loaded: its record says struct ast_module_info is 999 bytes, this "
+                                      "loader's is 232: built against another module.h (or for another "
+                                      "architecture); rebuild it")
+
+
+# -- module names ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stem", ['res"quote', "res_new\nline", "$(id)", "9lives", "res-dash", "res fax"])
+def test_a_file_stem_that_is_not_an_identifier_is_a_positioned_error(tmp_path, stem):
+    src = tmp_path / f"{stem}.c"
+    src.write_text(PLAIN)
+    (tmp_path / "res_ok.c").write_text(PLAIN)
+    from buildtool.scan import scan
+    tree = scan([str(tmp_path)])
+    assert list(tree.modules) == ["res_ok"]
+    [diag] = tree.diagnostics
+    assert (diag.path, diag.line, diag.column, diag.code) == (str(src), 1, 1, "bad-module-name")
+    assert diag.message == (f"module name {stem!r} (the file's stem) is not a C identifier (letters, digits, '_'; "
+                            "not starting with a digit): not scanned")
+    done = bt("cflags", str(src), "--out-dir", str(tmp_path / "out"))
+    assert done.returncode == 1 and "-DAST_MODULE" not in done.stdout and "bad-module-name" in done.stderr

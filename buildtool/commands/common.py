@@ -12,7 +12,7 @@ from buildtool.fsutil import write_if_changed
 def emit(text: str, output: str | None) -> None:
     """Write a command's main output to ``output`` (atomically) or stdout."""
     if output and output != "-":
-        write_if_changed(output, text)
+        write_if_changed(output, text, make_parents=False)
     else:
         sys.stdout.write(text)
 

@@ -17,9 +17,12 @@ def configure(parser) -> None:
 
 def run(args) -> int:
     tree = scan(args.paths, catalog.load_all(args.catalog))
+    if any(d.code == "io-error" for d in tree.diagnostics):
+        # A path that cannot be read (a typo?): the tree would be missing modules, so it replaces
+        # nothing (exit 2). Findings in the sources (exit 1) still write the tree.
+        print_diagnostics(tree.diagnostics)
+        return 2
     render = {"json": treefile.to_json, "xml": treefile.to_menuselect_xml, "text": treefile.to_text}[args.format]
     emit(render(tree), args.output)
     print_diagnostics(tree.diagnostics)
-    if any(d.code == "io-error" for d in tree.diagnostics):
-        return 2
     return 1 if has_errors(tree.diagnostics) else 0

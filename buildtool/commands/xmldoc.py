@@ -31,8 +31,11 @@ def run(args) -> int:
             diagnostics.append(error(module.source, 0, 0, "io-error", f"cannot read: {exc.strerror}"))
     body, found = xmldoc.build(tree, sources, args.thirdparty_dir)
     diagnostics += found
+    if any(d.code == "io-error" for d in diagnostics):  # an incomplete document replaces nothing
+        print_diagnostics(diagnostics)
+        return 2
     if args.output and args.output != "-":
-        write_if_changed(args.output, body)
+        write_if_changed(args.output, body, make_parents=False)
     else:
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
