@@ -8,15 +8,13 @@ import stat
 from pathlib import Path
 
 
-def write_if_changed(path: str | os.PathLike[str], data: bytes | str, make_parents: bool = True) -> bool:
+def write_if_changed(path: str | os.PathLike[str], data: bytes | str) -> bool:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
     Returns False, leaving the file (and its mtime) untouched, when it already
     holds exactly ``data``; ninja's ``restat`` then skips everything downstream.
     A target that exists and is not a regular file (``/dev/stdout``, a FIFO) is
-    written to directly: it is never read, nor replaced by a file. With
-    ``make_parents`` False a missing parent directory is an error (a command's
-    ``-o`` with a mistyped directory), not created.
+    written to directly: it is never read, nor replaced by a file.
     """
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -37,8 +35,6 @@ def write_if_changed(path: str | os.PathLike[str], data: bytes | str, make_paren
         mode = st.st_mode & 0o7777
     else:
         mode = 0o666 & ~_umask()
-    if not make_parents and not target.parent.is_dir():
-        raise FileNotFoundError(errno.ENOENT, "no such directory to write it in", str(target))
     _replace(target, payload, mode)
     return True
 

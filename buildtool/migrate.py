@@ -55,8 +55,12 @@ class Migration:
 
     def diff(self) -> str:
         """A unified diff (Latin-1 text: write it back with the same codec)."""
-        old = self.before.decode("latin-1").splitlines(keepends=True)
-        new = self.after.decode("latin-1").splitlines(keepends=True)
+        # Lines end at "\n" only, as for diff and patch (splitlines() would also cut at a lone CR and
+        # then claim "No newline" after every line of an old-Mac file): the diff applies with patch.
+        old = self.before.decode("latin-1").split("\n")
+        new = self.after.decode("latin-1").split("\n")
+        old = [line + "\n" for line in old[:-1]] + ([old[-1]] if old[-1] else [])
+        new = [line + "\n" for line in new[:-1]] + ([new[-1]] if new[-1] else [])
         lines = difflib.unified_diff(old, new, f"a/{self.path}", f"b/{self.path}")
         out = []
         for line in lines:
@@ -122,6 +126,9 @@ def additions(module: Module, found: handwritten.HandWritten, tree: Tree, catalo
 def migrate_source(module: Module, data: bytes, tree: Tree, catalog: Catalog) -> Migration:
     text = data.decode("latin-1")
     result = Migration(module.source, module.name, data, data)
+    lone_cr = "\r" in text and "\n" not in text
+    if lone_cr:  # old-Mac line ends: edit with "\n" (same length, same offsets), give the CRs back
+        text = text.replace("\r", "\n")
     found = handwritten.find(text)
     if found is None:
         return result
@@ -155,7 +162,7 @@ def migrate_source(module: Module, data: bytes, tree: Tree, catalog: Catalog) ->
     new = text
     for start, end, replacement in sorted(edits, reverse=True):
         new = new[:start] + replacement + new[end:]
-    result.after = new.encode("latin-1")
+    result.after = (new.replace("\n", "\r") if lone_cr else new).encode("latin-1")
     return result
 
 

@@ -166,9 +166,10 @@ def test_output_paths_are_named_as_given(tmp_path):
     done = bt("scan", "-o", str(tmp_path / "adir"), str(ROOT / "modules"))
     assert done.returncode == 2 and done.stderr.splitlines()[-1] == f"{tmp_path / 'adir'}: error: is a directory"
     done = bt("scan", "-o", str(tmp_path / "missing" / "tree.txt"), str(ROOT / "modules"))
-    assert done.returncode == 2
-    assert done.stderr.splitlines()[-1] == f"{tmp_path / 'missing' / 'tree.txt'}: error: no such directory to write it in"
-    assert not (tmp_path / "missing").exists()
+    assert done.returncode == 1  # the bundled modules' findings; the tree is written...
+    assert (f"buildtool: note: {tmp_path / 'missing'}: created the directory for the output"
+            in done.stderr.splitlines())  # ...and the directory made for it is said, not silent
+    assert (tmp_path / "missing" / "tree.txt").exists()
     assert [p.name for p in tmp_path.rglob("*.tmp")] == []
 
 
@@ -232,3 +233,38 @@ def test_a_file_stem_that_is_not_an_identifier_is_a_positioned_error(tmp_path, s
                             "not starting with a digit): not scanned")
     done = bt("cflags", str(src), "--out-dir", str(tmp_path / "out"))
     assert done.returncode == 1 and "-DAST_MODULE" not in done.stdout and "bad-module-name" in done.stderr
+
+
+# -- the small ones ----------------------------------------------------------------------------------------------
+
+def test_migrate_keeps_lone_cr_line_ends_and_its_diff_applies(tmp_path):
+    d = tmp_path / "cr"
+    d.mkdir()
+    (d / "res_a.c").write_bytes(HAND.format(name="A", dep="res_b").replace(
+        "<support_level>", '<depend type="module">res_c</depend>\n\t<support_level>').replace("\n", "\r").encode())
+    (d / "res_b.c").write_text(PLAIN)
+    (d / "res_c.c").write_text(PLAIN)
+    shown = subprocess.run([sys.executable, "-m", "buildtool", "migrate", "cr"], capture_output=True,
+                           cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert shown.stdout.count(b"\\ No newline at end of file") == 2  # one line each side, as diff sees it
+    patched = subprocess.run(["patch", "-p1", "--dry-run"], input=shown.stdout, capture_output=True, cwd=tmp_path)
+    assert patched.returncode == 0, patched.stdout
+    assert bt("migrate", "--write", str(d)).returncode == 0
+    assert (d / "res_a.c").read_bytes() == (
+        '/*** MODULEINFO\r\t<depend type="module">res_c</depend>\r\t<depend type="module">res_b</depend>\r'
+        '\t<support_level>core</support_level>\r ***/\r#include "asterisk/module.h"\r'
+        'AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_DEFAULT, "A", .load = load_module);\r').encode()
+
+
+def test_stray_text_positions_in_a_long_block():
+    """The positions that were found by a count over the text above each tag (quadratic: 100,000
+    tags took minutes); bench/bench_scan.py measures the growth."""
+    from buildtool.extract import Block
+    from buildtool.moduleinfo import parse_block
+    n = 5000
+    text = "\n" + "".join(f"\t<use>n{i}</use>, x{i}\n" for i in range(n)) + "\t<use>last</use> tail "
+    decl, diags = parse_block(Block(text, 10, 1, 10, 16), "m.c")
+    assert len(decl.names) == n + 1 and len(diags) == n + 1
+    assert (diags[0].line, diags[0].column, diags[0].message) == (
+        11, 15, "text outside any tag is ignored: ', x0'")
+    assert (diags[-1].line, diags[-1].column) == (11 + n, 18)
