@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from loader_helpers import built_dir, run_load
+from loader_helpers import _bt, built_dir, core_lib, make_modules_dir, run_load
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -71,3 +71,16 @@ def test_supervision_changes_nothing_when_no_module_misbehaves(tmp_path):
     strip = lambda r: {k: v for k, v in r.items() if k != "modules_dir"}  # noqa: E731
     assert strip(supervised.report) == strip(plain.report)
     assert supervised.log == plain.log
+
+
+def test_modules_reports_the_module_that_killed_the_process(tmp_path):
+    mdir = make_modules_dir(tmp_path / "modules", ["kl_base", "kl_segv", "kl_zlast"])
+    done = _bt("modules", "--modules-dir", str(mdir), "--preload-library", str(core_lib()))
+    assert done.returncode == 1, done
+    rows = {line.split()[0]: line for line in done.stdout.splitlines()[1:-1]}
+    assert rows["kl_base.so"].split()[-2:] == ["Running", "core"]
+    assert rows["kl_segv.so"].split()[-2:] == ["Failed", "core"]
+    assert "Not Running" in rows["kl_zlast.so"]  # never attempted
+    assert done.stdout.splitlines()[-1] == "1 modules loaded"
+    assert done.stderr == ("buildtool modules: start-up stopped: kl_segv: in its load(), the process was killed "
+                           "by SIGSEGV (exit status 139)\n")

@@ -99,9 +99,6 @@ def _start_and_report(loader, args, commands: list[str]) -> int:
     if ok and startup_ok:
         results = [loader.run_command(line) for line in commands]
     _emit_report(build_report(loader, dry_run=args.dry_run, commands=results), args)
-    if loader.journal is not None:
-        sys.stdout.flush()
-        loader.journal.mark("W")
     if not loader.plan.ok:
         if args.format == "json":
             print_diagnostics(loader.plan.errors)

@@ -241,6 +241,8 @@ class Loader:
         st.info = None
         if st.handle is not None:
             handle, st.handle = st.handle, None
+            if self.journal is not None:
+                self.journal.calling(st.name, "dlclose")  # its destructors run here
             try:
                 self.dl.close(handle)
             except DlError as exc:

@@ -44,7 +44,8 @@ from buildtool.loader.runtime import FAILED, NOT_LOADED, RUNNING, Loader
 SIZE = 8 << 20
 _US, _RS = "\x1f", "\x1e"
 _WHERE = {"O": "while opening it (its constructors run at dlopen)", "load": "in its load()",
-          "unload": "in its unload()", "reload": "in its reload()"}
+          "unload": "in its unload()", "reload": "in its reload()",
+          "dlclose": "while closing it (its destructors run at dlclose)"}
 
 
 class Journal:
@@ -108,10 +109,12 @@ def describe_end(status: int) -> str:
 
 
 def supervise(loader: Loader, child) -> tuple[int, dict | None, str | None]:
-    """Run ``child(loader)`` (returns an exit code) in a forked child with a journal.
+    """Run ``child(loader)`` (loads, writes its output, returns an exit code) in a forked child with a
+    journal. In the child, this returns what ``child`` returned; in the parent:
 
-    Returns ``(code, None, None)`` when the child finished (its report is written);
-    ``(1, report, message)`` when it died: the report rebuilt from the journal, and a one-line message.
+    ``(code, None, None)`` when the child finished (its output is written); ``(1, report, message)``
+    when it died: ``loader`` holds the states replayed from the journal, ``report`` is the load report
+    rebuilt from them, and ``message`` one line for stderr.
     """
     journal = Journal()
     loader.journal = journal
@@ -121,9 +124,11 @@ def supervise(loader: Loader, child) -> tuple[int, dict | None, str | None]:
     if pid == 0:
         try:
             code = child(loader)
+            sys.stdout.flush()
         except BaseException:
             journal.mark("X")
             raise
+        journal.mark("W")
         return code, None, None  # the child returns through the CLI as an unsupervised run would
     loader.journal = None
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the child, which reports
