@@ -7,7 +7,12 @@
 (b) Loading 500 real modules (generated tiny C modules with MODULEINFO, headers from
     ``buildtool generate``, built with gcc) with the graph loader, against the bare cost of
     dlopen + dlsym + calling load for the same files in the same fixed order, in the same process.
-    Floor: at most 1.5x.
+    Floor: at most 1.5x. A row adds the supervision journal (buildtool/loader/supervise.py) to the
+    warm run, in the same process: its own cost, without the fork.
+(c) The whole ``buildtool load`` process over the same 500 modules, supervised (plan, fork, load
+    in the child, the parent waits) against the same load in one process (``--no-supervise``, what
+    ``buildtool load`` did before supervision), interleaved rounds: the cost of surviving a module
+    that kills the process.
 """
 
 from __future__ import annotations

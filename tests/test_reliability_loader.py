@@ -84,3 +84,17 @@ def test_modules_reports_the_module_that_killed_the_process(tmp_path):
     assert done.stdout.splitlines()[-1] == "1 modules loaded"
     assert done.stderr == ("buildtool modules: start-up stopped: kl_segv: in its load(), the process was killed "
                            "by SIGSEGV (exit status 139)\n")
+
+
+def test_the_journal_keeps_its_final_mark_when_full_and_its_records_whole():
+    from buildtool.loader.runtime import ModuleState
+    from buildtool.loader.supervise import Journal
+    journal = Journal(64)
+    for _ in range(10):
+        journal.opening("mod")
+    journal.mark("W")
+    records = journal.records()
+    assert records[-1] == ["W"] and all(r == ["O", "mod"] for r in records[:-1]) and journal.overflowed()
+    journal = Journal()
+    journal.state(ModuleState("a\x1eb", "p", status="declined", reason="why\x1fnot", refs=["x", "y"]))
+    assert journal.records() == [["S", "a b", "declined", "why not", "", "0", "x,y"]]

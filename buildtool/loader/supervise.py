@@ -49,23 +49,32 @@ _WHERE = {"O": "while opening it (its constructors run at dlopen)", "load": "in 
           "dlclose": "while closing it (its destructors run at dlclose)"}
 
 
+_COMMIT = struct.Struct("<Q")
+
+
 class Journal:
     def __init__(self, size: int = SIZE) -> None:
         self._mm = mmap.mmap(-1, size)  # anonymous and MAP_SHARED: the parent sees every write
-        self._pos = 8
+        self._mm.seek(8)
+        self._limit = size - 1          # the last byte is the overflow flag
         self.full = False
 
-    def _put(self, fields) -> None:
-        data = (_US.join(str(f).replace(_US, " ").replace(_RS, " ") for f in fields) + _RS).encode()
-        end = self._pos + len(data)
-        if end > len(self._mm) - 1:
+    def _put(self, fields, spare: int = 16) -> None:
+        # A few microseconds a record: it runs several times for every module loaded. ``spare``
+        # bytes stay free for the final marks, which must get in even when the journal is full.
+        body = _US.join(fields)
+        if body.count(_US) != len(fields) - 1 or _RS in body:  # a separator inside a field (a hostile name)
+            body = _US.join(f.replace(_US, " ").replace(_RS, " ") for f in fields)
+        data = (body + _RS).encode()
+        mm = self._mm
+        end = mm.tell() + len(data)
+        if end > self._limit - spare:
             if not self.full:
                 self.full = True
-                self._mm[len(self._mm) - 1] = 1  # the overflow flag, read by the parent
+                mm[self._limit] = 1  # read by the parent
             return
-        self._mm[self._pos:end] = data
-        self._pos = end
-        struct.pack_into("<Q", self._mm, 0, end)  # commit: the record is complete
+        mm.write(data)
+        _COMMIT.pack_into(mm, 0, end)  # commit: the record is complete
 
     def opening(self, name: str) -> None:
         self._put(("O", name))
@@ -74,7 +83,8 @@ class Journal:
         self._put(("C", name, function))
 
     def state(self, st) -> None:
-        self._put(("S", st.name, st.status, st.reason, ",".join(st.chain), int(st.explicit), ",".join(st.refs)))
+        self._put(("S", st.name, st.status, st.reason, ",".join(st.chain), "1" if st.explicit else "0",
+                   ",".join(st.refs)))
 
     def error(self, message: str) -> None:
         self._put(("E", message))
@@ -86,7 +96,7 @@ class Journal:
         self._put(("R", json.dumps(result)))
 
     def mark(self, what: str) -> None:
-        self._put((what,))
+        self._put((what,), spare=0)
 
     def records(self) -> list[list[str]]:
         (end,) = struct.unpack_from("<Q", self._mm, 0)
@@ -94,7 +104,7 @@ class Journal:
         return [r.split(_US) for r in text.split(_RS) if r]
 
     def overflowed(self) -> bool:
-        return self._mm[len(self._mm) - 1] == 1
+        return self._mm[self._limit] == 1
 
 
 def describe_end(status: int) -> str:
