@@ -9,8 +9,8 @@ from pathlib import Path
 
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning
-from buildtool.fsutil import read_regular
 from buildtool.extract import block_region, find_blocks
+from buildtool.fsutil import read_regular
 from buildtool.model import Tree
 from buildtool.moduleinfo import parse_block
 from buildtool.resolve import ScannedModule, resolve

@@ -268,3 +268,11 @@ def test_stray_text_positions_in_a_long_block():
     assert (diags[0].line, diags[0].column, diags[0].message) == (
         11, 15, "text outside any tag is ignored: ', x0'")
     assert (diags[-1].line, diags[-1].column) == (11 + n, 18)
+
+
+def test_an_xmldoc_that_is_a_device_is_refused(tmp_path):
+    shutil.copy2(built_dir() / "gen_a.so", tmp_path)
+    (tmp_path / "doc.xml").symlink_to("/dev/zero")
+    done = bt("load", "--modules-dir", str(tmp_path), "--dry-run", "--xmldoc", str(tmp_path / "doc.xml"))
+    assert done.returncode == 2
+    assert done.stderr == f"{tmp_path / 'doc.xml'}:0:0: error: cannot read: not a regular file [io-error]\n"
