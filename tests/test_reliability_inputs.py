@@ -192,12 +192,16 @@ def test_exit_codes_follow_the_contract(tmp_path):
     done = bt("load", "--modules-dir", str(tmp_path), "--dry-run", "--xmldoc", str(tmp_path / "missing.xml"))
     assert done.returncode == 2
     assert done.stderr == f"{tmp_path / 'missing.xml'}:0:0: error: cannot read: No such file or directory [io-error]\n"
-    # a reader that goes away: quiet, SIGPIPE's status, as cat or grep
-    pipe = subprocess.run(f"'{sys.executable}' -m buildtool inspect {built_dir()}/*.so | head -1; "
-                          "echo \"${PIPESTATUS[0]}\"", shell=True, executable="/bin/bash", capture_output=True,
-                          text=True, cwd=ROOT, timeout=60)
-    lines = pipe.stdout.splitlines()
-    assert len(lines) == 2 and lines[1] == "141" and pipe.stderr == "", pipe
+    # a reader that went away (`| head` that has exited): quiet, SIGPIPE's status, as cat or grep.
+    # The pipe's read end is closed before the command starts, so its first write fails every time.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "buildtool", "inspect", str(built_dir() / "gen_a.so")],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=60)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141 and done.stderr == "", done
 
 
 # -- what planning checks ----------------------------------------------------------------------------------------
