@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 
-from loader_helpers import _bt, built_dir, core_lib, make_modules_dir, run_load
+from loader_helpers import ROOT, _bt, built_dir, core_lib, make_modules_dir, run_load
+
+
+SCHEMA = json.loads((ROOT / "buildtool" / "schemas" / "load.schema.json").read_text())
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,6 +35,7 @@ def test_a_module_that_ends_the_process_is_named_in_a_report(tmp_path, killer, h
     run = run_load(tmp_path, ["kl_base", killer, "kl_zlast"], None, "-o", str(out))
     assert run.rc == 1, run                           # start-up failed, whatever status the module chose
     report = json.loads(out.read_text())
+    jsonschema.validate(report, SCHEMA)               # the parent's report is a report like any other
     where = "while opening it (its constructors run at dlopen)" if killer == "kl_ctor" else "in its load()"
     assert report["failed"] == {killer: f"{where}, the process {how}"}
     assert report["order"] == ["kl_base"]              # what loaded before it
@@ -54,6 +59,7 @@ def test_a_module_that_exits_in_a_runtime_command(tmp_path):
     run = run_load(tmp_path, ["kl_base", "kl_unload"], None, "--then", "unload kl_base",
                    "--then", "unload kl_unload", "--then", "load kl_base")
     assert run.rc == 1, run
+    jsonschema.validate(run.report, SCHEMA)
     first, second = run.report["commands"]            # the third never ran
     assert first["ok"] and first["unloaded"] == ["kl_base"]
     assert second == {"command": "unload kl_unload", "ok": False,
