@@ -7,7 +7,12 @@
 (b) Loading 500 real modules (generated tiny C modules with MODULEINFO, headers from
     ``buildtool generate``, built with gcc) with the graph loader, against the bare cost of
     dlopen + dlsym + calling load for the same files in the same fixed order, in the same process.
-    Floor: at most 1.5x.
+    Floor: at most 1.5x. A row adds the supervision journal (buildtool/loader/supervise.py) to the
+    warm run, in the same process: its own cost, without the fork.
+(c) The whole ``buildtool load`` process over the same 500 modules, supervised (plan, fork, load
+    in the child, the parent waits) against the same load in one process (``--no-supervise``, what
+    ``buildtool load`` did before supervision), interleaved rounds: the cost of surviving a module
+    that kills the process.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from buildtool.loader.dl import RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NOW, Dl
 from buildtool.loader.meta import ModuleMeta  # noqa: E402
 from buildtool.loader.plan import make_plan  # noqa: E402
 from buildtool.loader.runtime import Loader  # noqa: E402
+from buildtool.loader.supervise import Journal  # noqa: E402
 
 
 def synthetic(n: int, seed: int = 1) -> list[ModuleMeta]:
@@ -124,9 +130,11 @@ def bare(dl: Dl, paths: list[str]) -> float:
     return elapsed
 
 
-def graph_load(dl: Dl, mdir: Path, use_cache: bool = True) -> tuple[float, list[str], int]:
+def graph_load(dl: Dl, mdir: Path, use_cache: bool = True, journal: bool = False) -> tuple[float, list[str], int]:
     t0 = time.perf_counter()
     loader = Loader(str(mdir), ModulesConfig(), dl=dl, use_cache=use_cache)
+    if journal:  # what a supervised child records (buildtool/loader/supervise.py), without the fork
+        loader.journal = Journal()
     ok = loader.start()
     elapsed = time.perf_counter() - t0
     assert ok and not loader.errors, loader.errors
@@ -134,6 +142,25 @@ def graph_load(dl: Dl, mdir: Path, use_cache: bool = True) -> tuple[float, list[
     for name in reversed(order):
         loader._close(loader.states[name])
     return elapsed, order, loader.store.reads
+
+
+def bench_cli(mdir: Path, core: Path, root: Path, rounds: int = 9) -> None:
+    """(c) The whole ``buildtool load`` process, supervised (plan, fork, load in the child, wait) against
+    the same load in one process (the hidden ``--no-supervise``), interleaved."""
+    cmd = [sys.executable, "-m", "buildtool", "load", "--modules-dir", str(mdir), "--preload-library", str(core),
+           "--format", "json", "-o", str(root / "report.json")]
+    times: dict[str, list[float]] = {"supervised": [], "one process": []}
+    for _ in range(rounds):
+        for label, extra in (("supervised", []), ("one process", ["--no-supervise"])):
+            t0 = time.perf_counter()
+            subprocess.run(cmd + extra, check=True, cwd=ROOT)
+            times[label].append(time.perf_counter() - t0)
+    print(f"\n(c) the whole buildtool load process, 500 modules, best / median of {rounds}")
+    for label, values in times.items():
+        print(f"{label:<14} {min(values) * 1e3:>7.1f}ms {statistics.median(values) * 1e3:>7.1f}ms")
+    sup, one = times["supervised"], times["one process"]
+    print(f"supervision cost: {(min(sup) - min(one)) * 1e3:+.1f} ms best "
+          f"({min(sup) / min(one):.3f}x), {(statistics.median(sup) - statistics.median(one)) * 1e3:+.1f} ms median")
 
 
 def main() -> int:
@@ -157,7 +184,7 @@ def main() -> int:
         dl.open(str(core), RTLD_NOW | RTLD_GLOBAL)
         cold, order, reads_cold = graph_load(dl, mdir, use_cache=True)  # cold: parses ELF, writes cache
         paths = [str(mdir / f"{n}.so") for n in order]
-        nocache, warm, base = [], [], []
+        nocache, warm, base, journaled = [], [], [], []
         # Interleaved rounds, so a burst of load on this shared machine hits both sides alike;
         # best-of-N is the figure that noise cannot improve, the median is shown beside it.
         for _ in range(15):
@@ -165,6 +192,7 @@ def main() -> int:
             t, order2, reads = graph_load(dl, mdir, use_cache=True)
             assert order2 == order and reads == 0
             warm.append(t)
+            journaled.append(graph_load(dl, mdir, use_cache=True, journal=True)[0])
         for _ in range(3):
             nocache.append(graph_load(dl, mdir, use_cache=False)[0])
         b_min, b_med = min(base), statistics.median(base)
@@ -172,6 +200,7 @@ def main() -> int:
         print(f"{'bare dlopen + dlsym + load() (fixed order)':<44} {b_min * 1e3:>7.1f}ms {b_med * 1e3:>7.1f}ms "
               f"{1.0:>11.2f} {1.0:>13.2f}")
         for label, values in (("graph loader, metadata cache warm", warm),
+                              ("same, with the supervision journal", journaled),
                               ("graph loader, no cache (ELF parsed)", nocache)):
             lo, med = min(values), statistics.median(values)
             print(f"{label:<44} {lo * 1e3:>7.1f}ms {med * 1e3:>7.1f}ms {lo / b_min:>11.2f} {med / b_med:>13.2f}")
@@ -179,6 +208,9 @@ def main() -> int:
         ratio = min(warm) / b_min
         print(f"warm ratio, best of 15 each {ratio:.2f} (floor <= 1.5: {'ok' if ratio <= 1.5 else 'MISSED'}); "
               f"median ratio {statistics.median(warm) / b_med:.2f}")
+        print(f"journal cost: {(min(journaled) - min(warm)) * 1e3:+.2f} ms best, "
+              f"{(statistics.median(journaled) - statistics.median(warm)) * 1e3:+.2f} ms median")
+        bench_cli(mdir, core, root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0

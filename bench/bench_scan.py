@@ -147,6 +147,36 @@ def report(rows: list[dict]) -> bool:
     return ok
 
 
+def long_blocks(repeat: int) -> bool:
+    """One module whose block holds 50,000 to 200,000 tags (a hostile but possible input), in this
+    process: the time must grow linearly with the tags (it was quadratic in two places)."""
+    sys.path.insert(0, str(HERE.parent))
+    from buildtool.scan import scan
+
+    forms = {"one tag a line": lambda i: f"\t<use>n{i}</use>\n",
+             "stray text after each": lambda i: f"\t<use>n{i}</use>, x{i}\n"}
+    ok = True
+    print("\n| block (CPU time of scan(), in process) | 50,000 tags (s) | 100,000 (s) | 200,000 (s) | 200k / 50k (4.0 = linear) |")
+    print("|---|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory(prefix="bench_scan_long.") as tmp:
+        for label, tag in forms.items():
+            times = []
+            for n in (50_000, 100_000, 200_000):
+                body = "".join(tag(i) for i in range(n))
+                Path(tmp, "res_long.c").write_text(f"/*** MODULEINFO\n{body}\t<support_level>core</support_level>\n ***/\n")
+                best = float("inf")
+                for _ in range(repeat):
+                    t0 = time.process_time()  # CPU time: this row is about growth, not start-up
+                    scan([tmp])
+                    best = min(best, time.process_time() - t0)
+                times.append(best)
+            growth = times[2] / times[0]
+            ok &= growth < 6.0  # 4.0 is linear; 16.0 quadratic; the rest is the collector and the caches
+            print(f"| {label} | {times[0]:.2f} | {times[1]:.2f} | {times[2]:.2f} | {growth:.1f} |")
+    print(f"long blocks: {'PASS' if ok else 'FAIL'} (growth < 6x for 4x the tags)")
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="buildtool scan vs one awk per file")
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 5000])
@@ -160,7 +190,9 @@ def main() -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, best of {args.repeat}\n")
         rows = [measure(size, args.repeat, args.seed, workdir) for size in args.sizes]
-    return 0 if report(rows) else 1
+    ok = report(rows)
+    ok &= long_blocks(args.repeat)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

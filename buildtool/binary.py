@@ -20,6 +20,7 @@ from elftools.elf.enums import ENUM_E_MACHINE
 
 from buildtool import elfinfo
 from buildtool.elfinfo import ModuleRecord, RecordError
+from buildtool.fsutil import read_regular
 
 _MACHINES = {number: name for name, number in ENUM_E_MACHINE.items() if isinstance(number, int)}
 
@@ -55,25 +56,39 @@ def _cstr(data: bytes, offset: int) -> str:
 
 
 def read_binary(path: str, symbols: bool = True) -> Binary:
-    """Raises ``RecordError`` when ``path`` is not a readable ELF file."""
+    """Raises ``RecordError`` when ``path`` is not a readable ELF file (never anything else)."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular(path)
     except OSError as exc:
-        raise RecordError(f"{path}: cannot read: {exc.strerror}") from None
+        raise RecordError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return read_binary_data(path, data, symbols)
+
+
+def read_binary_data(path: str, data: bytes, symbols: bool = True) -> Binary:
+    """``read_binary`` over bytes already read (``buildtool inspect`` validates with it first)."""
     try:
         return _read(path, data, symbols)
-    except (struct.error, IndexError, ValueError) as exc:
+    except (struct.error, IndexError, ValueError, OverflowError) as exc:  # a gap in the checks below
         raise RecordError(f"{path}: not a readable ELF file ({exc})") from None
 
 
 def _read(path: str, data: bytes, symbols: bool) -> Binary:
-    if data[:4] != b"\x7fELF" or len(data) < 52:
+    # Every offset, size and count read from the file is checked against the file's size before it
+    # is used, so a crafted header can neither send a loop round 2^40 times nor index past the end.
+    size = len(data)
+
+    def within(offset: int, length: int, what: str) -> None:
+        if offset < 0 or length < 0 or offset + length > size:
+            raise RecordError(f"{path}: {what} (offset {offset:#x}, {length} bytes) lies outside the file "
+                              f"({size} bytes): truncated or corrupt")
+
+    if data[:4] != b"\x7fELF":
         raise RecordError(f"{path}: not an ELF file")
-    is64 = {1: False, 2: True}.get(data[4])
-    order = {1: "<", 2: ">"}.get(data[5])
+    is64 = {1: False, 2: True}.get(data[4]) if size > 4 else None
+    order = {1: "<", 2: ">"}.get(data[5]) if size > 5 else None
     if is64 is None or order is None:
         raise RecordError(f"{path}: unknown ELF class or byte order")
+    within(0, 64 if is64 else 52, "the ELF header")
     if is64:
         (_, machine, _, _, _, shoff, _, _, _, _, shentsize, shnum, shstrndx) = struct.unpack_from(
             order + "HHIQQQIHHHHHH", data, 16)
@@ -85,21 +100,36 @@ def _read(path: str, data: bytes, symbols: bool) -> Binary:
     binary = Binary(path, _MACHINES.get(machine, f"EM_{machine}"), 64 if is64 else 32, order == "<")
     if shoff == 0:
         raise RecordError(f"{path}: no section headers")
+    if shentsize < struct.calcsize(sh_fmt):
+        raise RecordError(f"{path}: section header size e_shentsize={shentsize} is smaller than an ELF"
+                          f"{64 if is64 else 32} section header ({struct.calcsize(sh_fmt)} bytes): corrupt")
+    within(shoff, shentsize, "the first section header")
     first = struct.unpack_from(sh_fmt, data, shoff)
     if shnum == 0:
-        shnum = first[5]
+        shnum = first[5]  # extended numbering: the count is in section 0's sh_size
     if shstrndx == SHN_XINDEX:
         shstrndx = first[6]
+    within(shoff, shnum * shentsize, f"the section header table ({shnum} entries)")
+    if shstrndx >= shnum:
+        raise RecordError(f"{path}: section name table index e_shstrndx={shstrndx} is not a section "
+                          f"(there are {shnum}): corrupt")
     # (name, type, offset, size, link, entsize)
     sections = []
     for index in range(shnum):
-        name, kind, _, _, offset, size, link, _, _, entsize = struct.unpack_from(sh_fmt, data, shoff + index * shentsize)
-        sections.append((name, kind, offset, size, link, entsize))
-    names_at = sections[shstrndx][2]
+        name, kind, _, _, offset, length, link, _, _, entsize = struct.unpack_from(
+            sh_fmt, data, shoff + index * shentsize)
+        sections.append((name, kind, offset, length, link, entsize))
 
-    def body(section) -> bytes:
+    def body(section, what: str) -> bytes:
+        within(section[2], section[3], what)
         return data[section[2]:section[2] + section[3]]
 
+    def linked(section, what: str) -> bytes:
+        if section[4] >= shnum:
+            raise RecordError(f"{path}: {what} links to section {section[4]}, which does not exist: corrupt")
+        return body(sections[section[4]], what + "'s string table")
+
+    names = body(sections[shstrndx], "the section name table")
     record_section = None
     dynsym = dynamic = None
     for section in sections:
@@ -107,12 +137,12 @@ def _read(path: str, data: bytes, symbols: bool) -> Binary:
             dynsym = section
         elif section[1] == SHT_DYNAMIC:
             dynamic = section
-        elif record_section is None and section[1] != 0 and _cstr(data, names_at + section[0]) == elfinfo.SECTION:
+        elif record_section is None and section[1] != 0 and _cstr(names, section[0]) == elfinfo.SECTION:
             record_section = section
     if record_section is None:
         binary.record_error = f"no {elfinfo.SECTION} section: not built with buildtool's module.h"
     else:
-        raw = body(record_section)
+        raw = body(record_section, f"section {elfinfo.SECTION}")
         if len(raw) >= elfinfo.HEADER_SIZE and raw[:8] == elfinfo.MAGIC:
             binary.abi_version, binary.struct_size = struct.unpack_from(order + "II", raw, 8)
         if binary.abi_version is not None and binary.abi_version != elfinfo.ABI_VERSION:
@@ -126,9 +156,12 @@ def _read(path: str, data: bytes, symbols: bool) -> Binary:
     if not symbols:
         return binary
     if dynsym is not None:
-        strings = body(sections[dynsym[4]])
-        entsize = dynsym[5] or (24 if is64 else 16)
         fmt = order + ("IBBHQQ" if is64 else "IIIBBH")
+        entsize = dynsym[5] or struct.calcsize(fmt)
+        if entsize < struct.calcsize(fmt):
+            raise RecordError(f"{path}: .dynsym entry size {entsize} is smaller than a symbol: corrupt")
+        body(dynsym, ".dynsym")
+        strings = linked(dynsym, ".dynsym")
         defined, undefined, weak = set(), set(), set()
         base = dynsym[2]
         for index in range(1, dynsym[3] // entsize):
@@ -150,11 +183,12 @@ def _read(path: str, data: bytes, symbols: bool) -> Binary:
         binary.defined, binary.undefined, binary.weak_undefined = (
             frozenset(defined), frozenset(undefined), frozenset(weak))
     if dynamic is not None:
-        strings = body(sections[dynamic[4]])
+        body(dynamic, ".dynamic")
+        strings = linked(dynamic, ".dynamic")
         fmt = order + ("qQ" if is64 else "iI")
         step = struct.calcsize(fmt)
         needed, runpath = [], []
-        for offset in range(dynamic[2], dynamic[2] + dynamic[3], step):
+        for offset in range(dynamic[2], dynamic[2] + dynamic[3] - step + 1, step):
             tag, value = struct.unpack_from(fmt, data, offset)
             if tag == DT_NULL:
                 break

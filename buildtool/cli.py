@@ -6,13 +6,16 @@ and ``run(args) -> int``; its one-line help is in ``COMMANDS`` below, so
 (the build-time commands start fast).
 
 Exit codes everywhere: 0 success, 1 findings or a failed start-up, 2 usage,
-input or I/O error.
+input or I/O error; 141 (128 + SIGPIPE), quietly, when the reader of the output
+goes away (``| head``), as for any Unix filter.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 
 from buildtool import __version__
@@ -62,7 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(chosen if chosen in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
-        return _module(args.command).run(args)
+        code = _module(args.command).run(args)
+        sys.stdout.flush()  # here, so that a reader gone away is seen below, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`): stop quietly, as cat or grep do when
+        # SIGPIPE ends them, with the same status. Further writes go nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except InputError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ architecture and runs no code of the module.
 
 from __future__ import annotations
 
+import io
 import struct
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -81,19 +82,32 @@ def _parse(path: str, data: bytes, little_endian: bool, machine: str) -> ModuleR
 
 
 def read_record_from(stream: BinaryIO, path: str) -> ModuleRecord:
+    """pyelftools over an open file. Trusts the layout: ``read_record`` checks it first."""
     try:
         elf = ELFFile(stream)
-    except ELFError as exc:
-        raise RecordError(f"{path}: not an ELF file ({exc})") from None
-    section = elf.get_section_by_name(SECTION)
-    if section is None:
-        raise RecordError(f"{path}: no {SECTION} section: not built with buildtool's module.h")
-    return _parse(path, section.data(), elf.little_endian, elf["e_machine"])
+        section = elf.get_section_by_name(SECTION)
+        if section is None:
+            raise RecordError(f"{path}: no {SECTION} section: not built with buildtool's module.h")
+        return _parse(path, section.data(), elf.little_endian, elf["e_machine"])
+    except ELFError as exc:  # ELFParseError included
+        raise RecordError(f"{path}: not a readable ELF file ({exc})") from None
+    except (struct.error, OverflowError, ValueError, IndexError, KeyError, TypeError) as exc:
+        raise RecordError(f"{path}: not a readable ELF file ({type(exc).__name__}: {exc})") from None
 
 
 def read_record(path: str) -> ModuleRecord:
+    """The record, or ``RecordError`` naming the file and what is wrong (never another exception).
+
+    Only a regular file is read, and its section layout is checked against its size
+    (``buildtool.binary``) before pyelftools sees it, so a crafted size field cannot make
+    pyelftools loop or allocate without bound.
+    """
+    from buildtool.binary import read_binary_data
+    from buildtool.fsutil import read_regular
+
     try:
-        with open(path, "rb") as stream:
-            return read_record_from(stream, path)
+        data = read_regular(path)
     except OSError as exc:
-        raise RecordError(f"{path}: cannot read: {exc.strerror}") from None
+        raise RecordError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    read_binary_data(path, data, symbols=False)
+    return read_record_from(io.BytesIO(data), path)

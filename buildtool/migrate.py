@@ -39,6 +39,7 @@ from buildtool.model import Module, Tree
 
 _AFTER_VALUE = re.compile(r"(?:[ \t\r\n]|/\*.*?\*/|//[^\n]*\n)*?,", re.S)
 _LAST_TAG = re.compile(r"</(?:depend|use|enhance|provide|conflict)\s*>|<(?:depend|use|enhance|provide|conflict)\b[^>]*/>")
+_XML_ERRORS = ("xml-syntax", "xml-dtd")
 _INCLUDE = re.compile(r"^[ \t]*#[ \t]*include\b", re.M)
 
 
@@ -58,8 +59,12 @@ class Migration:
 
     def diff(self) -> str:
         """A unified diff (Latin-1 text: write it back with the same codec)."""
-        old = self.before.decode("latin-1").splitlines(keepends=True)
-        new = self.after.decode("latin-1").splitlines(keepends=True)
+        # Lines end at "\n" only, as for diff and patch (splitlines() would also cut at a lone CR and
+        # then claim "No newline" after every line of an old-Mac file): the diff applies with patch.
+        old = self.before.decode("latin-1").split("\n")
+        new = self.after.decode("latin-1").split("\n")
+        old = [line + "\n" for line in old[:-1]] + ([old[-1]] if old[-1] else [])
+        new = [line + "\n" for line in new[:-1]] + ([new[-1]] if new[-1] else [])
         lines = difflib.unified_diff(old, new, f"a/{self.path}", f"b/{self.path}")
         out = []
         for line in lines:
@@ -135,6 +140,9 @@ def migrate_source(module: Module, data: bytes, tree: Tree, catalog: Catalog, me
     list is then removed only when that declaration already says everything it says."""
     text = data.decode("latin-1")
     result = Migration(module.source, module.name, data, data)
+    lone_cr = "\r" in text and "\n" not in text
+    if lone_cr:  # old-Mac line ends: edit with "\n" (same length, same offsets), give the CRs back
+        text = text.replace("\r", "\n")
     found = handwritten.find(text)
     if found is None:
         return result
@@ -155,7 +163,10 @@ def migrate_source(module: Module, data: bytes, tree: Tree, catalog: Catalog, me
     if not items:
         return result
     blocks, problems = find_blocks(text, module.source)
-    if problems or (blocks and module.line == 0):
+    # The block's own errors (find_blocks) and the scanner's XML errors for it: either way the tags
+    # cannot be placed safely, and what the block says is not known.
+    xml_errors = any(d.path == module.source and d.code in _XML_ERRORS for d in tree.diagnostics)
+    if problems or xml_errors or (blocks and module.line == 0):
         result.diagnostics.append(warning(module.source, max(module.line, 1), 1, "migrate-skipped",
                                           "the MODULEINFO block has errors (see buildtool scan): not migrated",
                                           module=module.name))
@@ -177,7 +188,7 @@ def migrate_source(module: Module, data: bytes, tree: Tree, catalog: Catalog, me
     new = text
     for start, end, replacement in sorted(edits, reverse=True):
         new = new[:start] + replacement + new[end:]
-    result.after = new.encode("latin-1")
+    result.after = (new.replace("\n", "\r") if lone_cr else new).encode("latin-1")
     return result
 
 

@@ -20,7 +20,9 @@ Tags (see README.md, "MODULEINFO syntax"):
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -84,6 +86,9 @@ def _parser() -> etree.XMLParser:
     return etree.XMLParser(**_PARSER_OPTIONS)
 
 
+_SPACE = re.compile(r"\s*")
+
+
 class _Locator:
     """Columns for elements: lxml gives lines only, so find each tag in its line."""
 
@@ -91,12 +96,25 @@ class _Locator:
         self.block = block
         self.lines = block.text.split("\n")
         self.cursor: dict[int, int] = {}
+        self._starts: list[int] | None = None  # offset of each line, made on first use
+
+    def _line_starts(self) -> list[int]:
+        # Once, not a count or a sum over the text above per call: that was quadratic in the
+        # number of tags (100,000 tags each followed by stray text: minutes).
+        if self._starts is None:
+            self._starts = list(itertools.accumulate((len(line) + 1 for line in self.lines), initial=0))
+        return self._starts
 
     def offset(self, at: Position) -> int:
         """The offset in the block's text of a file position given by ``element``."""
         line_in_block = at.line - self.block.content_line + 1
         col0 = at.column - 1 - (self.block.content_column - 1 if line_in_block == 1 else 0)
-        return sum(len(line) + 1 for line in self.lines[:line_in_block - 1]) + col0
+        return self._line_starts()[line_in_block - 1] + col0
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """File line and column of ``offset`` in the block's text (``_block_position``, in log time)."""
+        index = bisect.bisect_right(self._line_starts(), offset) - 1
+        return self._to_file(index + 1, offset - self._starts[index])
 
     def _to_file(self, line_in_block: int, col0: int) -> tuple[int, int]:
         line = self.block.content_line + line_in_block - 1
@@ -116,9 +134,9 @@ class _Locator:
             self.cursor[line_in_block] = start + 1
         tag_at = self._to_file(line_in_block, start)
         if close >= 0:
-            after = text[close + 1:]
-            stripped = len(after) - len(after.lstrip())
-            text_at = self._to_file(line_in_block, close + 1 + stripped)
+            # Matched in place: copying the rest of the line for each element was quadratic in a
+            # block written on one line.
+            text_at = self._to_file(line_in_block, _SPACE.match(text, close + 1).end())
         else:
             text_at = tag_at
         path = ""
@@ -183,7 +201,7 @@ def parse_block(block: Block, path: str) -> tuple[Declarations, list[Diagnostic]
             start = locate.offset(tag_pos)
             end = locate.offset(located[index + 1][0]) if index + 1 < len(children) else len(text)
             found = text.rfind(tail, start, end)
-            line, col = _block_position(block, found) if found >= 0 else (tag_pos.line, tag_pos.column)
+            line, col = locate.position(found) if found >= 0 else (tag_pos.line, tag_pos.column)
             diagnostics.append(warning(path, line, col, "stray-text",
                                        f"text outside any tag is ignored: {tail[:40]!r}"))
         tag_pos = Position(path, tag_pos.line, tag_pos.column)

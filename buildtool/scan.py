@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning
 from buildtool.extract import Block, block_region, find_blocks
+from buildtool.fsutil import read_regular
 from buildtool.model import Tree
 from buildtool.moduleinfo import parse_block
 from buildtool.resolve import ScannedModule, resolve
 
 SOURCE_SUFFIXES = (".c", ".cc")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -128,14 +131,19 @@ def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | Non
     for source in sorted(sources, key=lambda s: s.path):
         if source.name in scanned and _same_file(source.path, first_path[source.name]):
             continue
+        if not _IDENTIFIER.fullmatch(source.name):
+            # It becomes a C string and macro (-DAST_MODULE="name"), a header name and a dlopen path.
+            diagnostics.append(error(source.path, 1, 1, "bad-module-name",
+                                     f"module name {source.name!r} (the file's stem) is not a C identifier "
+                                     "(letters, digits, '_'; not starting with a digit): not scanned"))
+            continue
         if source.name in scanned:
             diagnostics.append(error(source.path, 1, 1, "duplicate-module",
                                      f"module name '{source.name}' is also used by {first_path[source.name]}; "
                                      "module names (file stems) must be unique", module=source.name))
             continue
         try:
-            with open(source.path, "rb", buffering=0) as handle:
-                data = handle.readall()
+            data = read_regular(source.path)  # a FIFO or device named on the command line is refused
         except OSError as exc:
             diagnostics.append(error(source.path, 0, 0, "io-error", f"cannot read: {exc.strerror}"))
             continue

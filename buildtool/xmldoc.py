@@ -38,6 +38,7 @@ from lxml import etree
 from buildtool import handwritten
 from buildtool.diagnostics import Diagnostic, Severity, error, warning
 from buildtool.elfinfo import ModuleRecord
+from buildtool.fsutil import read_regular
 from buildtool.generate import source_hash
 from buildtool.model import Module, Tree
 
@@ -243,7 +244,7 @@ class Document:
 
 def parse_document(path: str, data: bytes | None = None) -> tuple[etree._Element | None, list[Diagnostic]]:
     try:
-        data = Path(path).read_bytes() if data is None else data
+        data = read_regular(path) if data is None else data  # a FIFO or /dev/zero is refused
     except OSError as exc:
         return None, [error(path, 0, 0, "io-error", f"cannot read: {exc.strerror}")]
     head = data[:4096].decode("latin-1")

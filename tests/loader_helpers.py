@@ -99,6 +99,17 @@ SPECS: dict[str, dict] = {
     "nosym": spec(version_script=True),
     "ctor_mod": spec(ctor=True),
     "gen_a": spec(), "gen_b": spec(requires=["gen_a"]),
+    # modules whose code ends the process (the supervised start-up reports them)
+    "kl_base": spec(), "kl_zlast": spec(),
+    "kl_exit0": spec(requires=["kl_base"], extra="#include <stdlib.h>", load_extra="exit(0);"),
+    "kl_exit3": spec(requires=["kl_base"], extra="#include <stdlib.h>", load_extra="exit(3);"),
+    "kl_segv": spec(requires=["kl_base"], extra="#include <signal.h>", load_extra="raise(SIGSEGV);"),
+    "kl_abort": spec(requires=["kl_base"], extra="#include <stdlib.h>", load_extra="abort();"),
+    "kl_kill": spec(requires=["kl_base"], extra="#include <signal.h>", load_extra="raise(SIGKILL);"),
+    "kl_ctor": spec(requires=["kl_base"], extra="#include <signal.h>\n"
+                    "__attribute__((constructor)) static void boom(void) { raise(SIGSEGV); }"),
+    "kl_unload": spec(extra="#include <stdlib.h>\nstatic int die_unload(void) { exit(5); }",
+                      fields=", .unload = die_unload"),
 }
 
 # The cycle: each built against a tree where the other one has no dependencies (two builds that

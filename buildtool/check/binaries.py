@@ -30,8 +30,14 @@ NOT_FROM_MODULEINFO = {"name", "description", "struct"}
 
 
 def discover(directory: str) -> list[str]:
+    """Every ``*.so`` under ``directory``; OSError when a directory cannot be listed (an I/O error,
+    not a tree of missing binaries)."""
     found = []
-    for root, dirs, files in os.walk(directory):
+
+    def fail(exc: OSError) -> None:
+        raise exc
+
+    for root, dirs, files in os.walk(directory, onerror=fail):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".p"))
         found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(".so"))
     return found
@@ -68,7 +74,14 @@ def check(tree: Tree, sources: Mapping[str, bytes], directory: str,
     if not os.path.isdir(directory):
         findings.append(error(directory, 0, 0, "io-error", "--binaries: no such directory"))
         return findings, by_module
-    for path in discover(directory):
+    try:
+        paths = discover(directory)
+    except OSError as exc:
+        findings.append(error(exc.filename or directory, 0, 0, "io-error",
+                              f"--binaries: cannot list the directory: {exc.strerror or exc}"))
+        return findings, by_module
+    unreadable = set()
+    for path in paths:
         stem = os.path.basename(path)[:-3]
         module = tree.modules.get(stem)
         try:
@@ -76,6 +89,7 @@ def check(tree: Tree, sources: Mapping[str, bytes], directory: str,
         except RecordError as exc:
             findings.append(error(path, 0, 0, "binary-unreadable", str(exc).removeprefix(f"{path}: "),
                                   module=stem if module else None, data={"binary": path}))
+            unreadable.add(stem)  # its binary is there, only unreadable: not also binary-missing
             continue
         if binary.record is None and binary.abi_version is None and module is None:
             continue  # some other shared object (a helper library): not a module
@@ -93,7 +107,7 @@ def check(tree: Tree, sources: Mapping[str, bytes], directory: str,
         by_module[stem] = binary
         findings.extend(_check_one(module, sources.get(stem), binary))
     for name in sorted(tree.modules):
-        if name not in by_module and name not in disabled:
+        if name not in by_module and name not in disabled and name not in unreadable:
             module = tree.modules[name]
             findings.append(error(*_at(module), "binary-missing",
                                   f"{name} has no binary {name}.so under {directory} and is not disabled",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Iterable
 
@@ -12,9 +13,18 @@ from buildtool.fsutil import write_if_changed
 def emit(text: str, output: str | None) -> None:
     """Write a command's main output to ``output`` (atomically) or stdout."""
     if output and output != "-":
-        write_if_changed(output, text)
+        write_output(output, text)
     else:
         sys.stdout.write(text)
+
+
+def write_output(output: str, data: str | bytes) -> None:
+    """``-o FILE``: atomically; a missing parent directory is made, and said (a typo shows)."""
+    parent = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(parent) and not os.path.lexists(parent):
+        print(f"buildtool: note: {os.path.dirname(output)}: created the directory for the output",
+              file=sys.stderr)
+    write_if_changed(output, data)
 
 
 def print_diagnostics(diagnostics: Iterable[Diagnostic], stream=None) -> None:

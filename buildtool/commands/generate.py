@@ -5,8 +5,8 @@ from pathlib import Path
 from buildtool import catalog, treefile
 from buildtool.commands.common import add_catalog_argument, print_diagnostics
 from buildtool.diagnostics import Severity, has_errors
-from buildtool.fsutil import write_if_changed
-from buildtool.generate import HeaderGenerator
+from buildtool.fsutil import remove_stale_temporaries, write_if_changed
+from buildtool.generate import HEADER_SUFFIX, HeaderGenerator
 from buildtool.scan import scan
 
 
@@ -25,9 +25,13 @@ def run(args) -> int:
     installed = treefile.read(args.installed_tree) if args.installed_tree else None
     tree = scan(args.paths, catalog.load_all(args.catalog), installed)
     print_diagnostics(tree.diagnostics)
+    if any(d.code == "io-error" for d in tree.diagnostics):
+        return 2  # a path that cannot be read: an input error, and no header is written
     failed = has_errors(tree.diagnostics)
     if failed and not args.errors_in_headers:
         return 1
+    # A generate killed mid-write (ninja interrupted) leaves its temporary files: the next run removes them.
+    remove_stale_temporaries(args.out_dir, HEADER_SUFFIX)
     generator = HeaderGenerator()
     for name, module in sorted(tree.modules.items()):
         errors = [d for d in tree.diagnostics if d.module == name and d.severity is Severity.ERROR]

@@ -1,14 +1,16 @@
 """``buildtool load``: load built modules as a dependency graph under modules.conf, and report.
 
 Exit codes: 0 start-up succeeded (and every runtime command succeeded), 1
-start-up stopped (FAILURE, or a required module not loaded) or a runtime
-command was refused, 2 configuration or usage error (modules.conf syntax, a
+start-up stopped (FAILURE, a required module not loaded, or a module's code
+ended the process: see buildtool/loader/supervise.py) or a runtime command was
+refused, 2 configuration or usage error (modules.conf syntax, a
 path instead of a module name, an implied-rule contradiction, a cycle of
 required dependencies, conflicting modules).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -31,6 +33,9 @@ def configure(parser) -> None:
     parser.add_argument("--commands", metavar="FILE",
                         help="file of runtime commands, one per line ('#' comments), run after --then ones")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+    # For the benchmark: load in this process, without the supervising parent that reports a module
+    # which kills the process (buildtool/loader/supervise.py).
+    parser.add_argument("--no-supervise", action="store_true", help=argparse.SUPPRESS)
 
 
 def _command_lines(args) -> list[str]:
@@ -62,6 +67,28 @@ def run(args) -> int:
     if os.environ.get("LD_BIND_NOW"):
         warn("LD_BIND_NOW is set: every dlopen binds eagerly, so a module calling a missing function fails "
              "to open instead of being refused by the symbol check")
+    if args.dry_run or args.no_supervise:
+        return _start_and_report(loader, args, commands)
+    # Module code may kill the process: load in a supervised child (buildtool/loader/supervise.py).
+    from buildtool.loader.supervise import supervise
+
+    loader.make_plan()  # here, in the parent: no module code runs to plan, and a dead child cannot lose it
+    code, report, message = supervise(loader, lambda child_loader: _start_and_report(child_loader, args, commands))
+    if message:
+        print(f"buildtool load: {message}", file=sys.stderr)
+    if report is not None:
+        _emit_report(report, args)
+    return code
+
+
+def _emit_report(report: dict, args) -> None:
+    if args.format == "json":
+        emit(json.dumps(report, indent=2) + "\n", args.output)
+    else:
+        emit(render_text(report), args.output)
+
+
+def _start_and_report(loader, args, commands: list[str]) -> int:
     if args.dry_run:
         plan = loader.make_plan()
         ok, startup_ok = plan.ok, True
@@ -71,11 +98,7 @@ def run(args) -> int:
     results = []
     if ok and startup_ok:
         results = [loader.run_command(line) for line in commands]
-    report = build_report(loader, dry_run=args.dry_run, commands=results)
-    if args.format == "json":
-        emit(json.dumps(report, indent=2) + "\n", args.output)
-    else:
-        emit(render_text(report), args.output)
+    _emit_report(build_report(loader, dry_run=args.dry_run, commands=results), args)
     if not loader.plan.ok:
         if args.format == "json":
             print_diagnostics(loader.plan.errors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from buildtool.loader.cli_support import add_loader_arguments, make_loader
 from buildtool.commands.common import emit
@@ -23,8 +24,25 @@ def run(args) -> int:
         return 2
     if args.dry_run:
         loader.make_plan()
-    else:
-        loader.start()
+        return _show(loader, args)
+    # Module code runs: in a supervised child, as for buildtool load (buildtool/loader/supervise.py).
+    from buildtool.loader.supervise import supervise
+
+    loader.make_plan()
+    code, report, message = supervise(loader, lambda child_loader: _start_and_show(child_loader, args))
+    if message:
+        print(f"buildtool modules: {message}", file=sys.stderr)
+    if report is not None:  # the child died: the table of the states it journaled
+        _show(loader, args)
+    return code
+
+
+def _start_and_show(loader, args) -> int:
+    loader.start()
+    return _show(loader, args)
+
+
+def _show(loader, args) -> int:
     plan = loader.plan
     rows = []
     for name in sorted(set(loader.paths) | set(plan.why)):

@@ -33,17 +33,21 @@ def run(args) -> int:
 
         extra = catalog.load_all(args.catalog) if args.catalog else None
         tree, root = scan_root(roots[0], extra)
-        if args.format == "xml":
-            _emit_bytes(root.tree_bytes(), args.output)
-        else:
-            emit(treefile.to_json(tree) if args.format == "json" else treefile.to_text(tree), args.output)
+        output = root.tree_bytes() if args.format == "xml" else None
     else:
         tree = scan(args.paths, catalog.load_all(args.catalog))
+        output = None
+    if any(d.code == "io-error" for d in tree.diagnostics):
+        # A path that cannot be read (a typo?): the tree would be missing modules, so it replaces
+        # nothing (exit 2). Findings in the sources (exit 1) still write the tree.
+        print_diagnostics(tree.diagnostics)
+        return 2
+    if output is not None:
+        _emit_bytes(output, args.output)
+    else:
         render = {"json": treefile.to_json, "xml": treefile.to_menuselect_xml, "text": treefile.to_text}[args.format]
         emit(render(tree), args.output)
     print_diagnostics(tree.diagnostics)
-    if any(d.code == "io-error" for d in tree.diagnostics):
-        return 2
     return 1 if has_errors(tree.diagnostics) else 0
 
 

@@ -6,9 +6,8 @@ import sys
 from pathlib import Path
 
 from buildtool import catalog, xmldoc
-from buildtool.commands.common import add_catalog_argument, print_diagnostics
+from buildtool.commands.common import add_catalog_argument, print_diagnostics, write_output
 from buildtool.diagnostics import error, has_errors
-from buildtool.fsutil import write_if_changed
 from buildtool.scan import scan
 
 
@@ -31,8 +30,11 @@ def run(args) -> int:
             diagnostics.append(error(module.source, 0, 0, "io-error", f"cannot read: {exc.strerror}"))
     body, found = xmldoc.build(tree, sources, args.thirdparty_dir)
     diagnostics += found
+    if any(d.code == "io-error" for d in diagnostics):  # an incomplete document replaces nothing
+        print_diagnostics(diagnostics)
+        return 2
     if args.output and args.output != "-":
-        write_if_changed(args.output, body)
+        write_output(args.output, body)
     else:
         sys.stdout.buffer.write(body)
         sys.stdout.flush()

@@ -8,6 +8,13 @@ rebuilt module (new size or mtime), a replaced one (``mv``/``install`` gives a
 new inode) or one touched in any way (ctime, which nobody can set back) is
 read again. The cache file is written atomically, only when it changed and only
 when the directory is writable; an unreadable or foreign cache is ignored.
+
+Only metadata is cached, never an error: why a file could not be read depends
+on who reads it (a mode-600 module is "Permission denied" for one user, fine
+for its owner), so an error found by one user must not be served to another.
+What the cache holds is checked before use (``_valid_row``: every field of the
+type it must have); an entry that is not exactly right is a miss, and the file
+is read again.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from buildtool.fsutil import write_if_changed
 from buildtool.loader.meta import MetaError, ModuleMeta, read_meta
 
 CACHE_NAME = ".buildtool-modules.cache.json"
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 
 
 def file_key(st: os.stat_result) -> list[int]:
@@ -32,7 +39,7 @@ class MetaStore:
         self.paths = paths
         self.use_cache = use_cache
         self._metas: dict[str, ModuleMeta | MetaError] = {}
-        # name -> [file key, meta row or None, error text or None]
+        # name -> [file key, meta row]
         self._entries: dict[str, list] = {}
         self._dirty = False
         self.reads = 0  # ELF files actually parsed (for tests and the benchmark)
@@ -70,23 +77,17 @@ class MetaStore:
         except OSError as exc:
             return MetaError(f"cannot stat: {exc.strerror}")
         entry = self._entries.get(name)
-        if isinstance(entry, list) and len(entry) == 3 and entry[0] == key:
-            try:
-                if entry[2] is not None:
-                    return MetaError(entry[2])
-                return ModuleMeta.from_row(name, path, entry[1])
-            except (TypeError, KeyError, ValueError):
-                pass
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == key and _valid_row(entry[1]):
+            return ModuleMeta.from_row(name, path, entry[1])
         self.reads += 1
         try:
             meta = read_meta(path, name)
         except MetaError as exc:
-            if self.use_cache:
-                self._entries[name] = [key, None, str(exc)]
+            if self._entries.pop(name, None) is not None:
                 self._dirty = True
-            return exc
+            return exc  # not cached: see the module's docstring
         if self.use_cache:
-            self._entries[name] = [key, meta.to_row(), None]
+            self._entries[name] = [key, meta.to_row()]
             self._dirty = True
         return meta
 
@@ -102,3 +103,27 @@ class MetaStore:
             return False
         self._dirty = False
         return True
+
+
+_ROW_LISTS = len(ModuleMeta._fields) - 5  # the tuple fields after name, path, description, flags, level
+
+
+def _valid_row(row) -> bool:
+    """A cached ``ModuleMeta.to_row()``, exactly: anything else (hand-edited, another version) is a miss.
+
+    Runs for every module at every start-up, so it is written for speed (~2 us a module): exact type
+    checks, and one ``str.join`` to prove every list item is a string.
+    """
+    if type(row) is not list or len(row) != 3 + _ROW_LISTS:
+        return False
+    desc, flags, level, *lists = row
+    if type(desc) is not str or type(flags) is not int or type(level) is not str:
+        return False
+    for items in lists:
+        if type(items) is not list or "" in items:
+            return False
+    try:
+        "".join(map("".join, lists))  # TypeError unless every item is a str
+    except TypeError:
+        return False
+    return True

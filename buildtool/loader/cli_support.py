@@ -6,7 +6,7 @@ import random
 import sys
 
 from buildtool.commands.common import print_diagnostics
-from buildtool.diagnostics import InputError
+from buildtool.diagnostics import InputError, Severity
 from buildtool.loader.config import ModulesConfig, read_config
 from buildtool.loader.dl import DlError
 from buildtool.loader.meta import _default_listing
@@ -77,6 +77,11 @@ def _verify_xmldoc(loader: Loader, args) -> None:
     from buildtool import elfinfo, xmldoc
 
     document = xmldoc.load_document(args.xmldoc, args.thirdparty_dir)
+    broken = [d for d in document.diagnostics if d.severity is Severity.ERROR]
+    if broken:  # a document that cannot be read or parsed vouches for nothing: an input error (exit 2)
+        print_diagnostics(broken[1:])
+        first = broken[0]
+        raise InputError(first.path, first.line, first.column, f"{first.message} [{first.code}]")
     print_diagnostics(document.diagnostics)
     records = []
     for name, path in sorted(loader.paths.items()):

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from buildtool.diagnostics import Diagnostic, error
+from buildtool.fsutil import read_regular
 
 KINDS = ("preload", "preload-require", "load", "require", "noload")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+\-.]*\Z")
@@ -70,15 +71,18 @@ def module_name(value: str) -> str | None:
     return name if _NAME.match(name) and ".." not in name else None
 
 
-def _strip_comment(line: str, in_block: bool) -> tuple[str, bool]:
+def _strip_comment(line: str, in_block: bool) -> tuple[str, bool, int]:
+    """The line without comments, whether a block comment is still open at its end, and the index
+    of the ``;--`` that opened it on this line (-1 when it was opened before or is closed)."""
     out = []
     i = 0
+    opened = -1
     while i < len(line):
         if in_block:
             end = line.find("--;", i)
             if end < 0:
-                return "".join(out), True
-            i, in_block = end + 3, False
+                return "".join(out), True, opened
+            i, in_block, opened = end + 3, False, -1
             continue
         ch = line[i]
         if ch == "\\" and line.startswith(";", i + 1):
@@ -87,13 +91,13 @@ def _strip_comment(line: str, in_block: bool) -> tuple[str, bool]:
             continue
         if ch == ";":
             if line.startswith(";--", i):
-                in_block = True
+                in_block, opened = True, i
                 i += 3
                 continue
             break
         out.append(ch)
         i += 1
-    return "".join(out), in_block
+    return "".join(out), in_block, opened
 
 
 def parse_config(text: str, path: str) -> tuple[ModulesConfig, list[Diagnostic]]:
@@ -101,8 +105,11 @@ def parse_config(text: str, path: str) -> tuple[ModulesConfig, list[Diagnostic]]
     diags: list[Diagnostic] = []
     section: str | None = None
     in_block = False
+    block_at = (0, 0)
     for lineno, raw in enumerate(text.splitlines(), 1):
-        line, in_block = _strip_comment(raw, in_block)
+        line, in_block, opened = _strip_comment(raw, in_block)
+        if opened >= 0:
+            block_at = (lineno, opened + 1)
         stripped = line.strip()
         if not stripped:
             continue
@@ -157,10 +164,12 @@ def parse_config(text: str, path: str) -> tuple[ModulesConfig, list[Diagnostic]]
                                "and nothing may reach outside the modules directory"))
             continue
         config.entries.append(Entry(key, name, path, lineno, vcol))
+    if in_block:  # Asterisk's parser warns and drops the rest; silently dropped directives are worse
+        diags.append(error(path, *block_at, "loader-config-syntax",
+                           "block comment ';--' is never closed with '--;': every line after it would be ignored"))
     return config, diags
 
 
 def read_config(path: str) -> tuple[ModulesConfig, list[Diagnostic]]:
-    with open(path, "rb") as handle:
-        text = handle.read().decode("utf-8", "replace")
+    text = read_regular(path).decode("utf-8", "replace")  # a FIFO or a device is refused, not waited on
     return parse_config(text, path)

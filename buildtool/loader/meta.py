@@ -16,6 +16,7 @@ import os
 from typing import Callable, Iterable, NamedTuple
 
 from buildtool import binary, elfinfo
+from buildtool.loader import abi
 
 
 class ModuleMeta(NamedTuple):
@@ -82,6 +83,13 @@ def read_meta(path: str, name: str) -> ModuleMeta:
     if found.record is None:
         raise MetaError(str(found.record_error or "no module record").removeprefix(f"{path}: "))
     record, undefined = found.record, found.undefined
+    # A module built by Asterisk's own make (asterisk-setup) fills Asterisk's struct, whose size is
+    # Asterisk's: it can be planned (--dry-run), and only Asterisk itself runs it.
+    asterisk_struct = record.fields.get("struct") == "asterisk"
+    if record.struct_size != abi.STRUCT_SIZE and not asterisk_struct:  # caught at planning, before it is opened
+        raise MetaError(f"its record says struct ast_module_info is {record.struct_size} bytes, this "
+                        f"loader's is {abi.STRUCT_SIZE}: built against another module.h (or for another "
+                        "architecture); rebuild it")
     if record.name and record.name != name:
         raise MetaError(f"the file is named {name}.so but its record names module {record.name!r}")
     return meta_from_record(record, undefined, name)

@@ -86,6 +86,9 @@ class Loader:
         # Modules refused before any of their code runs (e.g. a source hash that the
         # xmldoc document does not vouch for), with the reason; they count as declined.
         self.refusals: dict[str, str] = {}
+        # Set by buildtool.loader.supervise in a supervised child: what happens is recorded where the
+        # parent can read it if module code kills the process.
+        self.journal = None
 
     # -- metadata -------------------------------------------------------------------------------------
     def meta(self, name: str) -> ModuleMeta | None:
@@ -135,6 +138,7 @@ class Loader:
             if name not in self.paths:  # named but absent: never attempted below
                 st = self.state(name)
                 st.status, st.reason, st.chain = DECLINED, reason, [name]
+                self._note(st)
         try:
             for name in plan.order:
                 self._ensure(name, explicit=name in plan.explicit, stack=())
@@ -155,11 +159,13 @@ class Loader:
         st = self.state(name)
         if st.status != FAILED:
             st.status, st.reason = FAILED, message
-        self.errors.append(f"start-up stopped: {name}: {message}")
+            self._note(st)
+        self._error(f"start-up stopped: {name}: {message}")
         raise StartupStopped(message)
 
     def _decline(self, st: ModuleState, reason: str, chain: list[str] | None = None) -> str:
         st.status, st.reason, st.chain = DECLINED, reason, chain or [st.name]
+        self._note(st)
         if self._in_startup and self.plan is not None and st.name in self.plan.required and not self.stopped:
             entry = self.plan.required[st.name]
             self._stop(st.name, f"required by {entry.describe()}, but declined: {reason}")
@@ -235,17 +241,36 @@ class Loader:
         st.info = None
         if st.handle is not None:
             handle, st.handle = st.handle, None
+            if self.journal is not None:
+                self.journal.calling(st.name, "dlclose")  # its destructors run here
             try:
                 self.dl.close(handle)
             except DlError as exc:
-                self.errors.append(f"{st.name}: dlclose: {exc}")
+                self._error(f"{st.name}: dlclose: {exc}")
+
+    def _note(self, st: ModuleState) -> None:
+        if self.journal is not None:
+            self.journal.state(st)
+
+    def _error(self, message: str) -> None:
+        self.errors.append(message)
+        if self.journal is not None:
+            self.journal.error(message)
+
+    def _call(self, st: ModuleState, function: str) -> int | None:
+        """Call one of the module's functions (module code: the journal names it first)."""
+        if self.journal is not None:
+            self.journal.calling(st.name, function)
+        return st.info.call(function)
 
     def _load(self, st: ModuleState, meta: ModuleMeta) -> str:
+        if self.journal is not None:
+            self.journal.opening(st.name)
         reason = self._open(st) or self._check_symbols(st, meta)
         if reason:
             self._close(st)
             return self._decline(st, reason)
-        result = st.info.call("load")
+        result = self._call(st, "load")
         if result is None:
             self._close(st)
             return self._decline(st, "its info struct has no load function")
@@ -254,6 +279,7 @@ class Loader:
             label = abi.RESULT_NAMES.get(result, str(result))
             if result == abi.FAILURE:
                 st.status, st.reason = FAILED, "load() returned FAILURE"
+                self._note(st)
                 if self._in_startup and not self.stopped:
                     self._stop(st.name, st.reason)
                 return FAILED
@@ -281,9 +307,10 @@ class Loader:
         if st.info.flags & abi.GLOBAL_SYMBOLS:
             extra = self.dl.try_open(st.path, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD)
             if extra is None:
-                self.errors.append(f"{st.name}: could not promote to the global scope")
+                self._error(f"{st.name}: could not promote to the global scope")
             else:
                 self.dl.close(extra)
+        self._note(st)
         return RUNNING
 
     def _running(self, name: str) -> bool:
@@ -305,12 +332,14 @@ class Loader:
         self._in_startup = False
         if self._running(name):
             self.state(name).explicit = True
+            self._note(self.state(name))
             return {"loaded": [], "message": f"{name} is already loaded"}
         before = list(self.order)
         # A runtime load retries modules that declined earlier (the cause may be gone).
         for st in self.states.values():
             if st.status in (DECLINED, FAILED):
                 st.status, st.reason, st.chain = NOT_LOADED, "", []
+                self._note(st)
         status = self._ensure(name, explicit=True, stack=())
         loaded = self.order[len(before):]
         if status != RUNNING:
@@ -356,7 +385,7 @@ class Loader:
             return
         if st.use_count:
             raise CommandError(f"{name} is still in use (use count {st.use_count})", unloaded=unloaded)
-        result = st.info.call("unload") if st.info else None
+        result = self._call(st, "unload") if st.info else None
         if result not in (None, 0):
             raise CommandError(f"{name}: unload() returned {result}; it stays loaded", unloaded=unloaded)
         meta = self.meta(name)
@@ -372,8 +401,9 @@ class Loader:
         self.order.remove(name)
         unloaded.append(name)
         if self.dl.is_loaded(path):
-            self.errors.append(f"{name}: could not be completely unloaded (another object is bound to its symbols)")
+            self._error(f"{name}: could not be completely unloaded (another object is bound to its symbols)")
         refs, st.refs = st.refs, []
+        self._note(st)
         for dep in refs:
             self.states[dep].use_count -= 1
         # Dependencies loaded only for it, and no longer needed, go too (never an explicit one).
@@ -386,7 +416,7 @@ class Loader:
         name = self._resolve(name)
         if not self._running(name):
             raise CommandError(f"{name} is not loaded")
-        result = self.states[name].info.call("reload")
+        result = self._call(self.states[name], "reload")
         if result is None:
             raise CommandError(f"{name} has no reload function")
         if result != 0:
@@ -395,6 +425,8 @@ class Loader:
 
     def run_command(self, line: str) -> dict:
         self._in_startup = False
+        if self.journal is not None:
+            self.journal.command(line)
         words = line.split()
         out: dict = {"command": line, "ok": True}
         try:
@@ -414,6 +446,8 @@ class Loader:
             out.update(ok=False, message=str(exc), **exc.extra)
         out["use_counts"] = self.use_counts()
         out["mapped"] = self.mapped()
+        if self.journal is not None:
+            self.journal.result(out)
         return out
 
     # -- reporting ------------------------------------------------------------------------------------
