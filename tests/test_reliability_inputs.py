@@ -117,8 +117,8 @@ def test_migrate_write_never_loses_an_edit_made_meanwhile(tmp_path, monkeypatch,
     d = _migration_tree(tmp_path)
     real_migrate = command.migrate
 
-    def migrate_then_someone_edits(tree, catalog):
-        out = real_migrate(tree, catalog)
+    def migrate_then_someone_edits(tree, catalog, **options):
+        out = real_migrate(tree, catalog, **options)
         with open(d / "res_b.c", "a") as handle:
             handle.write("/* an edit made while migrate ran */\n")
         return out
