@@ -133,15 +133,15 @@ def make_plan(tree: Tree, catalog: Catalog) -> Plan:
     lines: list[str] = []
 
     libraries: dict[str, str] = {}
+    first_user: dict[str, Module] = {}  # the first module (in tree order) naming each library
     for module in modules.values():
         for lib in module.libraries_required + module.libraries_optional:
-            entry = catalog.library(lib)
-            libraries.setdefault(lib, entry.dependency if entry else lib)
+            if lib not in libraries:
+                entry = catalog.library(lib)
+                libraries[lib] = entry.dependency if entry else lib
+                first_user[lib] = module
     for name in sorted(libraries):
-        for module in modules.values():
-            if name in module.libraries_required + module.libraries_optional:
-                diagnostics += _check_field(libraries[name], f"dependency name of library {name}", module)
-                break
+        diagnostics += _check_field(libraries[name], f"dependency name of library {name}", first_user[name])
         lines.append(FIELD_SEP.join(("library", name, libraries[name])))
 
     interfaces = sorted({i for m in modules.values() for i in m.required_interfaces})

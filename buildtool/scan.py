@@ -68,11 +68,16 @@ def scan_source(source: SourceFile, data: bytes) -> tuple[ScannedModule, list[Di
     return ScannedModule(source.name, source.path, source.category, decl), diagnostics
 
 
-def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | None = None) -> Tree:
+def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | None = None,
+         read=None, parse=None) -> Tree:
     """Scan module sources and return the normalized tree with every diagnostic.
 
     ``installed`` is a tree of modules built elsewhere (an installed copy) that
-    the scanned modules may depend on; it is not part of the result.
+    the scanned modules may depend on; it is not part of the result. ``read``
+    (SourceFile -> bytes) replaces reading the source itself: the build reads
+    each module's ``.modinfo.block`` instead (buildtool/buildgen.py), and
+    ``parse`` (SourceFile, bytes -> like ``scan_source``) lets it reuse the
+    parse of an unchanged block.
     """
     sources, diagnostics = discover(paths)
     scanned: dict[str, ScannedModule] = {}
@@ -88,12 +93,15 @@ def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | Non
                                      "module names (file stems) must be unique", module=source.name))
             continue
         try:
-            with open(source.path, "rb", buffering=0) as handle:
-                data = handle.readall()
+            if read is not None:
+                data = read(source)
+            else:
+                with open(source.path, "rb", buffering=0) as handle:
+                    data = handle.readall()
         except OSError as exc:
             diagnostics.append(error(source.path, 0, 0, "io-error", f"cannot read: {exc.strerror}"))
             continue
-        item, found = scan_source(source, data)
+        item, found = (parse or scan_source)(source, data)
         diagnostics.extend(d if d.module else _with_module(d, source.name) for d in found)
         scanned[source.name] = item
         first_path[source.name] = source.path
