@@ -16,6 +16,10 @@ from buildtool.diagnostics import Diagnostic
 # AST_MODULE_INFO_ABI_VERSION): the generator writes it, buildtool.elfinfo reads it back.
 ABI_VERSION = 1
 
+# The version of the injected record layout (include/asterisk/module.h,
+# AST_MODULE_INFO_ABI_VERSION): the generator writes it, buildtool.elfinfo reads it back.
+ABI_VERSION = 1
+
 SCHEMA_VERSION = 1
 
 SUPPORT_LEVELS = ("core", "extended", "deprecated", "external")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning
@@ -29,7 +28,7 @@ def discover(paths: list[str]) -> tuple[list[SourceFile], list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     for given in paths:
         if os.path.isdir(given):
-            category = Path(os.path.abspath(given)).name
+            category = os.path.basename(os.path.abspath(given))  # os.path: pathlib's import costs start-up
             try:
                 with os.scandir(given) as listing:
                     entries = sorted((e.name, e) for e in listing if e.name.endswith(SOURCE_SUFFIXES))
@@ -40,8 +39,8 @@ def discover(paths: list[str]) -> tuple[list[SourceFile], list[Diagnostic]]:
                 if entry.is_file():  # follows symlinks, like os.path.isfile
                     found.append(SourceFile(os.path.join(given, name), os.path.splitext(name)[0], category))
         elif os.path.exists(given):
-            category = Path(os.path.abspath(given)).parent.name
-            found.append(SourceFile(given, Path(given).stem, category))
+            category = os.path.basename(os.path.dirname(os.path.abspath(given)))
+            found.append(SourceFile(given, os.path.splitext(os.path.basename(given))[0], category))
         else:
             diagnostics.append(error(given, 0, 0, "io-error", "no such file or directory"))
     return found, diagnostics
