@@ -86,7 +86,8 @@ def plain_project(src: Path, build: Path, dest: Path) -> None:
              "inc = include_directories('include', 'gen')", "z = dependency('zlib')"]
     for name, command in sorted(commands.items()):
         shutil.copy2(src / "modules" / name, modules / name)
-        args = [a for a in shlex.split(command) if a.startswith("-D") and not a.startswith("-D_FILE_OFFSET_BITS")]
+        args = [a for a in shlex.split(command)
+                if (a.startswith("-D") and not a.startswith("-D_FILE_OFFSET_BITS")) or a.startswith("-ffile-prefix-map")]
         needs_zlib = any(a.startswith("-DHAVE_") for a in args)
         lines.append(f"shared_module({_str(Path(name).stem)}, {_str('modules/' + name)}, name_prefix: '', "
                      f"include_directories: inc, c_args: [{', '.join(map(_str, args))}], "
