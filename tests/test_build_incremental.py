@@ -188,6 +188,24 @@ def test_plan_changing_edit_reconfigures_and_equals_a_fresh_build(fresh, tmp_pat
         fresh.ninja(check=False)   # stops: the plan changed back
 
 
+def test_python_build_step_gives_the_same_build(tmp_path, fresh):
+    # -Dbuild_step=python: what a machine without libcrypto's headers gets.
+    source = project_copy(tmp_path / "src")
+    build = tmp_path / "build"
+    meson_setup(source, build, "-Dbuild_step=python")
+    out = run_ninja(build).stdout
+    assert "tools/modinfo-step" not in out
+    assert "buildstep.py" in (build / "build.ninja").read_text()
+    ours = {p.name: p.read_bytes() for p in (build / "modules").glob("*.so")}
+    native = {p.name: p.read_bytes() for p in (fresh.build / "modules").glob("*.so")}
+    assert ours.keys() == native.keys() and all(ours[n] == native[n] for n in ours)
+    path = source / "modules" / "res_fax.c"
+    path.write_text(path.read_text().replace("static int unload_module(void)\n{",
+                                             "static int unload_module(void)\n{\n\t/* edited */", 1))
+    out = run_ninja(build).stdout
+    assert compiled(out) == {"res_fax"} and REGENERATE not in out and GENERATE not in out, out
+
+
 def test_native_and_python_build_steps_write_the_same_bytes(tmp_path):
     from buildtool import buildstep
 
