@@ -33,6 +33,7 @@ exits 1 when a floor is missed.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shlex
 import shutil
@@ -70,8 +71,6 @@ def plain_project(src: Path, build: Path, dest: Path) -> None:
     generated headers), so both compile exactly the same thing; only buildtool's
     steps are missing.
     """
-    import json
-
     modules = dest / "modules"
     modules.mkdir(parents=True)
     shutil.copytree(src / "include", dest / "include")
@@ -113,23 +112,34 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--keep", metavar="DIR")
     parser.add_argument("--tiny", action="store_true", help="near-empty module bodies (the worst case for ratios)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --keep: reuse the tree and builds already in DIR (no fresh full builds)")
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh-build byte comparison")
     args = parser.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-edit-"))
-    if work.exists() and args.keep:
+    reuse = args.reuse and (work / "build" / "build.ninja").exists()
+    if work.exists() and args.keep and not reuse:
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
     ok = True
     try:
         print(f"... {args.modules} modules: setup and full builds", file=sys.stderr, flush=True)
-        src, options, _ = make_tree(work, args.modules, with_bodies=not args.tiny)
         build = work / "build"
-        run([MESON, "setup", str(build), str(src), *options])
+        if reuse:  # the tree and builds of an earlier --keep run (full builds of 1,000 large modules are long)
+            src = work / "src"
+        else:
+            src, options, _ = make_tree(work, args.modules, with_bodies=not args.tiny)
+            (work / "bodies").write_text("tiny\n" if args.tiny else "realistic\n")
+            run([MESON, "setup", str(build), str(src), *options])
         run([NINJA, "-C", str(build)])
         plain_src, plain_build = work / "plain", work / "plain-build"
-        plain_project(src, build, plain_src)
-        run([MESON, "setup", str(plain_build), str(plain_src)])
+        if not (plain_build / "build.ninja").exists():
+            shutil.rmtree(plain_src, ignore_errors=True)
+            plain_project(src, build, plain_src)
+            run([MESON, "setup", str(plain_build), str(plain_src)])
+        print("... plain project build", file=sys.stderr, flush=True)
         run([NINJA, "-C", str(plain_build)])
+        print("... edit rounds", file=sys.stderr, flush=True)
         leaf = leaf_module(src)
         other = sorted(p.stem for p in (src / "modules").glob("*.c") if p.stem != leaf)[0]
         body = ("static int unload_module(void)\n{", "static int unload_module(void)\n{\n\t/* edited */")
@@ -152,7 +162,8 @@ def main() -> int:
                                             f"compiled={compiled}")
                         times.setdefault((kind, variant), []).append(elapsed)
 
-        print(f"\nEdit-loop benchmark: {args.modules} modules ({'tiny' if args.tiny else 'realistic'} bodies), "
+        bodies = (work / "bodies").read_text().strip() if (work / "bodies").exists() else "?"
+        print(f"\nEdit-loop benchmark: {len(list((src / 'modules').glob('*.c')))} modules ({bodies} bodies), "
               f"leaf {leaf} ({(src / 'modules' / (leaf + '.c')).stat().st_size} bytes); best of {2 * args.rounds} ninja runs "
               "(edit and undo, interleaved with the plain project).\n")
         print("| edit | buildtool meson build (s) | plain meson project (s) | ratio | floor |")
@@ -167,6 +178,7 @@ def main() -> int:
         # The plan-changing edit.
         path = src / "modules" / f"{leaf}.c"
         edit(path, "<support_level>", f"<depend>{other}</depend>\n\t<support_level>")
+        sys.stdout.flush()
         _, first, code = run([NINJA, "-C", str(build)], check=False)
         stopped = code != 0 and "the module plan changed" in first and not COMPILE.findall(first)
         elapsed, second, code2 = run([NINJA, "-C", str(build)], check=False)
@@ -174,7 +186,10 @@ def main() -> int:
         same = None
         if not args.no_fresh:
             fresh = work / "fresh"
-            run([MESON, "setup", str(fresh), str(src), *options])
+            shutil.rmtree(fresh, ignore_errors=True)
+            options = json.loads((build / "meson-info" / "intro-buildoptions.json").read_text())
+            build_options = next(o["value"] for o in options if o["name"] == "build_options")
+            run([MESON, "setup", str(fresh), str(src), "-Dbuild_options=" + ",".join(build_options)])
             run([NINJA, "-C", str(fresh)])
             a = {p.name: p.read_bytes() for p in (build / "modules").glob("*.so")}
             b = {p.name: p.read_bytes() for p in (fresh / "modules").glob("*.so")}
