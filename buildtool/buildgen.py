@@ -11,7 +11,8 @@ work so that an edit costs what it changes:
 3. this generator runs when a block or the listing changed: it scans the
    blocks as the sources themselves would scan (same prefix, same offsets,
    same diagnostics with the real source paths), writes every header whose
-   content changed, and compares the plan (``mesonplan.make_plan``) with the
+   content changed, the scanned tree and the tree of the modules built (the
+   one meson installs), and compares the plan (``mesonplan.make_plan``) with the
    one meson configured. The plan is exactly what configuration decided from
    the sources, so when it is unchanged nothing configured can be stale.
 
@@ -71,7 +72,10 @@ def _plan_changed(trigger: str, why: str) -> int:
 
 
 def run(source_dir: str, blocks_dir: str, out_dir: str, catalog: Catalog, configured_plan: str,
-        listing: str, trigger: str, tree_out: str | None) -> int:
+        listing: str, trigger: str, tree_out: str | None, built_tree_out: str | None = None,
+        drop: frozenset[str] = frozenset()) -> int:
+    """The generator's whole run (module doc); ``built_tree_out`` gets the tree without ``drop``
+    (the modules meson does not build), which is what meson installs."""
     with open(configured_plan, encoding="utf-8") as handle:
         configured = handle.read()
     with open(listing, encoding="utf-8") as handle:
@@ -137,12 +141,17 @@ def run(source_dir: str, blocks_dir: str, out_dir: str, catalog: Catalog, config
             continue
         changed = True
         generator.write(module, payloads[name], out_dir, errors_of.get(name, []), hash_header=True)
-    if tree_out and (changed or set(rendered) != set(new_rendered) or not os.path.exists(tree_out)
-                     or cache.get("diagnostics") != tree.diagnostics):
+    same = not changed and set(rendered) == set(new_rendered) and cache.get("diagnostics") == tree.diagnostics
+    if tree_out and not (same and os.path.exists(tree_out)):
         from buildtool import treefile
 
         write_if_changed(tree_out, treefile.to_json(tree))
-    _save_cache(cache_path, {"parsed": new_parsed, "rendered": new_rendered, "diagnostics": tree.diagnostics})
+    if built_tree_out and not (same and cache.get("drop") == drop and os.path.exists(built_tree_out)):
+        from buildtool import treefile
+
+        write_if_changed(built_tree_out, treefile.to_json(mesonplan.without(tree, drop)))
+    _save_cache(cache_path, {"parsed": new_parsed, "rendered": new_rendered, "diagnostics": tree.diagnostics,
+                             "drop": drop})
     return 0
 
 

@@ -207,9 +207,12 @@ def write_empty_headers(paths: list[str], out_dir: str | Path) -> list[Path]:
     return written
 
 
+def without(tree: Tree, drop: set[str]) -> Tree:
+    """The tree without the ``drop``ped (not built) modules and their diagnostics: what is installed."""
+    return Tree(modules={name: m for name, m in tree.modules.items() if name not in drop},
+                diagnostics=tuple(d for d in tree.diagnostics if d.module not in drop))
+
+
 def select_tree(tree_path: str | Path, drop: set[str], out: str | Path) -> bool:
     """Write the tree JSON without the ``drop``ped (not built) modules; True when the file changed."""
-    tree = treefile.read(str(tree_path))
-    kept = Tree(modules={name: m for name, m in tree.modules.items() if name not in drop},
-                diagnostics=tuple(d for d in tree.diagnostics if d.module not in drop))
-    return write_if_changed(out, treefile.to_json(kept))
+    return write_if_changed(out, treefile.to_json(without(treefile.read(str(tree_path)), drop)))

@@ -24,6 +24,10 @@ def configure(parser) -> None:
                             "include NAME.modinfo.hash.h for the source hash; needs one PATH, the module directory")
     build.add_argument("--plan", metavar="FILE", help="with --blocks-dir: the plan meson configured")
     build.add_argument("--listing", metavar="FILE", help="with --blocks-dir: the module directory's current listing")
+    build.add_argument("--built-tree-out", metavar="FILE",
+                       help="with --blocks-dir: also write the tree without the --drop modules (what is installed)")
+    build.add_argument("--drop", default="", metavar="A,B,...",
+                       help="with --built-tree-out: the modules meson does not build (comma-separated)")
     build.add_argument("--reconfigure-trigger", metavar="FILE",
                        help="with --blocks-dir: a file build.ninja's regeneration depends on, touched when the plan changed")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="module directory or module source")
@@ -39,7 +43,8 @@ def run(args) -> int:
         from buildtool import buildgen
 
         return buildgen.run(args.paths[0], args.blocks_dir, args.out_dir, catalog.load_all(args.catalog),
-                            args.plan, args.listing, args.reconfigure_trigger, args.tree_out)
+                            args.plan, args.listing, args.reconfigure_trigger, args.tree_out,
+                            args.built_tree_out, frozenset(n for n in args.drop.split(",") if n))
     installed = treefile.read(args.installed_tree) if args.installed_tree else None
     tree = scan(args.paths, catalog.load_all(args.catalog), installed)
     print_diagnostics(tree.diagnostics)
