@@ -94,6 +94,7 @@ def run(source_dir: str, blocks_dir: str, out_dir: str, catalog: Catalog, config
     parsed: dict[str, tuple] = cache.get("parsed", {})
     rendered: dict[str, tuple] = cache.get("rendered", {})
     new_parsed: dict[str, tuple] = {}
+    misses: list[str] = []
 
     def read(source) -> bytes:
         with open(os.path.join(blocks_dir, source.name + BLOCK_SUFFIX), "rb") as handle:
@@ -110,6 +111,7 @@ def run(source_dir: str, blocks_dir: str, out_dir: str, catalog: Catalog, config
             from buildtool.scan import scan_source
 
             result = scan_source(source, data)
+            misses.append(source.path)
         new_parsed[source.path] = (data, *result)
         return result
 
@@ -150,8 +152,9 @@ def run(source_dir: str, blocks_dir: str, out_dir: str, catalog: Catalog, config
         from buildtool import treefile
 
         write_if_changed(built_tree_out, treefile.to_json(mesonplan.without(tree, drop)))
-    _save_cache(cache_path, {"parsed": new_parsed, "rendered": new_rendered, "diagnostics": tree.diagnostics,
-                             "drop": drop})
+    if not (same and not misses and set(parsed) == set(new_parsed) and cache.get("drop") == drop):
+        _save_cache(cache_path, {"parsed": new_parsed, "rendered": new_rendered, "diagnostics": tree.diagnostics,
+                                 "drop": drop})
     return 0
 
 
