@@ -22,9 +22,9 @@ Library names compare case-insensitively everywhere; the other kinds exactly.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from lxml import etree
 
@@ -159,10 +159,11 @@ def load_menuselect_xml(path: str, data: bytes) -> Catalog:
 def load(path: str) -> Catalog:
     """Read one catalogue file, choosing the form by its name."""
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:  # open/os, not pathlib: `buildtool scan` start-up counts (issue 9)
+            data = handle.read()
     except OSError as exc:
         raise InputError(path, 0, 0, f"cannot read catalogue: {exc.strerror}") from None
-    name = Path(path).name
+    name = os.path.basename(path)
     if name.endswith(".toml"):
         try:
             text = data.decode("utf-8")

@@ -12,14 +12,15 @@ goes away (``| head``), as for any Unix filter.
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
 import signal
 import sys
 
 from buildtool import __version__
-from buildtool.diagnostics import InputError
+
+# Nothing else at module level: `buildtool --version` must answer in a few
+# milliseconds, and each command imports only what it uses (argparse, the
+# command module and its imports) once it is known which command runs.
 
 COMMANDS = {
     "scan": "read MODULEINFO blocks and write the normalized dependency tree",
@@ -37,18 +38,31 @@ COMMANDS = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 already; keep its format
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+def _parser_class():
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # argparse exits 2 already; keep its format
+            self.print_usage(sys.stderr)
+            self.exit(2, f"{self.prog}: error: {message}\n")
+
+    return _Parser
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(only: str | None = None):
+    """The argument parser; only the sub-command ``only`` gets its arguments (every one when None).
+
+    ``buildtool --help`` (``only`` not a command) lists the commands from
+    ``COMMANDS`` without importing any of them.
+    """
+    _Parser = _parser_class()
     parser = _Parser(prog="buildtool", description="MODULEINFO as the single source of module dependency data.")
     parser.add_argument("--version", action="version", version=f"buildtool {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, help_text in COMMANDS.items():
+        if only in COMMANDS and name != only:
+            continue  # each sub-parser costs a full ArgumentParser; a chosen command needs only its own
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         if only is None or name == only:
             _module(name).configure(command_parser)
@@ -56,14 +70,22 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _module(name: str):
+    import importlib
+
     return importlib.import_module(f"buildtool.commands.{name.replace('-', '_')}")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--version"]:  # the common probe, answered before argparse is even imported
+        print(f"buildtool {__version__}")
+        return 0
     chosen = next((a for a in argv if not a.startswith("-")), None)
-    parser = build_parser(chosen if chosen in COMMANDS else None)
+    # No command (e.g. --help): configure none, the listing needs only COMMANDS.
+    parser = build_parser(chosen if chosen in COMMANDS else "")
     args = parser.parse_args(argv)
+    from buildtool.diagnostics import InputError
+
     try:
         code = _module(args.command).run(args)
         sys.stdout.flush()  # here, so that a reader gone away is seen below, not at interpreter exit

@@ -16,9 +16,10 @@ from typing import Any, BinaryIO
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
+from buildtool.model import ABI_VERSION  # noqa: F401  (defined once, there; the generator needs it without pyelftools)
+
 SECTION = ".ast_modinfo"
 MAGIC = b"ASTMODI\0"
-ABI_VERSION = 1
 HEADER_SIZE = 24
 LIST_KEYS = ("requires", "optional_modules", "enhances", "provides", "uses", "optional_uses",
              "libraries", "optional_libraries", "options", "builtins", "conflicts")

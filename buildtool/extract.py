@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from buildtool.buildstep import block_region  # noqa: F401  (defined there: the build step uses it alone)
 from buildtool.diagnostics import Diagnostic, error
 
 OPENING = "/*** MODULEINFO"
-_OPENING_BYTES = OPENING.encode("ascii")
 
 # The tokens of C that can hide a "/*": string and char literals, line and block
 # comments. An unterminated literal ends at the end of its line, an unterminated
@@ -69,21 +69,6 @@ class Block:
     column: int
     content_line: int   # line and column where ``text`` begins
     content_column: int
-
-
-def block_region(data: bytes) -> bytes:
-    """The prefix of a source that can hold its blocks, as raw bytes.
-
-    ``find_blocks`` only looks at text up to the comment that the last opening
-    marker starts, so the rest of a (typically 25 KB) file need never be
-    decoded or lexed. Empty when the marker never appears. Offsets, and so
-    lines and columns, are the same in the prefix as in the whole file.
-    """
-    last = data.rfind(_OPENING_BYTES)
-    if last < 0:
-        return b""
-    end = data.find(b"*/", last + len(_OPENING_BYTES))
-    return data if end < 0 else data[:end + 2]
 
 
 def position(text: str, offset: int) -> tuple[int, int]:

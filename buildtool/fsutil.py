@@ -16,7 +16,7 @@ def write_if_changed(path: str | os.PathLike[str], data: bytes | str) -> bool:
     A target that exists and is not a regular file (``/dev/stdout``, a FIFO) is
     written to directly: it is never read, nor replaced by a file.
     """
-    target = Path(path)
+    target = os.fspath(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         st = os.stat(target)
@@ -35,7 +35,7 @@ def write_if_changed(path: str | os.PathLike[str], data: bytes | str) -> bool:
         mode = st.st_mode & 0o7777
     else:
         mode = 0o666 & ~_umask()
-    _replace(target, payload, mode)
+    _replace(Path(target), payload, mode)
     return True
 
 
@@ -61,19 +61,29 @@ def replace_if_unchanged(path: str | os.PathLike[str], before: bytes, data: byte
 
 
 def _replace(target: Path, payload: bytes, mode: int, last_check=None) -> None:
-    import tempfile  # here, not at the top: the build runs the tool per change and start-up counts
-
     if target.is_dir():  # name the file the user asked for, never our temporary one
         raise IsADirectoryError(errno.EISDIR, "is a directory", str(target))
+    # A temporary name of our own (pid + counter, O_EXCL) rather than tempfile:
+    # importing tempfile costs more than the rest of a build step.
+    parent = str(target.parent)
+    base = target.name
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
+        os.makedirs(parent, exist_ok=True)
+        for attempt in range(100):
+            tmp = os.path.join(parent, f".{base}.{os.getpid()}.{attempt}.tmp")
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise FileExistsError(errno.EEXIST, "no free temporary name", tmp)
+    except OSError as exc:  # name the file the user asked for, not our temporary one
         raise OSError(exc.errno, exc.strerror, str(target)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
-        # mkstemp makes 0600 files; keep the file's own mode, or the usual one for a new file.
+        # The temporary file is 0600; keep the file's own mode, or the usual one for a new file.
         os.chmod(tmp, mode)
         if last_check is not None:
             last_check()

@@ -12,15 +12,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
 from buildtool import handwritten
 from buildtool.diagnostics import Diagnostic, Severity
-from buildtool.elfinfo import ABI_VERSION
 from buildtool.fsutil import write_if_changed
-from buildtool.model import Module
+from buildtool.model import ABI_VERSION, Module
 
 HEADER_SUFFIX = ".modinfo.h"
+HASH_HEADER_SUFFIX = ".modinfo.hash.h"   # written by buildstep.py / tools/modinfo_step.c
+BLOCK_SUFFIX = ".modinfo.block"          # likewise
 SUPPORT_ENUMS = {None: "AST_MODULE_SUPPORT_UNKNOWN", "core": "AST_MODULE_SUPPORT_CORE",
                  "extended": "AST_MODULE_SUPPORT_EXTENDED", "deprecated": "AST_MODULE_SUPPORT_DEPRECATED",
                  "external": "AST_MODULE_SUPPORT_EXTERNAL"}
@@ -38,7 +37,9 @@ def _c_string(value: str) -> str:
     return f'"{escaped}"'
 
 
-def _environment() -> jinja2.Environment:
+def _environment():
+    import jinja2  # here: the build's generator imports this module and often renders nothing
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("buildtool", "templates"),
         undefined=jinja2.StrictUndefined,
@@ -134,25 +135,28 @@ class HeaderGenerator:
     """Renders generated headers; one per process so the template is compiled once."""
 
     def __init__(self) -> None:
-        self._template = _environment().get_template("modinfo.h.j2")
+        self._template = None  # compiled on first use (jinja2 is imported then)
 
-    def render(self, module: Module, source: bytes, errors: list[Diagnostic] = (),
+    def render(self, module: Module, source: bytes, errors: list[Diagnostic] = (), hash_header: bool = False,
                wrapper: str | None = None, code: bytes | None = None) -> str:
-        """The header for ``module``. With ``wrapper`` (Asterisk's own build, see
-        ``buildtool.asterisk.setup``) the header ends by including that file, which
-        fills Asterisk's struct; a hand-written field then keeps precedence, as in
-        Asterisk, so disagreement is reported by setup, not turned into an #error."""
+        """The header text. With ``hash_header`` the source hash is not computed here: the header
+        includes ``<module>.modinfo.hash.h`` (the build's per-module step writes it), so ``source``
+        may be that step's ``.modinfo.block`` payload instead of the whole source.
+
+        With ``wrapper`` (Asterisk's own build, see ``buildtool.asterisk.setup``) the header
+        ends by including that file, which fills Asterisk's struct; a hand-written field then
+        keeps precedence, as in Asterisk, so disagreement is reported by setup, not turned into
+        an #error. ``code``: the C source compiled for the module, when its MODULEINFO is
+        declared elsewhere (an Asterisk Makefile-rule member such as app_voicemail)."""
         text = source.decode("latin-1")
-        digest = source_hash(source)
+        digest = "" if hash_header else source_hash(source)
         problems = []
+        asterisk = None
         if wrapper is None:
             problems = [Problem(d.line, f"{d.message} [{d.code}]") for d in errors
                         if d.severity is Severity.ERROR]
             problems += handwritten_problems(module, text)
-        asterisk = None
-        if wrapper is not None:
-            # ``code``: the C source compiled for the module, when its MODULEINFO is
-            # declared elsewhere (an Asterisk Makefile-rule member such as app_voicemail).
+        else:
             call = handwritten.find_call(code.decode("latin-1") if code is not None else text)
             asterisk = {
                 "wrapper": wrapper,
@@ -160,6 +164,8 @@ class HeaderGenerator:
                 "requires": ",".join(sorted(set(module.requires) | set(module.builtins))),
                 "description": (call.description if call and call.description is not None else ""),
             }
+        if self._template is None:
+            self._template = _environment().get_template("modinfo.h.j2")
         return self._template.render(
             source_name=Path(module.source).name,
             guard=re.sub(r"[^A-Za-z0-9]", "_", module.name).upper(),
@@ -170,13 +176,15 @@ class HeaderGenerator:
             source_hash=digest,
             record=record_fields(module, digest),
             problems=problems,
+            hash_header=module.name + HASH_HEADER_SUFFIX if hash_header else "",
             asterisk=asterisk,
         )
 
     def write(self, module: Module, source: bytes, out_dir: str | Path,
-              errors: list[Diagnostic] = (), wrapper: str | None = None) -> tuple[Path, bool]:
+              errors: list[Diagnostic] = (), hash_header: bool = False,
+              wrapper: str | None = None) -> tuple[Path, bool]:
         path = Path(out_dir) / header_name(module.name)
-        return path, write_if_changed(path, self.render(module, source, errors, wrapper))
+        return path, write_if_changed(path, self.render(module, source, errors, hash_header, wrapper))
 
 
 def cflags(module: Module, out_dir: str | Path, include_dirs: list[str] = ()) -> list[str]:

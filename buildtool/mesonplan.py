@@ -133,15 +133,15 @@ def make_plan(tree: Tree, catalog: Catalog) -> Plan:
     lines: list[str] = []
 
     libraries: dict[str, str] = {}
+    first_user: dict[str, Module] = {}  # the first module (in tree order) naming each library
     for module in modules.values():
         for lib in module.libraries_required + module.libraries_optional:
-            entry = catalog.library(lib)
-            libraries.setdefault(lib, entry.dependency if entry else lib)
+            if lib not in libraries:
+                entry = catalog.library(lib)
+                libraries[lib] = entry.dependency if entry else lib
+                first_user[lib] = module
     for name in sorted(libraries):
-        for module in modules.values():
-            if name in module.libraries_required + module.libraries_optional:
-                diagnostics += _check_field(libraries[name], f"dependency name of library {name}", module)
-                break
+        diagnostics += _check_field(libraries[name], f"dependency name of library {name}", first_user[name])
         lines.append(FIELD_SEP.join(("library", name, libraries[name])))
 
     interfaces = sorted({i for m in modules.values() for i in m.required_interfaces})
@@ -207,9 +207,12 @@ def write_empty_headers(paths: list[str], out_dir: str | Path) -> list[Path]:
     return written
 
 
+def without(tree: Tree, drop: set[str]) -> Tree:
+    """The tree without the ``drop``ped (not built) modules and their diagnostics: what is installed."""
+    return Tree(modules={name: m for name, m in tree.modules.items() if name not in drop},
+                diagnostics=tuple(d for d in tree.diagnostics if d.module not in drop))
+
+
 def select_tree(tree_path: str | Path, drop: set[str], out: str | Path) -> bool:
     """Write the tree JSON without the ``drop``ped (not built) modules; True when the file changed."""
-    tree = treefile.read(str(tree_path))
-    kept = Tree(modules={name: m for name, m in tree.modules.items() if name not in drop},
-                diagnostics=tuple(d for d in tree.diagnostics if d.module not in drop))
-    return write_if_changed(out, treefile.to_json(kept))
+    return write_if_changed(out, treefile.to_json(without(treefile.read(str(tree_path)), drop)))

@@ -12,6 +12,10 @@ from typing import Any, Iterable, Mapping
 
 from buildtool.diagnostics import Diagnostic
 
+# The version of the injected record layout (include/asterisk/module.h,
+# AST_MODULE_INFO_ABI_VERSION): the generator writes it, buildtool.elfinfo reads it back.
+ABI_VERSION = 1
+
 SCHEMA_VERSION = 2
 # Trees of schema 1 (no display names) are still read: displayname is then "".
 READABLE_SCHEMAS = (1, 2)

@@ -57,6 +57,15 @@ class _Resolver:
         self.edge_at: dict[tuple[str, str], Position] = {}
 
     def _suggest(self, name: str, modules_only: bool = False) -> str:
+        # Memoized: a real tree repeats one unknown name in many blocks (a missing
+        # catalogue leaves TEST_FRAMEWORK unknown in ~100), and each lookup
+        # compares it with every known name.
+        memo = self.__dict__.setdefault("_suggestions", {})
+        if (name, modules_only) not in memo:
+            memo[(name, modules_only)] = self._suggest_uncached(name, modules_only)
+        return memo[(name, modules_only)]
+
+    def _suggest_uncached(self, name: str, modules_only: bool) -> str:
         import difflib  # only a name that is wrong pays for it
 
         pool = self.modules if modules_only else self.modules | self.catalog.known_names() | self.interfaces

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning
@@ -32,7 +31,7 @@ def discover(paths: list[str]) -> tuple[list[SourceFile], list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     for given in paths:
         if os.path.isdir(given):
-            category = Path(os.path.abspath(given)).name
+            category = os.path.basename(os.path.abspath(given))  # os.path: pathlib's import costs start-up
             try:
                 with os.scandir(given) as listing:
                     entries = sorted((e.name, e) for e in listing if e.name.endswith(SOURCE_SUFFIXES))
@@ -43,8 +42,8 @@ def discover(paths: list[str]) -> tuple[list[SourceFile], list[Diagnostic]]:
                 if entry.is_file():  # follows symlinks, like os.path.isfile
                     found.append(SourceFile(os.path.join(given, name), os.path.splitext(name)[0], category))
         elif os.path.exists(given):
-            category = Path(os.path.abspath(given)).parent.name
-            found.append(SourceFile(given, Path(given).stem, category))
+            category = os.path.basename(os.path.dirname(os.path.abspath(given)))
+            found.append(SourceFile(given, os.path.splitext(os.path.basename(given))[0], category))
         else:
             diagnostics.append(error(given, 0, 0, "io-error", "no such file or directory"))
     return found, diagnostics
@@ -117,11 +116,16 @@ def _scan_declared(member) -> tuple[ScannedModule, list[Diagnostic]]:
     return ScannedModule(member.name, member.path, member.directory, decl), diagnostics
 
 
-def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | None = None) -> Tree:
+def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | None = None,
+         read=None, parse=None) -> Tree:
     """Scan module sources and return the normalized tree with every diagnostic.
 
     ``installed`` is a tree of modules built elsewhere (an installed copy) that
-    the scanned modules may depend on; it is not part of the result.
+    the scanned modules may depend on; it is not part of the result. ``read``
+    (SourceFile -> bytes) replaces reading the source itself: the build reads
+    each module's ``.modinfo.block`` instead (buildtool/buildgen.py), and
+    ``parse`` (SourceFile, bytes -> like ``scan_source``) lets it reuse the
+    parse of an unchanged block.
     """
     sources, diagnostics = discover(paths)
     scanned: dict[str, ScannedModule] = {}
@@ -143,11 +147,12 @@ def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | Non
                                      "module names (file stems) must be unique", module=source.name))
             continue
         try:
-            data = read_regular(source.path)  # a FIFO or device named on the command line is refused
+            # a FIFO or device named on the command line is refused
+            data = read(source) if read is not None else read_regular(source.path)
         except OSError as exc:
             diagnostics.append(error(source.path, 0, 0, "io-error", f"cannot read: {exc.strerror}"))
             continue
-        item, found = scan_source(source, data)
+        item, found = (parse or scan_source)(source, data)
         diagnostics.extend(d if d.module else _with_module(d, source.name) for d in found)
         scanned[source.name] = item
         first_path[source.name] = source.path

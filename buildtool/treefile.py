@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from lxml import etree
 
@@ -19,7 +18,8 @@ def to_json(tree: Tree) -> str:
 
 def read(path: str) -> Tree:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as handle:  # not pathlib: start-up counts (issue 9)
+            data = json.loads(handle.read())
         return Tree.from_json(data)
     except OSError as exc:
         raise InputError(path, 0, 0, f"cannot read tree: {exc.strerror}") from None

@@ -37,7 +37,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ("meson.build", "meson.options")
-PROJECT_DIRS = ("modules", "core", "include")
+PROJECT_DIRS = ("modules", "core", "include", "tools")
 
 
 def tool_env() -> dict[str, str]:

@@ -6,6 +6,7 @@ Each test starts from a built, up-to-date copy and puts back what it changed.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -16,7 +17,9 @@ import pytest
 from conftest import REPO, meson_setup, project_copy, run_ninja
 
 COMPILE = re.compile(r"Compiling C object modules/([A-Za-z0-9_]+)\.so\.p/")
-GENERATE = "Generating modules/modinfo"
+GENERATE = "Generating modules/modinfo with"   # the whole-tree generator (not the per-module steps)
+REGENERATE = "Regenerating build files"       # ninja re-running meson
+PLAN_CHANGED = "the module plan changed"
 
 
 def compiled(output: str) -> set[str]:
@@ -83,6 +86,9 @@ def test_body_edit_recompiles_that_module_only(fresh):
     assert compiled(out) == {"res_fax"}, out
     assert "Linking target modules/res_fax.so" in out
     assert len(re.findall(r"Linking target", out)) == 1, out
+    # Nothing re-configured, and the block did not change, so the whole-tree generator did not run either.
+    assert REGENERATE not in out and GENERATE not in out, out
+    assert "Generating modules/res_fax.modinfo-step" in out, out
 
 
 def test_moduleinfo_edit_recompiles_only_modules_whose_data_changed(fresh):
@@ -91,6 +97,7 @@ def test_moduleinfo_edit_recompiles_only_modules_whose_data_changed(fresh):
                '<use type="module">res_fax</use>\n\t<support_level>extended</support_level>')
     out = fresh.ninja()
     assert GENERATE in out
+    assert REGENERATE not in out, out
     assert compiled(out) == {"res_statsd"}, out
     fresh.up_to_date()
 
@@ -116,7 +123,7 @@ def test_touching_a_source_without_change_recompiles_it_alone(fresh):
     assert compiled(out) == {"chan_pjsip"}, out
 
 
-def test_added_module_is_picked_up_by_reconfigure_and_removed_by_itself(fresh):
+def test_added_module_is_picked_up_by_the_next_ninja_runs(fresh):
     new = fresh.source / "modules" / "res_added.c"
     fresh.originals.setdefault(new, b"")
     new.write_text(
@@ -126,25 +133,105 @@ def test_added_module_is_picked_up_by_reconfigure_and_removed_by_itself(fresh):
         "static int unload_module(void) { return 0; }\n"
         'AST_MODULE_INFO_STANDARD(ASTERISK_GPL_KEY, "Added later");\n', encoding="utf-8")
     try:
-        # A directory is not a dependency meson can track: the documented step is a reconfigure.
-        fresh.ninja("reconfigure")
+        # The directory listing step sees the new source: the plan changed, so the
+        # first ninja stops (building nothing) and the next one re-configures.
+        first = fresh.ninja(check=False)
+        assert PLAN_CHANGED in first and "new sources: res_added.c" in first, first
+        assert compiled(first) == set(), first
         out = fresh.ninja()
+        assert REGENERATE in out, out
         assert compiled(out) == {"res_added"}, out
         assert (fresh.build / "modules" / "res_added.so").exists()
         inspect = subprocess.run([sys.executable, "-m", "buildtool", "inspect", "--format", "json",
                                   str(fresh.build / "modules" / "res_added.so")], capture_output=True, text=True)
         assert '"res_fax"' in inspect.stdout
-        # Removing it needs nothing: the source was a configure input, so ninja reconfigures by itself.
+        # Removing a source: ninja refuses a missing source before running any step,
+        # so the documented step is a reconfigure (docs/build.md, "The edit loop").
         new.unlink()
-        out = fresh.ninja()
-        assert "Regenerating build files" in out or "Cleaning" in out, out
-        assert not (fresh.build / "modules" / "res_added.so").exists()
+        out = fresh.ninja(check=False)
+        assert "res_added.c" in out and "missing and no known rule" in out, out
+        out = fresh.ninja("reconfigure")
         assert compiled(out) == set(), out
+        fresh.ninja()
+        assert not (fresh.build / "modules" / "res_added.so").exists()
     finally:
         if new.exists():
             new.unlink()
             fresh.ninja("reconfigure")
         fresh.originals.pop(new)
+
+
+def test_plan_changing_edit_reconfigures_and_equals_a_fresh_build(fresh, tmp_path):
+    # res_statsd now requires res_fax: a new required edge, so the plan (what meson configured) changes.
+    fresh.edit("res_statsd", "<support_level>extended</support_level>",
+               "<depend>res_fax</depend>\n\t<support_level>extended</support_level>")
+    try:
+        first = fresh.ninja(check=False)
+        assert PLAN_CHANGED in first and "changed: res_statsd" in first, first
+        assert compiled(first) == set() and "Linking target" not in first, first
+        out = fresh.ninja()
+        assert REGENERATE in out, out
+        assert compiled(out) == {"res_statsd"}, out
+        fresh.up_to_date()
+        # Byte for byte what a fresh configure and build of the edited tree gives.
+        other = tmp_path / "fresh-build"
+        meson_setup(fresh.source, other)
+        run_ninja(other)
+        built = {p.name: p.read_bytes() for p in (fresh.build / "modules").glob("*.so")}
+        clean = {p.name: p.read_bytes() for p in (other / "modules").glob("*.so")}
+        assert built.keys() == clean.keys() and len(built) > 10
+        assert [name for name in built if built[name] != clean[name]] == []
+        for name in ("tree.json", "scan-tree.json", "plan.txt"):
+            assert (fresh.build / "modules" / name).read_bytes() == (other / "modules" / name).read_bytes(), name
+    finally:
+        fresh.restore()
+        fresh.ninja(check=False)   # stops: the plan changed back
+
+
+def test_python_build_step_gives_the_same_build(tmp_path, fresh):
+    # -Dbuild_step=python: what a machine without libcrypto's headers gets.
+    source = project_copy(tmp_path / "src")
+    build = tmp_path / "build"
+    meson_setup(source, build, "-Dbuild_step=python")
+    out = run_ninja(build).stdout
+    assert "tools/modinfo-step" not in out
+    assert "buildstep.py" in (build / "build.ninja").read_text()
+    ours = {p.name: p.read_bytes() for p in (build / "modules").glob("*.so")}
+    native = {p.name: p.read_bytes() for p in (fresh.build / "modules").glob("*.so")}
+    assert ours.keys() == native.keys() and all(ours[n] == native[n] for n in ours)
+    path = source / "modules" / "res_fax.c"
+    path.write_text(path.read_text().replace("static int unload_module(void)\n{",
+                                             "static int unload_module(void)\n{\n\t/* edited */", 1))
+    out = run_ninja(build).stdout
+    assert compiled(out) == {"res_fax"} and REGENERATE not in out and GENERATE not in out, out
+
+
+def test_native_and_python_build_steps_write_the_same_bytes(tmp_path):
+    from buildtool import buildstep
+
+    step = REPO / "tools" / "modinfo_step.c"
+    exe = tmp_path / "modinfo-step"
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcrypto"], capture_output=True, text=True)
+    assert flags.returncode == 0, "libcrypto is needed for the native step"
+    subprocess.run(["cc", "-O2", "-o", str(exe), str(step), *flags.stdout.split()], check=True)
+    handwritten = tmp_path / "res_hand.c"
+    handwritten.write_text("/*** MODULEINFO\n\t<support_level>core</support_level>\n ***/\n"
+                           "AST_MODULE_INFO(ASTERISK_GPL_KEY, 0, \"x\", .requires = \"res_a\");\n")
+    sources = sorted((REPO / "modules").glob("*.c")) + [handwritten]
+    for source in sources:
+        subprocess.run([str(exe), str(source), str(tmp_path / "c.block"), str(tmp_path / "c.h")], check=True)
+        subprocess.run([sys.executable, "-I", "-S", buildstep.__file__, "block", str(source),
+                        str(tmp_path / "p.block"), str(tmp_path / "p.h")], check=True)
+        assert (tmp_path / "c.block").read_bytes() == (tmp_path / "p.block").read_bytes(), source
+        assert (tmp_path / "c.h").read_bytes() == (tmp_path / "p.h").read_bytes(), source
+        data = source.read_bytes()
+        assert (tmp_path / "p.block").read_bytes() == buildstep.block_payload(data)
+        assert f'"sha256:{hashlib.sha256(data).hexdigest()}"' in (tmp_path / "c.h").read_text()
+    # A hand-written field after the block: the generator needs the whole source to check it.
+    assert buildstep.block_payload(handwritten.read_bytes()) == handwritten.read_bytes()
+    # None: only the block's prefix, so a body edit leaves it unchanged.
+    statsd = (REPO / "modules" / "res_statsd.c").read_bytes()
+    assert buildstep.block_payload(statsd) == buildstep.block_region(statsd) != statsd
 
 
 def test_handwritten_requires_that_disagrees_fails_the_compile(fresh):
@@ -159,9 +246,12 @@ def test_handwritten_requires_that_disagrees_fails_the_compile(fresh):
     assert compiled(out) == {"chan_pjsip"}
 
 
-def test_scan_error_stops_configuration_with_position(fresh):
+def test_scan_error_fails_the_build_with_position(fresh):
     fresh.edit("chan_pjsip", "<depend>res_pjsip</depend>", "<depend>res_pjsipp</depend>")
     out = fresh.ninja(check=False)
+    # The generator reports it and the module's header carries it as #error at
+    # that line: the build stops on it, with no reconfigure in between.
+    assert REGENERATE not in out and "FAILED" in out, out
     path = fresh.path("chan_pjsip")
     assert re.search(re.escape(str(path)) + r":\d+:\d+: error: <depend>res_pjsipp</depend>", out), out
     assert "did you mean 'res_pjsip'" in out

@@ -6,9 +6,10 @@ Four actions, one per flag (see docs/build.md):
   documents the line format) on stdout; scan errors and dependency cycles go
   to stderr as ``file:line:col: error: ...`` and the exit status is 1, which
   meson.build turns into a configuration error.
-- ``meson-plan --list PATH...``: the module source file names, one a line, so
-  meson.build can pass every source explicitly to the plan (meson then
-  re-configures whenever one of them changes).
+- ``meson-plan --list PATH...``: the module source file names, one a line
+  (meson.build makes one build step per source from them).
+- ``meson-plan --record FILE ...``: also write the plan to FILE; the build-time
+  generator compares its own plan with it (buildtool/buildgen.py).
 - ``meson-plan --empty-headers --out-dir DIR PATH...``: every module's
   generated header with all injected fields empty (``-Dinjection=false``, the
   benchmark's baseline).
@@ -37,6 +38,8 @@ def configure(parser) -> None:
     parser.add_argument("--drop", default="", metavar="A,B,...",
                         help="with --select-tree: modules to leave out (comma-separated)")
     parser.add_argument("--tree-out", metavar="FILE", help="with --select-tree: the filtered tree")
+    parser.add_argument("--record", metavar="FILE",
+                        help="also write the plan to FILE (the build compares its plan with it)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the plan here instead of stdout")
     parser.add_argument("paths", nargs="*", metavar="PATH", help="module directory or module sources")
 
@@ -64,8 +67,11 @@ def run(args) -> int:
     print_diagnostics(plan.diagnostics)
     if plan.failed:
         return 1
+    from buildtool.fsutil import write_if_changed
+
+    if args.record:
+        write_if_changed(args.record, plan.text())
     if args.output:
-        from buildtool.fsutil import write_if_changed
         write_if_changed(args.output, plan.text())
     else:
         sys.stdout.write(plan.text())
