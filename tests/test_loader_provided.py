@@ -16,6 +16,17 @@ import pytest
 
 from loader_helpers import CORE_C, _bt, _gcc, compile_module, source, spec
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def valid(report: dict) -> dict:
+    """The report against buildtool/schemas/load.schema.json."""
+    import jsonschema
+
+    schema = json.loads((ROOT / "buildtool" / "schemas" / "load.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(report)
+    return report
+
 COUNTER_C = r"""
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,7 +214,7 @@ def test_modules_conf_loads_the_module_that_provides_a_name(built, tmp_path):
     assert run.log == ["load pn_base", "load pn_stack"]
     assert ("named by 'load-provider => application:Gosub' at" in run.report["why"]["pn_stack"]
             and "(application Gosub is provided by pn_stack)" in run.report["why"]["pn_stack"])
-    [item] = run.report["provided"]
+    [item] = valid(run.report)["provided"]
     assert item["module"] == "pn_stack" and item["needs"] == ["pn_base"]
     assert item["text"] == ("application Gosub is provided by pn_stack, which needs pn_base "
                             "(loaded first, in that order)")
@@ -214,7 +225,7 @@ def test_dry_run_explains_a_name_without_loading(built, tmp_path):
                "--explain", "function:LEN")
     assert run.rc == 0, run
     assert run.log == []
-    texts = [p["text"] for p in run.report["provided"]]
+    texts = [p["text"] for p in valid(run.report)["provided"]]
     assert texts == ["application Gosub is provided by pn_stack, which needs pn_base (loaded first, in that order)",
                      "function LEN is provided by pn_strings, which needs no other module"]
     text = _bt("load", "--modules-dir", str(tmp_path / "modules"), "--dry-run", "--explain",
@@ -244,7 +255,7 @@ def test_runtime_command_loads_by_name_with_dependencies(built, tmp_path):
                "--then", "load-provider function:LEN", "--then", "load-provider application:Gosub",
                "--then", "load-provider application:Gosub")
     assert run.rc == 0, run
-    first, second, third = run.report["commands"]
+    first, second, third = valid(run.report)["commands"]
     assert first["loaded"] == ["pn_strings"] and first["module"] == "pn_strings"
     assert second["loaded"] == ["pn_base", "pn_stack"]
     assert second["message"] == "application Gosub is provided by pn_stack: loaded pn_base, pn_stack"
@@ -349,7 +360,7 @@ def test_refresh_that_fails_midway_rolls_back_to_the_starting_set(built, tmp_pat
     counter = tmp_path / "rf_mid.count"
     run = load(built, tmp_path / "w", RF, None, "--then", "refresh -r rf_base", env={"RF_COUNTER": str(counter)})
     assert run.rc == 1, run  # the refresh did not complete
-    cmd = run.command()
+    cmd = valid(run.report)["commands"][0]
     assert cmd["ok"] is False
     refresh = cmd["refresh"]
     assert refresh["result"] == "rolled back"
