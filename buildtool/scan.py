@@ -69,7 +69,7 @@ def scan_source(source: SourceFile, data: bytes) -> tuple[ScannedModule, list[Di
                                        "no MODULEINFO block: the module has no declared dependencies",
                                        module=source.name))
         diagnostics.extend(found)
-        return ScannedModule(source.name, source.path, source.category, None, names), diagnostics
+        return ScannedModule(source.name, source.path, source.category, None, names=names), diagnostics
     block = blocks[0]
     try:
         block = type(block)(block.text.encode("latin-1").decode("utf-8"), block.line, block.column,
@@ -80,7 +80,7 @@ def scan_source(source: SourceFile, data: bytes) -> tuple[ScannedModule, list[Di
     decl, parse_diagnostics = parse_block(block, source.path)
     diagnostics.extend(parse_diagnostics)
     diagnostics.extend(found)
-    return ScannedModule(source.name, source.path, source.category, decl, names), diagnostics
+    return ScannedModule(source.name, source.path, source.category, decl, names=names), diagnostics
 
 
 def scan_root(root: str, catalog: Catalog | None = None):
