@@ -19,6 +19,13 @@ READABLE_SCHEMAS = (1, 2, 3)
 
 SUPPORT_LEVELS = ("core", "extended", "deprecated", "external")
 
+# What a module provides by name: the DOCUMENTATION elements that name what its load() registers
+# (dialplan applications and functions, AMI actions, AGI commands, configuration files). A name is
+# carried as "kind:name" in the tree, the record and modules.conf.
+PROVIDED_KINDS = ("application", "function", "manager", "agi", "configInfo")
+# Kinds where two modules claiming one name is an error: the dialplan can only run one of them.
+EXCLUSIVE_KINDS = ("application", "function")
+
 
 def _names(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(values)))

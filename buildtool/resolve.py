@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from buildtool import graphs
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning, sorted_unique
-from buildtool.model import InterfaceUse, Module, Tree
+from buildtool.model import EXCLUSIVE_KINDS, InterfaceUse, Module, Tree
 from buildtool.moduleinfo import Declarations, NameRef, Position
 
 
@@ -215,8 +215,6 @@ class _Resolver:
         file (Asterisk's app_voicemail_imap.c is a link to app_voicemail.c), nor between modules where one
         declares a <conflict> with the other: they are never loaded together."""
         import os
-
-        from buildtool.xmldoc import EXCLUSIVE_KINDS  # lxml's document code, only for sources with names
 
         first: dict[str, ScannedModule] = {}
         for item in sorted(self.scanned, key=lambda s: s.name):

@@ -40,7 +40,7 @@ from buildtool.diagnostics import Diagnostic, Severity, error, warning
 from buildtool.elfinfo import ModuleRecord
 from buildtool.extract import DOCUMENTATION_OPENING
 from buildtool.generate import source_hash
-from buildtool.model import Module, Tree
+from buildtool.model import PROVIDED_KINDS, Module, Tree
 
 XI_NS = "http://www.w3.org/2001/XInclude"
 OPENING = DOCUMENTATION_OPENING
@@ -114,11 +114,6 @@ def documentation(text: str, path: str, module: str | None = None) -> tuple[list
     return elements, diagnostics
 
 
-# The DOCUMENTATION elements that name something a module provides (what its load() registers):
-# dialplan applications and functions, AMI actions, AGI commands, configuration files.
-PROVIDED_KINDS = ("application", "function", "manager", "agi", "configInfo")
-# Kinds where two modules claiming one name is an error: the dialplan can only run one of them.
-EXCLUSIVE_KINDS = ("application", "function")
 # A provided name travels in comma-separated lists ("kind:name"): these characters cannot be carried.
 _UNCARRIABLE = re.compile(r"[,=\x00-\x1f]")
 

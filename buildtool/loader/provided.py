@@ -26,10 +26,10 @@ from typing import Callable, Iterable
 from buildtool.diagnostics import Diagnostic, error
 from buildtool.loader.config import PROVIDER_KINDS, Entry, ModulesConfig
 from buildtool.loader.meta import ModuleMeta
+from buildtool.model import PROVIDED_KINDS
 
-# The kinds a provided name may have (the DOCUMENTATION elements, buildtool.xmldoc.PROVIDED_KINDS,
-# repeated here so the loader never imports lxml), plus "interface" (MODULEINFO's <provide>).
-NAME_KINDS = ("application", "function", "manager", "agi", "configInfo")
+# The kinds a provided name may have (the DOCUMENTATION elements), plus "interface" (MODULEINFO's <provide>).
+NAME_KINDS = PROVIDED_KINDS
 INTERFACE = "interface"
 _KIND_BY_LOWER = {k.lower(): k for k in NAME_KINDS + (INTERFACE,)}
 _LEVELS = ("core", "extended", "deprecated", "external")
