@@ -250,6 +250,15 @@ def test_unknown_name_gets_a_did_you_mean(built, tmp_path):
     assert rt.report["order"] == []
 
 
+def test_kinds_and_names_match_without_regard_to_case_and_a_misspelt_kind_is_suggested(built, tmp_path):
+    run = load(built, tmp_path, NAMES, None, "--dry-run", "--explain", "Application:GOSUB", "--explain",
+               "aplication:Gosub", "--explain", "configinfo:x")
+    exact, misspelt, configinfo = run.report["provided"]
+    assert exact["module"] == "pn_stack" and exact["text"].startswith("application Gosub is provided by pn_stack")
+    assert not misspelt["ok"] and "did you mean 'application'?" in misspelt["text"]
+    assert configinfo["text"].startswith("no module in") and "provides configInfo x" in configinfo["text"]
+
+
 def test_runtime_command_loads_by_name_with_dependencies(built, tmp_path):
     run = load(built, tmp_path, NAMES, "[modules]\nautoload = no\n",
                "--then", "load-provider function:LEN", "--then", "load-provider application:Gosub",

@@ -158,7 +158,7 @@ class Providers:
         kind = _KIND_BY_LOWER.get(kind_written.lower())
         if kind is None:
             raise NotProvided(f"{kind_written!r} is not a kind of provided name (expected "
-                              f"{', '.join(NAME_KINDS + (INTERFACE,))})" + _did_you_mean(kind_written, _KIND_BY_LOWER))
+                              f"{', '.join(NAME_KINDS + (INTERFACE,))})" + _did_you_mean(kind_written, _KIND_BY_LOWER.values()))
         what = f"{kind} {name}"
         if kind == INTERFACE:
             providers = self.interface_providers(name)
