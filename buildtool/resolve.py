@@ -229,10 +229,13 @@ class _Resolver:
                     continue
                 if owner.name in modules[item.name].conflicts or item.name in modules[owner.name].conflicts:
                     continue
+                # The other claim by file name and line only: the message may go into a generated
+                # header (an #error at this element), which must not hold absolute paths.
+                other = next(n for n in owner.names if n.key == provided.key)
                 self.diagnostics.append(error(
                     item.names_from or item.source, provided.line, provided.column, "provided-name-duplicate",
                     f"{provided.kind} {provided.name} is also provided by {owner.name} "
-                    f"({owner.names_from or owner.source}); two "
+                    f"({os.path.basename(owner.names_from or owner.source)}:{other.line}); two "
                     "modules may not provide one application or function (declare <conflict> if they are "
                     "alternatives)", module=item.name, data={"name": provided.key, "modules": [owner.name, item.name]}))
 

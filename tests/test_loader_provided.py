@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -191,8 +192,20 @@ def test_two_modules_claiming_one_application_is_a_positioned_error(tmp_path):
     assert done.returncode == 1
     assert (f"{src / 'app_two.c'}:4:5: error: application Dial is also provided by app_one" in done.stderr
             and "[provided-name-duplicate]" in done.stderr), done.stderr
+    assert "app_one (app_one.c:2)" in done.stderr
     check = _bt("check", str(src))
     assert check.returncode == 1 and "provided-name-duplicate" in check.stdout + check.stderr
+    # At build time: the header of the later claimant holds the #error at the element's line.
+    gen = tmp_path / "gen"
+    assert _bt("generate", "--errors-in-headers", "--out-dir", str(gen), str(src)).returncode == 0
+    header = (gen / "app_two.modinfo.h").read_text()
+    assert '#line 4 "app_two.c"\n#error "application Dial is also provided by app_one (app_one.c:2)' in header
+    assert str(tmp_path) not in header
+    (src / "app_two.c").write_text((src / "app_two.c").read_text() + '#include "asterisk/module.h"\n')
+    compiled = subprocess.run(["gcc", "-fsyntax-only", f"-I{ROOT / 'include'}", f"-I{gen}", '-DAST_MODULE="app_two"',
+                               '-DAST_MODULEINFO_HEADER="app_two.modinfo.h"', str(src / "app_two.c")],
+                              capture_output=True, text=True)
+    assert compiled.returncode != 0 and re.search(r"app_two\.c:4:\d+: error: #error", compiled.stderr), compiled.stderr
     # Variants built from one source (Asterisk's app_voicemail_imap.c -> app_voicemail.c) and modules
     # that declare a conflict are alternatives, never loaded together: no error.
     (src / "app_two.c").unlink()
