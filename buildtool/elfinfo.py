@@ -22,7 +22,7 @@ SECTION = ".ast_modinfo"
 MAGIC = b"ASTMODI\0"
 HEADER_SIZE = 24
 LIST_KEYS = ("requires", "optional_modules", "enhances", "provides", "uses", "optional_uses",
-             "libraries", "optional_libraries", "options", "builtins", "conflicts")
+             "libraries", "optional_libraries", "options", "builtins", "conflicts", "names")
 SUPPORT_LEVEL_NAMES = {0: None, 1: "core", 2: "extended", 3: "deprecated", 4: "external"}
 
 

@@ -17,6 +17,8 @@ from buildtool.buildstep import block_region  # noqa: F401  (defined there: the 
 from buildtool.diagnostics import Diagnostic, error
 
 OPENING = "/*** MODULEINFO"
+# The opening of Asterisk's documentation comments (read by buildtool.xmldoc).
+DOCUMENTATION_OPENING = "/*** DOCUMENTATION"
 
 # The tokens of C that can hide a "/*": string and char literals, line and block
 # comments. An unterminated literal ends at the end of its line, an unterminated

@@ -86,6 +86,9 @@ def record_fields(module: Module, digest: str) -> list[tuple[str, str]]:
         ("removed_in", module.removed_in or ""),
         ("replacement", module.replacement or ""),
         ("source_hash", digest),
+        # What the module provides by name (its DOCUMENTATION), so a loader resolves "application
+        # Gosub" to its module from the binaries alone, with no xmldoc file at run time.
+        ("names", ",".join(module.names)),
     ]
 
 

@@ -16,11 +16,19 @@ from buildtool.diagnostics import Diagnostic
 # AST_MODULE_INFO_ABI_VERSION): the generator writes it, buildtool.elfinfo reads it back.
 ABI_VERSION = 1
 
-SCHEMA_VERSION = 2
-# Trees of schema 1 (no display names) are still read: displayname is then "".
-READABLE_SCHEMAS = (1, 2)
+# 2 added ``displayname``; 3 added ``names`` (what a module's DOCUMENTATION says it provides).
+SCHEMA_VERSION = 3
+# Older trees are still read: displayname is then "", names ().
+READABLE_SCHEMAS = (1, 2, 3)
 
 SUPPORT_LEVELS = ("core", "extended", "deprecated", "external")
+
+# What a module provides by name: the DOCUMENTATION elements that name what its load() registers
+# (dialplan applications and functions, AMI actions, AGI commands, configuration files). A name is
+# carried as "kind:name" in the tree, the record and modules.conf.
+PROVIDED_KINDS = ("application", "function", "manager", "agi", "configInfo")
+# Kinds where two modules claiming one name is an error: the dialplan can only run one of them.
+EXCLUSIVE_KINDS = ("application", "function")
 
 
 def _names(values: Iterable[str]) -> tuple[str, ...]:
@@ -59,11 +67,14 @@ class Module:
     deprecated_in: str | None = None
     removed_in: str | None = None
     replacement: str | None = None
+    # What the module provides by name, from its DOCUMENTATION blocks: "kind:name" strings
+    # ("application:Gosub", "function:LEN"; kinds in xmldoc.PROVIDED_KINDS).
+    names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # One canonical form (sorted, unique) so equal data is equal bytes everywhere.
         for name in ("requires", "optional_modules", "enhances", "provides", "libraries_required",
-                     "libraries_optional", "options_required", "options_optional", "builtins", "conflicts"):
+                     "libraries_optional", "options_required", "options_optional", "builtins", "conflicts", "names"):
             object.__setattr__(self, name, _names(getattr(self, name)))
         object.__setattr__(self, "uses", tuple(sorted(set(self.uses))))
 
@@ -87,6 +98,7 @@ class Module:
             "libraries": {"optional": list(self.libraries_optional), "required": list(self.libraries_required)},
             "line": self.line,
             "name": self.name,
+            "names": list(self.names),
             "optional_modules": list(self.optional_modules),
             "options": {"optional": list(self.options_optional), "required": list(self.options_required)},
             "provides": list(self.provides),
@@ -122,6 +134,7 @@ class Module:
             deprecated_in=obj.get("deprecated_in"),
             removed_in=obj.get("removed_in"),
             replacement=obj.get("replacement"),
+            names=tuple(obj.get("names", ())),
         )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from buildtool import graphs
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning, sorted_unique
-from buildtool.model import InterfaceUse, Module, Tree
+from buildtool.model import EXCLUSIVE_KINDS, InterfaceUse, Module, Tree
 from buildtool.moduleinfo import Declarations, NameRef, Position
 
 
@@ -26,6 +26,8 @@ class ScannedModule:
     category: str
     decl: Declarations | None  # None: the source has no (valid) block
     displayname: str = ""
+    names: tuple = ()          # xmldoc.ProvidedName: what its DOCUMENTATION says it provides
+    names_from: str = ""       # the file the names were read from, when it is not ``source``
 
 
 @dataclass
@@ -119,9 +121,10 @@ class _Resolver:
 
     def module(self, scanned: ScannedModule) -> Module:
         decl = scanned.decl
+        names = tuple(n.key for n in scanned.names)
         if decl is None:
             return Module(name=scanned.name, source=scanned.source, line=0, category=scanned.category,
-                          displayname=scanned.displayname)
+                          displayname=scanned.displayname, names=names)
         got = _Collected()
         for ref in decl.names:
             if ref.tag == "provide":
@@ -212,7 +215,38 @@ class _Resolver:
             deprecated_in=scalars.get("deprecated_in"),
             removed_in=scalars.get("removed_in"),
             replacement=scalars.get("replacement"),
+            names=names,
         )
+
+    def claims(self, modules: dict[str, Module]) -> None:
+        """Two modules providing one application or function: the dialplan could run either, so it is
+        an error, at each later claim (in module name order). Not between variants built from one source
+        file (Asterisk's app_voicemail_imap.c is a link to app_voicemail.c), nor between modules where one
+        declares a <conflict> with the other: they are never loaded together."""
+        import os
+
+        first: dict[str, ScannedModule] = {}
+        for item in sorted(self.scanned, key=lambda s: s.name):
+            for provided in item.names:
+                if provided.kind not in EXCLUSIVE_KINDS:
+                    continue
+                owner = first.setdefault(provided.key, item)
+                if owner is item:
+                    continue
+                if os.path.realpath(owner.names_from or owner.source) == os.path.realpath(item.names_from
+                                                                                           or item.source):
+                    continue
+                if owner.name in modules[item.name].conflicts or item.name in modules[owner.name].conflicts:
+                    continue
+                # The other claim by file name and line only: the message may go into a generated
+                # header (an #error at this element), which must not hold absolute paths.
+                other = next(n for n in owner.names if n.key == provided.key)
+                self.diagnostics.append(error(
+                    item.names_from or item.source, provided.line, provided.column, "provided-name-duplicate",
+                    f"{provided.kind} {provided.name} is also provided by {owner.name} "
+                    f"({os.path.basename(owner.names_from or owner.source)}:{other.line}); two "
+                    "modules may not provide one application or function (declare <conflict> if they are "
+                    "alternatives)", module=item.name, data={"name": provided.key, "modules": [owner.name, item.name]}))
 
     def cycles(self, modules: dict[str, Module]) -> None:
         for cycle in required_cycles({**self.installed, **modules}):
@@ -241,4 +275,6 @@ def resolve(scanned: list[ScannedModule], catalog: Catalog,
     for item in sorted(scanned, key=lambda s: s.name):
         modules[item.name] = resolver.module(item)
     resolver.cycles(modules)
+    if any(item.names for item in scanned):
+        resolver.claims(modules)
     return Tree(modules=modules, diagnostics=tuple(sorted_unique(list(diagnostics or []) + resolver.diagnostics)))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning
-from buildtool.extract import Block, block_region, find_blocks
+from buildtool.extract import DOCUMENTATION_OPENING, Block, block_region, find_blocks
 from buildtool.fsutil import read_regular
 from buildtool.model import Tree
 from buildtool.moduleinfo import parse_block
@@ -16,6 +16,7 @@ from buildtool.resolve import ScannedModule, resolve
 
 SOURCE_SUFFIXES = (".c", ".cc")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DOC_OPENING = DOCUMENTATION_OPENING.encode()
 
 
 @dataclass(frozen=True)
@@ -49,15 +50,28 @@ def discover(paths: list[str]) -> tuple[list[SourceFile], list[Diagnostic]]:
     return found, diagnostics
 
 
+def _provided(source: SourceFile, data: bytes) -> tuple[tuple, list[Diagnostic]]:
+    """What the source's DOCUMENTATION blocks say the module provides (applications, functions, ...)."""
+    if _DOC_OPENING not in data:
+        return (), []  # no decoding, no lexing, and no import of lxml's document code
+    from buildtool import xmldoc
+
+    names, diagnostics = xmldoc.provided_names(data.decode("latin-1"), source.path, source.name)
+    # Only the names: the DOCUMENTATION blocks themselves are checked by check --xmldoc and buildtool xmldoc.
+    return tuple(names), [d for d in diagnostics if d.code == "provided-name-invalid"]
+
+
 def scan_source(source: SourceFile, data: bytes) -> tuple[ScannedModule, list[Diagnostic]]:
     text = block_region(data).decode("latin-1")
     blocks, diagnostics = find_blocks(text, source.path)
+    names, found = _provided(source, data)
     if not blocks:
         if not diagnostics:
             diagnostics.append(warning(source.path, 1, 1, "block-missing",
                                        "no MODULEINFO block: the module has no declared dependencies",
                                        module=source.name))
-        return ScannedModule(source.name, source.path, source.category, None), diagnostics
+        diagnostics.extend(found)
+        return ScannedModule(source.name, source.path, source.category, None, names=names), diagnostics
     block = blocks[0]
     try:
         block = type(block)(block.text.encode("latin-1").decode("utf-8"), block.line, block.column,
@@ -67,7 +81,8 @@ def scan_source(source: SourceFile, data: bytes) -> tuple[ScannedModule, list[Di
                                    f"MODULEINFO block is not UTF-8 (byte {exc.start}); read as Latin-1"))
     decl, parse_diagnostics = parse_block(block, source.path)
     diagnostics.extend(parse_diagnostics)
-    return ScannedModule(source.name, source.path, source.category, decl), diagnostics
+    diagnostics.extend(found)
+    return ScannedModule(source.name, source.path, source.category, decl, names=names), diagnostics
 
 
 def scan_root(root: str, catalog: Catalog | None = None):
@@ -92,6 +107,7 @@ def scan_root(root: str, catalog: Catalog | None = None):
                                                   member.data)
         else:
             item, found_diagnostics = _scan_declared(member)
+            found_diagnostics += _declared_names(member, item)
         item.displayname = member.displayname
         if member.name in scanned:
             diagnostics.append(error(member.path, max(member.line, 1), 1, "duplicate-module",
@@ -114,6 +130,20 @@ def _scan_declared(member) -> tuple[ScannedModule, list[Diagnostic]]:
     block = Block(member.inner, member.line, 1, member.content_line, member.content_column)
     decl, diagnostics = parse_block(block, member.path)
     return ScannedModule(member.name, member.path, member.directory, decl), diagnostics
+
+
+def _declared_names(member, item: ScannedModule) -> list[Diagnostic]:
+    """A Makefile-rule member's provided names, from the DOCUMENTATION of its own C source (the
+    first file make reads for it: Asterisk's app_voicemail_imap is app_voicemail.c built again)."""
+    if not member.sources:
+        return []
+    try:
+        data = read_regular(member.sources[0])
+    except OSError:
+        return []  # make reports a missing source itself; the names are only what the source says
+    item.names, diagnostics = _provided(SourceFile(member.sources[0], member.name, member.directory), data)
+    item.names_from = member.sources[0]
+    return diagnostics
 
 
 def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | None = None,

@@ -1,4 +1,4 @@
-"""The tree's serialized forms: JSON (schema 2), menuselect XML, a text summary."""
+"""The tree's serialized forms: JSON (schema 3, model.SCHEMA_VERSION), menuselect XML, a text summary."""
 
 from __future__ import annotations
 

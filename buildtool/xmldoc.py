@@ -39,11 +39,12 @@ from buildtool import handwritten
 from buildtool.diagnostics import Diagnostic, Severity, error, warning
 from buildtool.elfinfo import ModuleRecord
 from buildtool.fsutil import read_regular
+from buildtool.extract import DOCUMENTATION_OPENING
 from buildtool.generate import source_hash
-from buildtool.model import Module, Tree
+from buildtool.model import PROVIDED_KINDS, Module, Tree
 
 XI_NS = "http://www.w3.org/2001/XInclude"
-OPENING = "/*** DOCUMENTATION"
+OPENING = DOCUMENTATION_OPENING
 HASH_MODES = ("warn", "refuse")
 _DTD = re.compile(r"<!(DOCTYPE|ENTITY)", re.I)
 _TOKEN = re.compile(
@@ -66,13 +67,12 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------- reading sources
 
-def documentation(text: str, path: str, module: str | None = None) -> tuple[list[etree._Element], list[Diagnostic]]:
-    """The elements of every ``/*** DOCUMENTATION ... ***/`` comment in ``text`` (Latin-1 decoded source)."""
-    elements: list[etree._Element] = []
-    diagnostics: list[Diagnostic] = []
+def _blocks(text: str, path: str, module: str | None, diagnostics: list[Diagnostic]):
+    """Each well-formed ``/*** DOCUMENTATION ... ***/`` comment as (its ``<docs>`` root, the line its
+    body starts on); a malformed one is a diagnostic instead."""
     last = text.rfind(OPENING)
     if last < 0:
-        return elements, diagnostics
+        return
     for match in _TOKEN.finditer(text):
         if match.start() > last:
             break
@@ -103,8 +103,56 @@ def documentation(text: str, path: str, module: str | None = None) -> tuple[list
                                      f"DOCUMENTATION is not well-formed XML: {exc.msg.split(', line ')[0]}",
                                      module=module))
             continue
+        yield root, line
+
+
+def documentation(text: str, path: str, module: str | None = None) -> tuple[list[etree._Element], list[Diagnostic]]:
+    """The elements of every ``/*** DOCUMENTATION ... ***/`` comment in ``text`` (Latin-1 decoded source)."""
+    elements: list[etree._Element] = []
+    diagnostics: list[Diagnostic] = []
+    for root, _ in _blocks(text, path, module, diagnostics):
         elements.extend(child for child in root if isinstance(child.tag, str))
     return elements, diagnostics
+
+
+# A provided name travels in comma-separated lists ("kind:name"): these characters cannot be carried.
+_UNCARRIABLE = re.compile(r"[,=\x00-\x1f]")
+
+
+@dataclass(frozen=True)
+class ProvidedName:
+    kind: str     # one of PROVIDED_KINDS
+    name: str
+    line: int
+    column: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+def provided_names(text: str, path: str, module: str | None = None) -> tuple[list[ProvidedName], list[Diagnostic]]:
+    """What the source's DOCUMENTATION says the module provides, with the line and column of each element."""
+    found: list[ProvidedName] = []
+    diagnostics: list[Diagnostic] = []
+    lines: list[str] | None = None
+    for root, first_line in _blocks(text, path, module, diagnostics):
+        for child in root:
+            if not isinstance(child.tag, str) or child.tag not in PROVIDED_KINDS:
+                continue
+            line = first_line + (child.sourceline or 1) - 1
+            if lines is None:
+                lines = text.split("\n")
+            column = max(lines[line - 1].find("<" + child.tag), 0) + 1 if line <= len(lines) else 1
+            name = (child.get("name") or "").strip()
+            if not name or _UNCARRIABLE.search(name):
+                diagnostics.append(warning(path, line, column, "provided-name-invalid",
+                                           f"<{child.tag} name={name!r}> cannot be carried in the module record "
+                                           "(empty, or a comma, '=' or control character); it is left out",
+                                           module=module))
+                continue
+            found.append(ProvidedName(child.tag, name, line, column))
+    return found, diagnostics
 
 
 # --------------------------------------------------------------------------- writing

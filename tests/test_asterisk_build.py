@@ -223,6 +223,50 @@ def test_graph_loader_plans_real_asterisk(builds, records):
             assert position[dep] < position[name], (dep, name)
 
 
+def test_provided_names_resolve_to_their_modules_from_the_binaries(builds, records):
+    """Application Gosub and function LEN, read from the injected records; CURL's module was not built."""
+    assert "application:Gosub" in records["app_stack"]["names"]
+    assert "function:LEN" in records["func_strings"]["names"]
+    assert not (builds.modules_dir / "func_curl.so").exists()
+    proc = buildtool("load", "--dry-run", "--modules-dir", builds.modules_dir, "--format", "json", "--no-cache",
+                     "--tree", builds.injected / ".buildtool" / "tree.json", "--explain", "application:Gosub",
+                     "--explain", "function:LEN", "--explain", "function:CURL", check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    gosub, length, curl = json.loads(proc.stdout)["provided"]
+    assert gosub["module"] == "app_stack" and gosub["ok"], gosub
+    assert gosub["text"].startswith("application Gosub is provided by app_stack, which needs"), gosub
+    assert length["module"] == "func_strings" and length["ok"], length
+    assert length["text"].startswith("function LEN is provided by func_strings"), length
+    assert curl["module"] == "func_curl" and not curl["ok"], curl
+    assert curl["text"].startswith("function CURL is provided by func_curl, which was not built: there is no "
+                                   "func_curl.so in "), curl
+    # The directive: only what Gosub needs is planned, in dependency order.
+    conf = builds.base / "modules-provider.conf"
+    conf.write_text("[modules]\nautoload = no\nload-provider => application:Gosub\n")
+    proc = buildtool("load", "--dry-run", "--modules-dir", builds.modules_dir, "--format", "json",
+                     "--config", conf, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert report["order"][-1] == "app_stack"
+    assert set(report["order"]) == {"app_stack", *report["provided"][0]["needs"]}
+    assert "(application Gosub is provided by app_stack)" in report["why"]["app_stack"]
+
+
+def test_the_real_tree_has_no_duplicate_application_or_function(builds):
+    """Asterisk's voicemail variants share one source (links to app_voicemail.c): not a duplicate claim."""
+    tree = json.loads((builds.injected / ".buildtool" / "tree.json").read_text())
+    assert tree["schema"] == 3
+    assert "application:VoiceMail" in tree["modules"]["app_voicemail"]["names"]
+    assert not [d for d in tree["diagnostics"] if d["code"] == "provided-name-duplicate"]
+    claims: dict[str, set] = {}
+    for name, module in tree["modules"].items():
+        for item in module["names"]:
+            if item.split(":")[0] in ("application", "function"):
+                claims.setdefault(item, set()).add((builds.injected / module["source"]).resolve())
+    assert len(claims) > 300
+    assert {k: v for k, v in claims.items() if len(v) > 1} == {}
+
+
 def test_a_moduleinfo_edit_recompiles_exactly_that_module(builds):
     source = builds.injected / "apps" / "app_stack.c"
     text = source.read_text(encoding="latin-1")

@@ -362,7 +362,7 @@ def module_json(name, category, **fields):
     base = {
         "builtins": [], "category": category, "conflicts": [], "default_enabled": True, "deprecated_in": None,
         "displayname": "",
-        "enhances": [], "libraries": {"optional": [], "required": []}, "line": 1, "name": name,
+        "enhances": [], "libraries": {"optional": [], "required": []}, "line": 1, "name": name, "names": [],
         "optional_modules": [], "options": {"optional": [], "required": []}, "provides": [], "removed_in": None,
         "replacement": None, "requires": [], "source": f"good/{category}/{name}.c", "support_level": "core",
         "uses": [],
@@ -405,13 +405,13 @@ GOOD_MODULES = {
 
 def test_good_tree_exact():
     tree = scan(GOOD, full_catalog())
-    assert tree.to_json() == {"schema": 2, "modules": GOOD_MODULES, "diagnostics": []}
+    assert tree.to_json() == {"schema": 3, "modules": GOOD_MODULES, "diagnostics": []}
 
 
 def test_good_tree_cli_json_exact():
     result = run_cli(*CATALOG_ARGS, "--format", "json", *GOOD)
     assert result.returncode == 0 and result.stderr == ""
-    assert json.loads(result.stdout) == {"schema": 2, "modules": GOOD_MODULES, "diagnostics": []}
+    assert json.loads(result.stdout) == {"schema": 3, "modules": GOOD_MODULES, "diagnostics": []}
 
 
 def test_good_tree_text_summary():

@@ -67,8 +67,13 @@ def test_whole_fixture_tree_is_valid(validator, monkeypatch):
 
 
 @pytest.mark.parametrize("mutate", [
-    lambda d: d.update(schema=3),
+    lambda d: d.update(schema=2),  # the schema before provided names
+    lambda d: d.update(schema=4),
     lambda d: d["modules"]["res_self"].pop("displayname"),
+    lambda d: d["modules"]["res_self"].pop("names"),
+    lambda d: d["modules"]["res_self"].update(names=["application"]),
+    lambda d: d["modules"]["res_self"].update(names=["widget:Gosub"]),
+    lambda d: d["modules"]["res_self"].update(names=["application:Go,sub"]),
     lambda d: d["modules"]["res_self"].pop("uses"),
     lambda d: d["modules"]["res_self"].update(extra=1),
     lambda d: d["modules"]["res_self"].update(requires=["a", "a"]),
@@ -80,7 +85,7 @@ def test_whole_fixture_tree_is_valid(validator, monkeypatch):
     lambda d: d["diagnostics"][0].update(severity="fatal"),
     lambda d: d["diagnostics"][0].pop("line"),
     lambda d: d["diagnostics"][0].update(code="Not A Code"),
-], ids=range(13))
+], ids=range(18))
 def test_schema_rejects_broken_trees(validator, monkeypatch, mutate):
     monkeypatch.chdir(FIXTURES)
     data = scan(["self-dependency"]).to_json()

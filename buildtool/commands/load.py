@@ -29,7 +29,12 @@ def configure(parser) -> None:
                         help="plan only, from metadata: no module is opened, no module code runs")
     parser.add_argument("--then", action="append", default=[], metavar="COMMAND",
                         help="after start-up, run a runtime command: 'load NAME', 'unload [-r] NAME', "
-                             "'reload NAME' (repeatable, in order)")
+                             "'reload NAME', 'load-provider KIND:NAME' (application:Gosub), "
+                             "'refresh [-r] NAME' (repeatable, in order)")
+    parser.add_argument("--explain", action="append", default=[], metavar="KIND:NAME",
+                        help="say which module provides KIND:NAME (application:Gosub, function:LEN, "
+                             "interface:NAME) and what it needs, in the report's 'provided' (repeatable; "
+                             "works with --dry-run)")
     parser.add_argument("--commands", metavar="FILE",
                         help="file of runtime commands, one per line ('#' comments), run after --then ones")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
@@ -62,7 +67,8 @@ def run(args) -> int:
                              "config": args.config, "autoload": True,
                              "errors": [d.to_json() for d in config_errors], "notes": [], "order": [],
                              "declined": {}, "skipped": {}, "failed": {}, "use_counts": {}, "explicit": [],
-                             "preload": [], "why": {}, "commands": []}, indent=2) + "\n", args.output)
+                             "preload": [], "why": {}, "commands": [], "provided": []}, indent=2) + "\n",
+                             args.output)
         return 2
     if os.environ.get("LD_BIND_NOW"):
         warn("LD_BIND_NOW is set: every dlopen binds eagerly, so a module calling a missing function fails "
@@ -98,7 +104,7 @@ def _start_and_report(loader, args, commands: list[str]) -> int:
     results = []
     if ok and startup_ok:
         results = [loader.run_command(line) for line in commands]
-    _emit_report(build_report(loader, dry_run=args.dry_run, commands=results), args)
+    _emit_report(build_report(loader, dry_run=args.dry_run, commands=results, explain=args.explain), args)
     if not loader.plan.ok:
         if args.format == "json":
             print_diagnostics(loader.plan.errors)

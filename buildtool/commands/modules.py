@@ -1,4 +1,6 @@
-"""``buildtool modules``: a table like Asterisk's ``module show``, after start-up (or planned, --dry-run)."""
+"""``buildtool modules``: a table like Asterisk's ``module show``, after start-up (or planned, --dry-run),
+with what each module provides: its interfaces (``interface:NAME``) and the names its DOCUMENTATION
+declares (``application:Gosub``, ``function:LEN``, ...), read from the records."""
 
 from __future__ import annotations
 
@@ -16,6 +18,13 @@ def configure(parser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--dry-run", action="store_true", help="do not load: status from the plan only")
     parser.add_argument("-o", "--output", metavar="FILE")
+
+
+def provided(meta) -> list[str]:
+    """Interfaces first (``interface:NAME``), then the provided names, each group sorted."""
+    if meta is None:
+        return []
+    return [f"interface:{i}" for i in sorted(meta.provides)] + sorted(meta.names)
 
 
 def run(args) -> int:
@@ -58,16 +67,19 @@ def _show(loader, args) -> int:
             "module": f"{name}.so", "description": meta.description if meta else plan.invalid.get(name, ""),
             "use_count": st.use_count if st else 0, "status": status,
             "support_level": (meta.support_level or "unknown") if meta else "unknown",
+            "provides": provided(meta),
         })
     if args.format == "json":
         emit(json.dumps(rows, indent=2) + "\n", args.output)
     else:
         wm = max([len("Module")] + [len(r["module"]) for r in rows])
         wd = max([len("Description")] + [len(r["description"]) for r in rows])
-        lines = [f"{'Module':<{wm}} {'Description':<{wd}} {'Use Count':>9}  {'Status':<12} Support Level"]
+        ws = max([len("Support Level")] + [len(r["support_level"]) for r in rows])
+        lines = [f"{'Module':<{wm}} {'Description':<{wd}} {'Use Count':>9}  {'Status':<12} "
+                 f"{'Support Level':<{ws}} Provides"]
         for r in rows:
-            lines.append(f"{r['module']:<{wm}} {r['description']:<{wd}} {r['use_count']:>9}  "
-                         f"{r['status']:<12} {r['support_level']}")
+            lines.append((f"{r['module']:<{wm}} {r['description']:<{wd}} {r['use_count']:>9}  "
+                          f"{r['status']:<12} {r['support_level']:<{ws}} {', '.join(r['provides'])}").rstrip())
         running = sum(1 for r in rows if r["status"] == "Running")
         lines.append(f"{running} modules loaded" if not args.dry_run else f"{len(rows)} modules")
         emit("\n".join(lines) + "\n", args.output)

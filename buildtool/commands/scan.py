@@ -11,7 +11,7 @@ from buildtool.scan import scan
 def configure(parser) -> None:
     add_catalog_argument(parser)
     parser.add_argument("--format", choices=("text", "json", "xml"), default="text",
-                        help="json: the tree (schema 2); xml: menuselect-tree XML (for an Asterisk root, the "
+                        help="json: the tree (schema 3); xml: menuselect-tree XML (for an Asterisk root, the "
                              "file its 'make menuselect-tree' writes); text: a summary")
     parser.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
     parser.add_argument("paths", nargs="+", metavar="PATH",

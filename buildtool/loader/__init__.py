@@ -9,6 +9,8 @@ One concept per module:
 - ``config``   modules.conf in Asterisk's syntax
 - ``plan``     the implied rules, the order from the graph, and why each module is (not) loaded
 - ``runtime``  the loader context: start-up, runtime load/unload/reload, use counts
+- ``provided`` who provides what: provided names ("application:Gosub") and interfaces, preferred providers
+- ``ondemand`` runtime ``load-provider`` and ``refresh`` (with rollback), and the report's explanations
 """
 
 from buildtool.loader.config import ModulesConfig, parse_config, read_config

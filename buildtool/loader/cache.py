@@ -26,7 +26,7 @@ from buildtool.fsutil import write_if_changed
 from buildtool.loader.meta import MetaError, ModuleMeta, read_meta
 
 CACHE_NAME = ".buildtool-modules.cache.json"
-CACHE_VERSION = 4
+CACHE_VERSION = 5  # 4: every entry validated (issue 12); 5: rows end with the provided names
 
 
 def file_key(st: os.stat_result) -> list[int]:

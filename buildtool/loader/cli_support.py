@@ -28,6 +28,10 @@ def add_loader_arguments(parser, preload: bool = True) -> None:
     parser.add_argument("--xmldoc-mode", choices=("warn", "refuse"), default="warn",
                         help="on a hash mismatch or a module missing from the document: warn and load anyway, "
                              "or refuse to load the module (it counts as declined)")
+    parser.add_argument("--tree", metavar="FILE",
+                        help="the sources' tree (buildtool scan --format json; an Asterisk root's "
+                             ".buildtool/tree.json): a provided name that no built module provides is "
+                             "then traced to the module that was not built")
     parser.add_argument("--thirdparty-dir", metavar="DIR",
                         help="merge the third-party documents (*.xml) in DIR into --xmldoc, as at start-up")
     # For tests: shuffle the directory listing (the order must not depend on it).
@@ -62,6 +66,10 @@ def make_loader(args, config_errors: list | None = None) -> Loader | None:
         loader = Loader(args.modules_dir, config, listing=listing, use_cache=not args.no_cache)
     except FileNotFoundError:
         raise InputError(args.modules_dir, 0, 0, "modules directory not found") from None
+    if getattr(args, "tree", None):
+        from buildtool import treefile
+
+        loader.source_tree = treefile.read(args.tree)
     if getattr(args, "xmldoc", None):
         _verify_xmldoc(loader, args)
     for lib in getattr(args, "preload_library", []):

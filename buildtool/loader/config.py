@@ -7,6 +7,9 @@
     noload => chan_alsa.so
     require => res_pjsip.so       ; must load, or start-up stops
     preload-require => res_config_odbc
+    load-provider => application:Gosub     ; the module that provides it (docs/loader.md)
+    require-provider => function:LEN       ; the same, and start-up stops unless it loads
+    prefer => res_sorcery_memory           ; the provider to use of each interface it provides
 
 ``=`` and ``=>`` are interchangeable, ``;`` starts a comment (``\\;`` is a
 literal semicolon), ``;-- ... --;`` is a block comment. Other sections are
@@ -25,7 +28,10 @@ from dataclasses import dataclass, field
 from buildtool.diagnostics import Diagnostic, error
 from buildtool.fsutil import read_regular
 
-KINDS = ("preload", "preload-require", "load", "require", "noload")
+KINDS = ("preload", "preload-require", "load", "require", "noload", "prefer")
+# Directives whose value is a provided name ("kind:name"), not a module name; each becomes the
+# module-name directive it stands for once the name is resolved (buildtool.loader.provided).
+PROVIDER_KINDS = {"load-provider": "load", "require-provider": "require"}
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+\-.]*\Z")
 
 
@@ -36,12 +42,18 @@ class Entry:
     path: str       # config file
     line: int
     column: int
+    # For a directive resolved from a provided name: the line as written and what resolved it
+    # ("load-provider => application:Gosub", "application Gosub is provided by app_stack").
+    written: str = ""
+    resolution: str = ""
 
     @property
     def where(self) -> str:
         return f"{self.path}:{self.line}"
 
     def describe(self) -> str:
+        if self.written:
+            return f"'{self.written}' at {self.where} ({self.resolution})"
         return f"'{self.kind} => {self.name}' at {self.where}"
 
 
@@ -149,10 +161,19 @@ def parse_config(text: str, path: str) -> tuple[ModulesConfig, list[Diagnostic]]
                 continue
             config.autoload_line = lineno
             continue
-        if key not in KINDS:
+        if key not in KINDS and key not in PROVIDER_KINDS:
             diags.append(error(path, lineno, match.start(1) + 1, "loader-config-key",
                                f"unknown modules.conf setting {key!r} (expected autoload, "
-                               + ", ".join(KINDS) + ")"))
+                               + ", ".join(KINDS + tuple(PROVIDER_KINDS)) + ")"))
+            continue
+        if key in PROVIDER_KINDS:
+            kind, sep, provided = value.partition(":")
+            if not sep or not kind.strip() or not provided.strip():
+                diags.append(error(path, lineno, vcol, "loader-config-value",
+                                   f"'{key} =>' takes KIND:NAME (application:Gosub, function:LEN, "
+                                   f"interface:sorcery_wizard), got {value!r}"))
+                continue
+            config.entries.append(Entry(key, f"{kind.strip()}:{provided.strip()}", path, lineno, vcol))
             continue
         if not value:
             diags.append(error(path, lineno, vcol, "loader-config-value", f"'{key} =>' names no module"))

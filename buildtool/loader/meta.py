@@ -37,6 +37,7 @@ class ModuleMeta(NamedTuple):
     conflicts: tuple[str, ...] = ()
     libraries: tuple[str, ...] = ()
     undefined: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()   # provided names, "kind:name" (application:Gosub), from the record
 
     def to_json(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self._asdict().items()}
@@ -67,6 +68,7 @@ def meta_from_record(record: elfinfo.ModuleRecord, undefined: Iterable[str] = ()
         flags=record.flags,
         support_level=record.fields.get("support_level", ""),
         undefined=tuple(sorted(set(undefined))),
+        names=record.list("names"),
         **{key: record.list(key) for key in _LISTS},
     )
 

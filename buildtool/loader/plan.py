@@ -40,6 +40,7 @@ from buildtool import graphs
 from buildtool.diagnostics import Diagnostic, error
 from buildtool.loader.config import Entry, ModulesConfig
 from buildtool.loader.meta import MetaError, ModuleMeta
+from buildtool.loader.provided import Providers
 
 LOAD_KINDS = ("preload", "preload-require", "load", "require")
 REQUIRED_KINDS = ("require", "preload-require")
@@ -64,6 +65,7 @@ class Plan:
     cycles: list[list[str]] = field(default_factory=list)
     edges: list[tuple[str, str, str]] = field(default_factory=list)  # (before, after, kind)
     dependency_chain: dict[str, list[str]] = field(default_factory=dict)
+    providers: Providers | None = None  # provided names and interfaces (buildtool.loader.provided)
 
     @property
     def ok(self) -> bool:
@@ -75,18 +77,20 @@ def _chain_text(chain: list[str]) -> str:
 
 
 def make_plan(names: list[str] | dict, get: Callable[[str], ModuleMeta], config: ModulesConfig,
-              module_dir_label: str = "the modules directory") -> Plan:
+              module_dir_label: str = "the modules directory", tree=None) -> Plan:
+    """``tree``: the sources' tree (buildtool.model.Tree), to say which module would provide a name
+    that no built module provides."""
     # The planner makes many small acyclic objects; the cyclic GC would only rescan them.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _make_plan(names, get, config, module_dir_label)
+        return _make_plan(names, get, config, module_dir_label, tree)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _make_plan(names, get, config: ModulesConfig, module_dir_label: str) -> Plan:
+def _make_plan(names, get, config: ModulesConfig, module_dir_label: str, tree=None) -> Plan:
     plan = Plan(config=config)
     known = set(names)
     metas = plan.metas
@@ -103,6 +107,9 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str) -> Plan
             plan.invalid[name] = str(exc)
             return None
 
+    # Provided names in modules.conf (load-provider => application:Gosub) become the module's line.
+    providers = plan.providers = Providers(known, meta, config, module_dir_label, tree)
+    config = plan.config = providers.expand(plan.errors)
     noload = config.named("noload")
     loadnamed = config.named(*LOAD_KINDS)
     plan.required = config.named(*REQUIRED_KINDS)
@@ -124,6 +131,7 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str) -> Plan
                 requiredby.setdefault(dep, []).append(name)
         # Implied noload, breadth first from each noload root (in name order), to what requires it.
         excluded = _spread(sorted(noload.items()), lambda cur: requiredby.get(cur, ()))
+        passed_over = providers.passed_over(loadnamed)
 
         for name in sorted(known):
             if name in noload:
@@ -141,6 +149,8 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str) -> Plan
                         f"{entry.describe()} cannot be honoured: {root.describe()} implies noload for "
                         f"{name}, which requires {root.name} ({_chain_text(chain)})", module=name,
                         data={"chain": chain, "lines": [entry.where, root.where]}))
+            elif name in passed_over:
+                plan.skipped[name] = plan.why[name] = passed_over[name]
             elif name in plan.invalid:
                 plan.skipped[name] = plan.why[name] = f"not loaded: {plan.invalid[name]}"
             else:
@@ -153,9 +163,20 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str) -> Plan
         # Implied load, breadth first from the named modules in file order, to what they require.
         roots = sorted(loadnamed.values(), key=lambda e: (e.line, e.name))
 
+        interface_pull: dict[str, tuple[str, str]] = {}  # provider -> (interface, why this provider)
+
         def required(cur: str) -> list[str]:
             m = meta(cur)
-            return [dep for dep in m.requires if dep in known] if m is not None else []
+            if m is None:
+                return []
+            deps = [dep for dep in m.requires if dep in known]
+            # A required interface pulls in its chosen provider (docs/loader.md, preferred providers).
+            for iface in m.uses:
+                pulled = providers.pulled_provider(iface, loadnamed)
+                if pulled is not None:
+                    deps.append(pulled[0])
+                    interface_pull.setdefault(pulled[0], (iface, pulled[1]))
+            return deps
 
         pulled = _spread([(e.name, e) for e in roots], required)
 
@@ -184,8 +205,15 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str) -> Plan
                 else:
                     selected.add(name)
                     plan.dependency_chain[name] = chain
-                    plan.why[name] = (f"loaded: required by {dependant}; implied load from {root.describe()} "
-                                      f"({_chain_text(chain)})")
+                    dep_meta = meta(dependant)
+                    if name in interface_pull and (dep_meta is None or name not in dep_meta.requires):
+                        iface, reason = interface_pull[name]
+                        plan.why[name] = (f"loaded: provides interface {iface}, which {dependant} requires "
+                                          f"({name} is {reason}); implied load from {root.describe()} "
+                                          f"({_chain_text(chain)})")
+                    else:
+                        plan.why[name] = (f"loaded: required by {dependant}; implied load from "
+                                          f"{root.describe()} ({_chain_text(chain)})")
             elif name in noload:
                 plan.skipped[name] = plan.why[name] = f"not loaded: {noload[name].describe()}"
             else:

@@ -7,7 +7,8 @@ JSON keys: ``order`` (loaded names in load order), ``declined``/``skipped``/
 for every module in the directory or named by the configuration), ``explicit``
 (loaded by configuration or command, not only as a dependency), ``preload``
 (the preload group), ``notes``, ``dry_run``, and ``commands`` (one result per
-runtime command).
+runtime command), ``provided`` (for each provided-name line of modules.conf and each
+``--explain`` name: the module that provides it and what that module needs).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from __future__ import annotations
 from buildtool.loader.runtime import DECLINED, FAILED, RUNNING, Loader
 
 
-def build_report(loader: Loader, dry_run: bool = False, commands: list[dict] | None = None) -> dict:
+def build_report(loader: Loader, dry_run: bool = False, commands: list[dict] | None = None,
+                 explain: list[str] = ()) -> dict:
     plan = loader.make_plan()
     errors = [d.to_json() for d in plan.errors]
     errors += [{"severity": "error", "code": "loader-startup", "message": m} for m in loader.errors]
@@ -64,6 +66,9 @@ def build_report(loader: Loader, dry_run: bool = False, commands: list[dict] | N
     report["preload"] = sorted(plan.preload)
     report["why"] = dict(sorted(why.items()))
     report["commands"] = commands or []
+    from buildtool.loader.ondemand import explanations
+
+    report["provided"] = explanations(loader, list(explain))
     return report
 
 
@@ -80,6 +85,8 @@ def render_text(report: dict) -> str:
     for name, text in report["why"].items():
         uc = report["use_counts"].get(name)
         lines.append(f"{name:<{width}}  {text}" + (f" [use count {uc}]" if uc else ""))
+    for item in report.get("provided", ()):
+        lines.append(f"provided: {item['text']}" + (f" ('{item['line']}')" if item.get("line") else ""))
     for cmd in report["commands"]:
         lines.append(f"> {cmd['command']}: {'ok' if cmd['ok'] else 'refused'}: {cmd.get('message', '')}")
     return "\n".join(lines) + "\n"

@@ -89,6 +89,9 @@ class Loader:
         # Set by buildtool.loader.supervise in a supervised child: what happens is recorded where the
         # parent can read it if module code kills the process.
         self.journal = None
+        # The sources' tree (--tree), or None: it says which module would provide a name no built
+        # module provides (buildtool.loader.provided).
+        self.source_tree = None
 
     # -- metadata -------------------------------------------------------------------------------------
     def meta(self, name: str) -> ModuleMeta | None:
@@ -101,7 +104,8 @@ class Loader:
 
     def make_plan(self) -> Plan:
         if self.plan is None:
-            self.plan = make_plan(list(self.paths), self.store.get, self.config, self.modules_dir)
+            self.plan = make_plan(list(self.paths), self.store.get, self.config, self.modules_dir,
+                                  tree=self.source_tree)
             self.store.save()
         return self.plan
 
@@ -440,8 +444,12 @@ class Loader:
                 out.update(self.unload(rest[0], recursive=bool(flags)))
             elif len(words) == 2 and words[0] == "reload":
                 out.update(self.reload(words[1]))
+            elif words and words[0] in ("load-provider", "refresh"):
+                from buildtool.loader import ondemand  # load by provided name, refresh with rollback
+                out.update(ondemand.COMMANDS[words[0]](self, line.strip()[len(words[0]):].strip()))
             else:
-                raise CommandError("unknown command (expected: load NAME, unload [-r] NAME, reload NAME)")
+                raise CommandError("unknown command (expected: load NAME, unload [-r] NAME, reload NAME, "
+                                   "load-provider KIND:NAME, refresh [-r] NAME)")
         except CommandError as exc:
             out.update(ok=False, message=str(exc), **exc.extra)
         out["use_counts"] = self.use_counts()
