@@ -5,7 +5,9 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
+
+# Only os and stat here: the per-module build step (buildstep.py) imports this module on
+# every edit, and pathlib alone costs a few milliseconds to import.
 
 
 def write_if_changed(path: str | os.PathLike[str], data: bytes | str) -> bool:
@@ -35,7 +37,7 @@ def write_if_changed(path: str | os.PathLike[str], data: bytes | str) -> bool:
         mode = st.st_mode & 0o7777
     else:
         mode = 0o666 & ~_umask()
-    _replace(Path(target), payload, mode)
+    _replace(target, payload, mode)
     return True
 
 
@@ -50,8 +52,8 @@ def replace_if_unchanged(path: str | os.PathLike[str], before: bytes, data: byte
     or another tool wrote it meanwhile), nothing is replaced and ``ChangedMeanwhile`` is raised,
     so that edit is never lost. (The window left is the time between that read and the rename.)
     """
-    target = Path(path)
-    mode = target.stat().st_mode & 0o7777
+    target = os.fspath(path)
+    mode = os.stat(target).st_mode & 0o7777
 
     def unchanged() -> None:
         if read_regular(target) != before:
@@ -60,13 +62,13 @@ def replace_if_unchanged(path: str | os.PathLike[str], before: bytes, data: byte
     _replace(target, data, mode, unchanged)
 
 
-def _replace(target: Path, payload: bytes, mode: int, last_check=None) -> None:
-    if target.is_dir():  # name the file the user asked for, never our temporary one
-        raise IsADirectoryError(errno.EISDIR, "is a directory", str(target))
+def _replace(target: str, payload: bytes, mode: int, last_check=None) -> None:
+    if os.path.isdir(target):  # name the file the user asked for, never our temporary one
+        raise IsADirectoryError(errno.EISDIR, "is a directory", target)
     # A temporary name of our own (pid + counter, O_EXCL) rather than tempfile:
     # importing tempfile costs more than the rest of a build step.
-    parent = str(target.parent)
-    base = target.name
+    parent = os.path.dirname(target) or "."
+    base = os.path.basename(target)
     try:
         os.makedirs(parent, exist_ok=True)
         for attempt in range(100):
@@ -79,7 +81,7 @@ def _replace(target: Path, payload: bytes, mode: int, last_check=None) -> None:
         else:
             raise FileExistsError(errno.EEXIST, "no free temporary name", tmp)
     except OSError as exc:  # name the file the user asked for, not our temporary one
-        raise OSError(exc.errno, exc.strerror, str(target)) from None
+        raise OSError(exc.errno, exc.strerror, target) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -97,7 +99,7 @@ def _replace(target: Path, payload: bytes, mode: int, last_check=None) -> None:
 
 
 def remove_stale_temporaries(directory: str | os.PathLike[str], suffix: str, older_than: float = 60.0) -> int:
-    """Remove ``.NAME.XXXXXXXX.tmp`` files left in ``directory`` by a writer that was killed between
+    """Remove ``.NAME.PID.N.tmp`` files left in ``directory`` by a writer that was killed between
     creating its temporary file and renaming it (NAME ending in ``suffix``). Only files older than
     ``older_than`` seconds go, so a writer running right now keeps its own. Returns how many."""
     import time
