@@ -57,3 +57,19 @@ def test_standard_macro_and_description():
     assert found.macro == "AST_MODULE_INFO_STANDARD" and found.fields == {}
     assert found.description == "No hand-written list"
     assert handwritten.find_call((HW / "res_concat.c").read_text()).description == "Concatenated literals"
+
+
+def test_builtin_declared_in_moduleinfo_agrees_with_the_hand_written_list():
+    # <depend>cdr</depend> + .requires = "cdr,res_base": MODULEINFO says everything the copy says.
+    from buildtool.catalog import Catalog
+    from buildtool.check.handwritten_drift import check_module
+    from buildtool.model import Module, Tree
+    base = Module(name="res_base", source="res_base.c", line=1)
+    user = Module(name="res_user", source="res_user.c", line=1, requires=("res_base",), builtins=("cdr",))
+    tree = Tree(modules={"res_base": base, "res_user": user})
+    text = 'AST_MODULE_INFO(ASTERISK_GPL_KEY, 0, "User", .requires = "cdr,res_base");\n'
+    assert check_module(user, text, tree, Catalog(builtins={"cdr"})) == []
+    # and the same list without the built-in in MODULEINFO is drift towards it, with its own code
+    bare = Module(name="res_user", source="res_user.c", line=1, requires=("res_base",))
+    [finding] = check_module(bare, text, tree, Catalog(builtins={"cdr"}))
+    assert (finding.code, finding.data["only_in_hand_written"]) == ("hand-written-builtin", ["cdr"])

@@ -1,0 +1,147 @@
+"""The module record readers (buildtool/elfinfo.py and the fast reader in buildtool/binary.py).
+
+Record bytes here are packed by the test itself with ``struct`` (the layout of include/asterisk/module.h:
+magic, ABI version, struct size, flags, text size, then ``key=value\\0`` text), not by the reader under test.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from buildtool.binary import read_binary
+from buildtool.elfinfo import RecordError, _parse, read_record
+from test_check_helpers import build, module_source, needs_cc, write_sources
+
+TEXT = b"name=res_a\0requires=res_b,res_c\0description=A\0"
+
+
+def record(text: bytes = TEXT, text_size: int | None = None, order: str = "<", abi: int = 1,
+           magic: bytes = b"ASTMODI\0") -> bytes:
+    return magic + struct.pack(order + "IIII", abi, 232, 1, len(text) if text_size is None else text_size) + text
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+def test_record_is_read_in_either_byte_order(order):
+    got = _parse("m.so", record(order=order), order == "<", "EM_X")
+    assert (got.abi_version, got.struct_size, got.flags) == (1, 232, 1)
+    assert got.fields == {"name": "res_a", "requires": "res_b,res_c", "description": "A"}
+    assert got.list("requires") == ("res_b", "res_c") and got.list("enhances") == ()
+
+
+def test_record_read_in_the_wrong_byte_order_is_refused():
+    with pytest.raises(RecordError, match="ABI version 16777216"):
+        _parse("m.so", record(order=">"), True, "EM_X")
+
+
+@pytest.mark.parametrize("data, message", [
+    (record(text_size=len(TEXT) + 10), "truncated"),                      # text runs past the section
+    (record(text=TEXT[:-1]), "truncated"),                                 # last entry not terminated
+    (record(text=TEXT + b"requires=res_z"), "truncated"),                  # a trailing entry cut off
+    (record(text=TEXT, text_size=len(TEXT) - 1), "truncated"),             # size stops before the NUL
+    (record()[:20], "does not start with the module record magic"),         # header cut
+    (record(magic=b"ASTMODX\0"), "does not start with the module record magic"),
+    (record(text=b"name=res_a\0garbage\0"), "malformed module record entry b'garbage'"),
+])
+def test_damaged_record_is_an_error_not_empty_fields(data, message):
+    with pytest.raises(RecordError, match=message):
+        _parse("m.so", data, True, "EM_X")
+
+
+def test_record_text_past_the_declared_size_is_not_read():
+    got = _parse("m.so", record(text=TEXT + b"enhances=res_q\0", text_size=len(TEXT)), True, "EM_X")
+    assert "enhances" not in got.fields
+
+
+@needs_cc
+def test_truncated_record_in_a_real_module(tmp_path):
+    # The text size in a built module's record raised past the section: both readers refuse it.
+    src = write_sources(tmp_path / "src", {"res_a": module_source()})
+    so = build(src, tmp_path / "out")["res_a"]
+    data = so.read_bytes()
+    at = data.index(b"ASTMODI\0")
+    (text_size,) = struct.unpack_from("<I", data, at + 20)
+    so.write_bytes(data[:at + 20] + struct.pack("<I", text_size + 4096) + data[at + 24:])
+    with pytest.raises(RecordError, match="truncated"):
+        read_record(str(so))
+    fast = read_binary(str(so))
+    assert fast.record is None and fast.record_error == "module record text is truncated"
+
+
+# ------------------------------------------------------------------ the fast reader against pyelftools
+
+# (compiler, ELF class, little endian, e_machine): both classes and both byte orders.
+CROSS = [("gcc", 64, True, "EM_X86_64"), ("i686-linux-gnu-gcc", 32, True, "EM_386"),
+         ("aarch64-linux-gnu-gcc", 64, True, "EM_AARCH64"), ("powerpc-linux-gnu-gcc", 32, False, "EM_PPC"),
+         ("s390x-linux-gnu-gcc", 64, False, "EM_S390")]
+CROSS_PACKAGES = {"i686-linux-gnu-gcc": "gcc-i686-linux-gnu", "aarch64-linux-gnu-gcc": "gcc-aarch64-linux-gnu",
+                  "powerpc-linux-gnu-gcc": "gcc-powerpc-linux-gnu", "s390x-linux-gnu-gcc": "gcc-s390x-linux-gnu"}
+
+
+def _pyelftools_view(path):
+    """What binary.read_binary must find, read by pyelftools (a second, independent ELF reader)."""
+    from elftools.elf.elffile import ELFFile
+    with open(path, "rb") as stream:
+        elf = ELFFile(stream)
+        defined, undefined, weak = set(), set(), set()
+        for symbol in elf.get_section_by_name(".dynsym").iter_symbols():
+            bind, kind = symbol["st_info"]["bind"], symbol["st_info"]["type"]
+            if not symbol.name or bind not in ("STB_GLOBAL", "STB_WEAK", "STB_LOOS") or kind in ("STT_SECTION",
+                                                                                                 "STT_FILE"):
+                continue
+            if symbol["st_shndx"] == "SHN_UNDEF":
+                (weak if bind == "STB_WEAK" else undefined).add(symbol.name)
+            elif symbol["st_other"]["visibility"] in ("STV_DEFAULT", "STV_PROTECTED"):
+                defined.add(symbol.name)
+        tags = list(elf.get_section_by_name(".dynamic").iter_tags())
+        record = elf.get_section_by_name(".ast_modinfo").data()
+        return {
+            "elfclass": elf.elfclass, "little_endian": elf.little_endian, "machine": elf["e_machine"],
+            "defined": defined, "undefined": undefined, "weak": weak,
+            "needed": [t.needed for t in tags if t.entry.d_tag == "DT_NEEDED"],
+            "runpath": [p for t in tags if t.entry.d_tag in ("DT_RUNPATH", "DT_RPATH")
+                        for p in (t.runpath if t.entry.d_tag == "DT_RUNPATH" else t.rpath).split(":") if p],
+            "soname": next((t.soname for t in tags if t.entry.d_tag == "DT_SONAME"), None),
+            "header": struct.unpack_from(("<" if elf.little_endian else ">") + "8sIIII", record, 0),
+        }
+
+
+@pytest.mark.parametrize("cc, elfclass, little, machine", CROSS, ids=[c[0] for c in CROSS])
+def test_fast_reader_agrees_with_pyelftools_on_every_class_and_byte_order(tmp_path, cc, elfclass, little,
+                                                                           machine):
+    import shutil
+    from buildtool.binary import info_struct_size
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} is not installed (Debian: {CROSS_PACKAGES.get(cc, 'gcc')}; the README's test command "
+                    "installs it)")
+    src = write_sources(tmp_path / "src", {
+        "res_a": module_source(body="int res_a_api(void) { return 1; }\n"
+                                    "__attribute__((visibility(\"hidden\"))) int res_a_hidden(void) { return 2; }"),
+        "res_b": module_source(requires=["res_a"], body="extern int res_a_api(void);\n"
+                                                       "extern int res_b_maybe(void) __attribute__((weak));\n"
+                                                       "int use(void) { return res_a_api() + "
+                                                       "(res_b_maybe ? res_b_maybe() : 0); }"),
+    })
+    built = build(src, tmp_path / "out", cc=cc, extra=("-Wl,-rpath,/opt/one:/opt/two", "-Wl,-soname,mod.so"))
+    for name, path in built.items():
+        fast = read_binary(str(path))
+        ref = _pyelftools_view(path)
+        assert (fast.elfclass, fast.little_endian, fast.machine) == (elfclass, little, machine)
+        assert (ref["elfclass"], ref["little_endian"], ref["machine"]) == (elfclass, little, machine)
+        assert fast.defined == ref["defined"] and fast.undefined == ref["undefined"]
+        assert fast.weak_undefined == ref["weak"]
+        assert list(fast.needed) == ref["needed"] and list(fast.runpath) == ref["runpath"] == ["/opt/one", "/opt/two"]
+        assert fast.soname == ref["soname"] == "mod.so"
+        # the record header, unpacked here in the file's own byte order
+        magic, abi, size, flags, text_size = ref["header"]
+        assert magic == b"ASTMODI\0" and (fast.abi_version, fast.struct_size) == (abi, size) == (1, size)
+        # the target's sizeof(struct ast_module_info), written into the record by its own compiler
+        assert size == info_struct_size(elfclass)
+        assert fast.record == read_record(str(path))
+        assert fast.record.name == name and fast.record.flags == flags
+    assert "res_a_api" in read_binary(str(built["res_a"])).defined
+    assert "res_a_hidden" not in read_binary(str(built["res_a"])).defined
+    b = read_binary(str(built["res_b"]))
+    assert "res_a_api" in b.undefined and "res_b_maybe" in b.weak_undefined
+    assert b.record.list("requires") == ("res_a",)
