@@ -11,7 +11,7 @@ import pytest
 
 from buildtool import handwritten
 from buildtool.elfinfo import read_record
-from buildtool.generate import HeaderGenerator, handwritten_problems
+from buildtool.generate import HeaderGenerator, cflags, handwritten_problems
 from buildtool.model import InterfaceUse, Module
 
 REPO = Path(__file__).resolve().parent.parent
@@ -102,13 +102,34 @@ def test_header_for_another_module_is_refused(tree: Path, tmp_path: Path) -> Non
     assert "belongs to another module" in result.stderr
 
 
-def test_header_is_deterministic_and_written_only_on_change(tmp_path: Path) -> None:
+def test_headers_are_the_same_bytes_from_another_process_and_directory(tmp_path: Path) -> None:
+    # `buildtool generate` in two child processes (different hash seeds and working directories) over
+    # copies of modules/ at different depths: every header byte-identical, and no path of either copy in it.
+    import shutil
+    outs = []
+    for i, where in enumerate((tmp_path / "one", tmp_path / "two" / "deeper")):
+        copy = shutil.copytree(REPO / "modules", where / "modules")
+        env = {**os.environ, "PYTHONHASHSEED": str(i + 1)}
+        done = subprocess.run([sys.executable, "-m", "buildtool", "generate", "--catalog", str(copy / "catalog.toml"),
+                               "--out-dir", str(where / "gen"), str(copy)], capture_output=True, text=True,
+                              cwd=where, env=env)
+        assert done.returncode == 0, done.stderr
+        outs.append({p.name: p.read_bytes() for p in (where / "gen").glob("*.modinfo.h")})
+    assert len(outs[0]) == len(list((REPO / "modules").glob("*.c")))
+    assert outs[0] == outs[1]
+    assert not [name for name, data in outs[0].items() if str(tmp_path).encode() in data]
+
+
+def test_header_is_path_free_and_written_only_on_change(tmp_path: Path) -> None:
     module = Module(name="res_a", source="/some/absolute/dir/res_a.c", line=1, support_level="core",
                     requires=("res_c", "res_b"), uses=(InterfaceUse("sorcery", True),))
     generator = HeaderGenerator()
     text = generator.render(module, b"int x;\n")
-    assert text == HeaderGenerator().render(module, b"int x;\n")
     assert "/some/absolute" not in text
+    # the source hash is sha256 of the bytes, computed here with hashlib itself
+    import hashlib
+    digest = hashlib.sha256(b"int x;\n").hexdigest()
+    assert f'#define AST_MODULE_SOURCE_HASH "sha256:{digest}"' in text
     assert '#define AST_MODULE_REQUIRES "res_b,res_c"' in text
     assert '#define AST_MODULE_USES "sorcery"' in text
     path, written = generator.write(module, b"int x;\n", tmp_path)
@@ -180,3 +201,49 @@ def test_unwritable_output_names_the_file_asked_for(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert str(blocker / "tree.json") in result.stderr and ".tmp" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# Each hand-written field the header checks, with a copy that disagrees with MODULEINFO in the direction
+# a one-way comparison would miss (MODULEINFO declares more than the copy says).
+HAND_WRITTEN_CASES = {
+    "requires": (dict(requires=("res_b", "res_c")), '.requires = "res_b"', "only in MODULEINFO: res_c"),
+    "optional_modules": (dict(optional_modules=("res_c", "res_d")), '.optional_modules = "res_d"',
+                         "only in MODULEINFO: res_c"),
+    "enhances": (dict(enhances=("res_fax",)), '.enhances = ""', "only in MODULEINFO: res_fax"),
+    "support_level": (dict(support_level="core"), ".support_level = AST_MODULE_SUPPORT_EXTENDED",
+                      "<support_level>extended</support_level>"),
+}
+
+
+@pytest.mark.parametrize("field", sorted(HAND_WRITTEN_CASES))
+def test_hand_written_field_that_says_less_is_a_problem(field: str) -> None:
+    declared, written, detail = HAND_WRITTEN_CASES[field]
+    module = Module(name="res_a", source="res_a.c", line=1, **declared)
+    text = f'\nAST_MODULE_INFO(ASTERISK_GPL_KEY, 0, "A",\n\t.load = load_module,\n\t{written},\n);\n'
+    [problem] = handwritten_problems(module, text)
+    assert problem.line == 4
+    assert detail in problem.message
+
+
+@pytest.mark.parametrize("field", sorted(HAND_WRITTEN_CASES))
+def test_hand_written_field_that_disagrees_is_an_error_without_werror(field: str, tmp_path: Path) -> None:
+    # No -Werror here: the generated header must stop the compile by itself (#error, not #warning).
+    declared, written, detail = HAND_WRITTEN_CASES[field]
+    source = tmp_path / "res_a.c"
+    source.write_text("/*** MODULEINFO\n ***/\n" + BODY
+                      + f'AST_MODULE_INFO(ASTERISK_GPL_KEY, 0, "A",\n\t.load = load_module,\n\t{written},\n);\n')
+    line = next(i for i, text in enumerate(source.read_text().splitlines(), 1) if f".{field} =" in text)
+    module = Module(name="res_a", source=str(source), line=1, **declared)
+    HeaderGenerator().write(module, source.read_bytes(), tmp_path / "gen")
+    result = subprocess.run(["gcc", "-fsyntax-only", *cflags(module, tmp_path / "gen", [str(INCLUDE)]), str(source)],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert f"res_a.c:{line}:" in result.stderr and "error:" in result.stderr
+    assert detail in result.stderr
+    # the agreeing copy compiles (so the failure above is the check, not the test's source)
+    fixed = source.read_text().replace(f"\t{written},\n", "")
+    source.write_text(fixed)
+    HeaderGenerator().write(module, source.read_bytes(), tmp_path / "gen")
+    ok = subprocess.run(["gcc", "-fsyntax-only", *cflags(module, tmp_path / "gen", [str(INCLUDE)]), str(source)],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
