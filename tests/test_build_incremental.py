@@ -1,7 +1,10 @@
 """Incremental builds are exact, counted from ninja's own output; compile-time diagnostics.
 
-All edits happen in a copy of the project (module scope), never in the repository.
-Each test starts from a built, up-to-date copy and puts back what it changed.
+All edits happen in a copy of the project, configured and built once for the whole file (module
+scope), never in the repository. Each test starts from a built, up-to-date copy. Edits that leave the
+tree buildable stay (each test edits its own modules, and expects only what its edits imply), so
+putting them back costs no rebuild per test; a test whose edit breaks the build puts back its own
+change before it ends.
 """
 
 from __future__ import annotations
@@ -42,10 +45,10 @@ class Scratch:
         self.originals.setdefault(path, path.read_bytes())
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
-    def restore(self) -> None:
-        for path, data in self.originals.items():
-            path.write_bytes(data)
-        self.originals.clear()
+    def restore(self, module: str) -> None:
+        """Put back ``module``'s source as it was before this file's first edit of it."""
+        path = self.path(module)
+        path.write_bytes(self.originals.pop(path))
 
     def ninja(self, *args: str, check: bool = True) -> str:
         result = run_ninja(self.build, *args, check=check)
@@ -65,8 +68,7 @@ def scratch(tmp_path_factory):
 @pytest.fixture
 def fresh(scratch):
     scratch.up_to_date()
-    yield scratch
-    scratch.restore()
+    return scratch
 
 
 def test_noop_does_nothing(fresh):
@@ -151,21 +153,26 @@ def test_handwritten_requires_that_disagrees_fails_the_compile(fresh):
     fresh.edit("chan_pjsip", "\t.load_pri = AST_MODPRI_CHANNEL_DRIVER,\n",
                '\t.load_pri = AST_MODPRI_CHANNEL_DRIVER,\n\t.requires = "res_pjsip",\n')
     line = fresh.path("chan_pjsip").read_text().splitlines().index('\t.requires = "res_pjsip",') + 1
-    out = fresh.ninja("-k", "0", check=False)
-    assert out.count("FAILED:") == 1, out
-    assert f"chan_pjsip.c:{line}:" in out
-    assert ('hand-written .requires = \\"res_pjsip\\" disagrees with MODULEINFO '
-            '(only in MODULEINFO: res_pjsip_session)') in out
-    assert compiled(out) == {"chan_pjsip"}
+    try:
+        out = fresh.ninja("-k", "0", check=False)
+        assert out.count("FAILED:") == 1, out
+        assert f"chan_pjsip.c:{line}:" in out
+        assert ('hand-written .requires = \\"res_pjsip\\" disagrees with MODULEINFO '
+                '(only in MODULEINFO: res_pjsip_session)') in out
+        assert compiled(out) == {"chan_pjsip"}
+    finally:
+        fresh.restore("chan_pjsip")
 
 
 def test_scan_error_stops_configuration_with_position(fresh):
     fresh.edit("chan_pjsip", "<depend>res_pjsip</depend>", "<depend>res_pjsipp</depend>")
-    out = fresh.ninja(check=False)
-    path = fresh.path("chan_pjsip")
-    assert re.search(re.escape(str(path)) + r":\d+:\d+: error: <depend>res_pjsipp</depend>", out), out
-    assert "did you mean 'res_pjsip'" in out
-    fresh.restore()
+    try:
+        out = fresh.ninja(check=False)
+        path = fresh.path("chan_pjsip")
+        assert re.search(re.escape(str(path)) + r":\d+:\d+: error: <depend>res_pjsipp</depend>", out), out
+        assert "did you mean 'res_pjsip'" in out
+    finally:
+        fresh.restore("chan_pjsip")
     fresh.up_to_date()
 
 
