@@ -247,3 +247,14 @@ def test_hand_written_field_that_disagrees_is_an_error_without_werror(field: str
     ok = subprocess.run(["gcc", "-fsyntax-only", *cflags(module, tmp_path / "gen", [str(INCLUDE)]), str(source)],
                         capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_hand_written_list_given_by_a_macro_is_not_read_as_a_name() -> None:
+    # .requires = DEPS: the value of DEPS is unknown here; it is not the module name "DEPS"
+    module = Module(name="res_a", source="res_a.c", line=1, requires=("res_b",))
+    [problem] = handwritten_problems(module, 'AST_MODULE_INFO(ASTERISK_GPL_KEY, 0, "A",\n\t.requires = DEPS,\n);')
+    assert problem.line == 2 and problem.message.startswith(
+        "hand-written .requires = DEPS is not a string literal, so it cannot be checked against MODULEINFO")
+    # an enum constant is the normal form of .support_level
+    assert handwritten_problems(Module(name="res_a", source="res_a.c", line=1, support_level="core"),
+                                'AST_MODULE_INFO(K, 0, "A", .support_level = AST_MODULE_SUPPORT_CORE);') == []
