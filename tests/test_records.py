@@ -6,7 +6,12 @@ magic, ABI version, struct size, flags, text size, then ``key=value\\0`` text), 
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import struct
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -54,11 +59,76 @@ def test_record_text_past_the_declared_size_is_not_read():
     assert "enhances" not in got.fields
 
 
+_BUILT: dict[str, dict[str, Path]] = {}
+
+
+def built_with(cc: str) -> dict[str, Path]:
+    """res_a and res_b built with ``cc``, once per process (in a directory removed at exit): the tests only
+    read them, or copy them before changing a byte."""
+    if cc not in _BUILT:
+        root = Path(tempfile.mkdtemp(prefix="records-"))
+        atexit.register(shutil.rmtree, root, True)
+        src = write_sources(root / "src", {
+            "res_a": module_source(body="int res_a_api(void) { return 1; }\n"
+                                        "__attribute__((visibility(\"hidden\"))) int res_a_hidden(void) { return 2; }"),
+            "res_b": module_source(requires=["res_a"], body="extern int res_a_api(void);\n"
+                                                           "extern int res_b_maybe(void) __attribute__((weak));\n"
+                                                           "int use(void) { return res_a_api() + "
+                                                           "(res_b_maybe ? res_b_maybe() : 0); }"),
+        })
+        _BUILT[cc] = build(src, root / "out", cc=cc, extra=("-Wl,-rpath,/opt/one:/opt/two", "-Wl,-soname,mod.so"))
+    return _BUILT[cc]
+
+
+def test_record_fields_exactly():
+    text = (b"name=res_a\0\0description=a=b \xe9X\0requires=res_b,,res_c\0enhances=\0support_level=core\0"
+            b"provides=X\0")
+    got = _parse("m.so", record(text=text), True, "EM_X")
+    assert (got.path, got.machine) == ("m.so", "EM_X")
+    # an empty entry is skipped, not the end; "=" inside a value stays; bad UTF-8 is replaced, not fatal
+    assert got.fields == {"name": "res_a", "description": "a=b \ufffdX", "requires": "res_b,,res_c", "enhances": "",
+                          "support_level": "core", "provides": "X"}
+    assert got.to_json() == {"path": "m.so", "machine": "EM_X", "abi_version": 1, "struct_size": 232, "flags": 1,
+                             "name": "res_a", "description": "a=b \ufffdX", "requires": ["res_b", "res_c"],
+                             "enhances": [], "support_level": "core", "provides": ["X"]}
+
+
+def test_header_fields_are_unsigned():
+    data = b"ASTMODI\0" + struct.pack("<IIII", 1, 0x80000000, 0xFFFFFFFF, len(TEXT)) + TEXT
+    got = _parse("m.so", data, True, "EM_X")
+    assert (got.struct_size, got.flags) == (0x80000000, 0xFFFFFFFF)
+
+
+def test_error_messages_name_the_file_and_the_cause(tmp_path):
+    with pytest.raises(RecordError) as info:
+        _parse("m.so", record(abi=2), True, "EM_X")
+    assert str(info.value) == ("m.so: module record ABI version 2, this buildtool reads 1; "
+                               "rebuild the module against this module.h")
+    with pytest.raises(RecordError) as info:   # exactly a header and no text: truncated, not bad magic
+        _parse("m.so", record(text=b""), True, "EM_X")
+    assert str(info.value) == "m.so: module record text is truncated"
+    long = b"x" * 60
+    with pytest.raises(RecordError) as info:
+        _parse("m.so", record(text=long + b"\0"), True, "EM_X")
+    assert str(info.value) == f"m.so: malformed module record entry {long[:40]!r}"
+    with pytest.raises(RecordError) as info:
+        read_record(str(tmp_path / "missing.so"))
+    assert str(info.value) == f"{tmp_path / 'missing.so'}: cannot read: No such file or directory"
+    (tmp_path / "text.so").write_bytes(b"hello, not an ELF file at all" * 4)
+    with pytest.raises(RecordError) as info:
+        read_record(str(tmp_path / "text.so"))
+    assert str(info.value).startswith(f"{tmp_path / 'text.so'}: not an ELF file (")
+    with pytest.raises(RecordError) as info:
+        read_record("/usr/lib/x86_64-linux-gnu/libc.so.6" if Path("/usr/lib/x86_64-linux-gnu/libc.so.6").exists()
+                    else sys.executable)
+    assert str(info.value).endswith(": no .ast_modinfo section: not built with buildtool's module.h")
+
+
 @needs_cc
 def test_truncated_record_in_a_real_module(tmp_path):
     # The text size in a built module's record raised past the section: both readers refuse it.
-    src = write_sources(tmp_path / "src", {"res_a": module_source()})
-    so = build(src, tmp_path / "out")["res_a"]
+    so = tmp_path / "res_a.so"
+    shutil.copy2(built_with("gcc")["res_a"], so)
     data = so.read_bytes()
     at = data.index(b"ASTMODI\0")
     (text_size,) = struct.unpack_from("<I", data, at + 20)
@@ -108,22 +178,13 @@ def _pyelftools_view(path):
 
 
 @pytest.mark.parametrize("cc, elfclass, little, machine", CROSS, ids=[c[0] for c in CROSS])
-def test_fast_reader_agrees_with_pyelftools_on_every_class_and_byte_order(tmp_path, cc, elfclass, little,
+def test_fast_reader_agrees_with_pyelftools_on_every_class_and_byte_order(cc, elfclass, little,
                                                                            machine):
-    import shutil
     from buildtool.binary import info_struct_size
     if shutil.which(cc) is None:
         pytest.skip(f"{cc} is not installed (Debian: {CROSS_PACKAGES.get(cc, 'gcc')}; the README's test command "
                     "installs it)")
-    src = write_sources(tmp_path / "src", {
-        "res_a": module_source(body="int res_a_api(void) { return 1; }\n"
-                                    "__attribute__((visibility(\"hidden\"))) int res_a_hidden(void) { return 2; }"),
-        "res_b": module_source(requires=["res_a"], body="extern int res_a_api(void);\n"
-                                                       "extern int res_b_maybe(void) __attribute__((weak));\n"
-                                                       "int use(void) { return res_a_api() + "
-                                                       "(res_b_maybe ? res_b_maybe() : 0); }"),
-    })
-    built = build(src, tmp_path / "out", cc=cc, extra=("-Wl,-rpath,/opt/one:/opt/two", "-Wl,-soname,mod.so"))
+    built = built_with(cc)
     for name, path in built.items():
         fast = read_binary(str(path))
         ref = _pyelftools_view(path)
