@@ -206,3 +206,150 @@ def test_fast_reader_agrees_with_pyelftools_on_every_class_and_byte_order(cc, el
     b = read_binary(str(built["res_b"]))
     assert "res_a_api" in b.undefined and "res_b_maybe" in b.weak_undefined
     assert b.record.list("requires") == ("res_a",)
+
+
+# ------------------------------------------------------------------ the fast reader on damaged and unusual files
+
+def _section_header(path, name):
+    """(offset of the section's header in the file, ELF class, byte order) found with pyelftools."""
+    from elftools.elf.elffile import ELFFile
+    with open(path, "rb") as stream:
+        elf = ELFFile(stream)
+        index = next(i for i, s in enumerate(elf.iter_sections()) if s.name == name)
+        return elf["e_shoff"] + index * elf["e_shentsize"], elf.elfclass, "<" if elf.little_endian else ">"
+
+
+def _patched(tmp_path, cc, edits) -> Path:
+    """A copy of res_b built by ``cc`` with ``edits`` applied: (offset, struct format, value)."""
+    path = tmp_path / f"{cc}-res_b.so"
+    shutil.copy2(built_with(cc)["res_b"], path)
+    data = bytearray(path.read_bytes())
+    for offset, fmt, value in edits:
+        struct.pack_into(fmt, data, offset, value)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _same_reading(a, b):
+    def view(x):
+        return (x.record.fields, x.record.flags, x.record.struct_size, x.machine, x.defined, x.undefined,
+                x.weak_undefined, x.needed, x.runpath, x.soname)
+    return view(a) == view(b)
+
+
+def test_small_helpers_of_the_fast_reader():
+    from buildtool.binary import _cstr
+    assert _cstr(b"ab\0cd\0", 0) == "ab" and _cstr(b"ab\0cd\0", 3) == "cd"
+    assert _cstr(b"\0abc", 0) == "" and _cstr(b"abc", 0) == "abc" and _cstr(b"abc", 1) == "bc"
+    assert _cstr(b"caf\xe9\0", 0) == "caf\ufffd"
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "not an ELF file"),
+    (b"hello world, this is a text file and long enough to pass the size check", "not an ELF file"),
+    (b"\x7fELF" + b"\1\1\1" + b"\0" * 30, "not an ELF file"),                      # under a header's size
+    (b"\x7fELF" + b"\3\1\1" + b"\0" * 60, "unknown ELF class or byte order"),
+    (b"\x7fELF" + b"\1\3\1" + b"\0" * 60, "unknown ELF class or byte order"),
+    (b"\x7fELF" + b"\1\1\1" + b"\0" * 45, "no section headers"),                   # exactly 52 bytes, e_shoff 0
+])
+def test_fast_reader_refuses_what_is_not_a_module(tmp_path, data, message):
+    path = tmp_path / "x.so"
+    path.write_bytes(data)
+    with pytest.raises(RecordError) as info:
+        read_binary(str(path))
+    assert str(info.value) == f"{path}: {message}"
+
+
+def test_fast_reader_io_and_structure_errors(tmp_path):
+    with pytest.raises(RecordError) as info:
+        read_binary(str(tmp_path / "missing.so"))
+    assert str(info.value) == f"{tmp_path / 'missing.so'}: cannot read: No such file or directory"
+    # section headers said to lie past the end of the file
+    path = _patched(tmp_path, "gcc", [(0x28, "<Q", 1 << 40)])
+    with pytest.raises(RecordError) as info:
+        read_binary(str(path))
+    assert str(info.value).startswith(f"{path}: not a readable ELF file (")
+
+
+def test_unknown_machine_and_path(tmp_path):
+    path = _patched(tmp_path, "gcc", [(18, "<H", 0xBEEF)])
+    fast = read_binary(str(path))
+    assert fast.machine == "EM_48879" and fast.path == str(path)
+
+
+@pytest.mark.parametrize("cc", ["gcc", "i686-linux-gnu-gcc"])
+def test_extended_section_numbering(tmp_path, cc):
+    # e_shnum = 0 and e_shstrndx = SHN_XINDEX: the real values are in section header 0 (sh_size, sh_link),
+    # as in objects with 65,280 sections or more
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} is not installed (Debian: {CROSS_PACKAGES.get(cc, 'gcc')})")
+    original = built_with(cc)["res_b"]
+    from elftools.elf.elffile import ELFFile
+    with open(original, "rb") as stream:
+        elf = ELFFile(stream)
+        shoff, shnum, shstrndx = elf["e_shoff"], elf["e_shnum"], elf["e_shstrndx"]
+        is64 = elf.elfclass == 64
+    order = "<"
+    if is64:
+        edits = [(60, order + "H", 0), (62, order + "H", 0xFFFF), (shoff + 32, order + "Q", shnum),
+                 (shoff + 40, order + "I", shstrndx)]
+    else:
+        edits = [(48, order + "H", 0), (50, order + "H", 0xFFFF), (shoff + 20, order + "I", shnum),
+                 (shoff + 24, order + "I", shstrndx)]
+    path = _patched(tmp_path, cc, edits)
+    assert _same_reading(read_binary(str(path)), read_binary(str(original)))
+    assert read_binary(str(path)).record.name == "res_b"
+
+
+def test_record_section_damage_is_reported_not_raised(tmp_path):
+    at, _, order = _section_header(built_with("gcc")["res_b"], ".ast_modinfo")
+    size_at = at + 32   # sh_size in an Elf64_Shdr
+    short = read_binary(str(_patched(tmp_path, "gcc", [(size_at, "<Q", 20)])))
+    assert short.record is None and short.abi_version is None
+    assert short.record_error == "section .ast_modinfo does not start with the module record magic"
+    header_only = read_binary(str(_patched(tmp_path, "gcc", [(size_at, "<Q", 24)])))
+    assert (header_only.abi_version, header_only.record_error) == (1, "module record text is truncated")
+    # a section of type SHT_NULL is no section, whatever its name
+    nulled = read_binary(str(_patched(tmp_path, "gcc", [(at + 4, "<I", 0)])))
+    assert nulled.record is None
+    assert nulled.record_error == "no .ast_modinfo section: not built with buildtool's module.h"
+
+
+def test_record_header_values_in_the_fast_reader(tmp_path):
+    data = built_with("gcc")["res_b"].read_bytes()
+    magic_at = data.index(b"ASTMODI\0")
+    other = read_binary(str(_patched(tmp_path, "gcc", [(magic_at + 8, "<I", 7)])))
+    assert other.record is None and other.abi_version == 7
+    assert other.record_error == "module record ABI version 7, this buildtool reads 1"
+    big = read_binary(str(_patched(tmp_path, "gcc", [(magic_at + 12, "<I", 0x80000000)])))
+    assert big.struct_size == 0x80000000
+
+
+@pytest.mark.parametrize("cc", ["gcc", "i686-linux-gnu-gcc"])
+def test_symbol_entry_size_zero_falls_back_to_the_class_size(tmp_path, cc):
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} is not installed (Debian: {CROSS_PACKAGES.get(cc, 'gcc')})")
+    original = built_with(cc)["res_b"]
+    at, elfclass, order = _section_header(original, ".dynsym")
+    entsize_at = at + (56 if elfclass == 64 else 36)
+    patched = _patched(tmp_path, cc, [(entsize_at, order + ("Q" if elfclass == 64 else "I"), 0)])
+    assert _same_reading(read_binary(str(patched)), read_binary(str(original)))
+
+
+@needs_cc
+def test_object_file_without_dynamic_sections(tmp_path):
+    # a relocatable object (gcc -c) has the record but no .dynsym or .dynamic
+    from buildtool.generate import HeaderGenerator, cflags
+    from buildtool.scan import scan
+    src = write_sources(tmp_path / "src", {"res_a": module_source()})
+    module = scan([str(src)]).modules["res_a"]
+    HeaderGenerator().write(module, (src / "res_a.c").read_bytes(), tmp_path / "gen")
+    obj = tmp_path / "res_a.o"
+    import subprocess
+    done = subprocess.run(["gcc", "-c", "-fPIC", *cflags(module, tmp_path / "gen", [str(Path(__file__).parent.parent
+                                                                                         / "include")]),
+                           str(src / "res_a.c"), "-o", str(obj)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    fast = read_binary(str(obj))
+    assert fast.record == read_record(str(obj)) and fast.record.name == "res_a"
+    assert (fast.defined, fast.undefined, fast.needed, fast.soname) == (frozenset(), frozenset(), (), None)
