@@ -181,3 +181,26 @@ def test_sources_without_text_are_skipped_and_modules_come_sorted():
     modules = {n: Module(name=n, source=f"{n}.c", line=1) for n in ("res_b", "res_a", "res_c")}
     found = check(Tree(modules=modules), {"res_b": info, "res_a": info}, Catalog())
     assert [(f.module, f.code) for f in found] == [("res_a", "hand-written-drift"), ("res_b", "hand-written-drift")]
+
+
+def test_lists_of_several_names_and_positions_without_a_struct():
+    from buildtool.catalog import Catalog
+    info = ('AST_MODULE_INFO(ASTERISK_GPL_KEY, 0, "U",\n\t.requires = DEPS,\n'
+            '\t.optional_modules = "res_p,res_q",\n\t.enhances = "http,udptl",\n);')
+    unreadable, drift, enhances = _drift_of(dict(optional_modules=("res_base", "res_other")), info, Catalog(),
+                                            others=("res_base", "res_other", "res_p", "res_q"))
+    # a built-in-looking name in .enhances is drift: only .requires can name core built-ins
+    assert enhances.code == "hand-written-drift" and enhances.data["only_in_hand_written"] == ["http", "udptl"]
+    assert unreadable.code == "hand-written-unreadable"  # and the fields after it are still compared
+    assert drift.message == ('hand-written .optional_modules = "res_p,res_q" disagrees with MODULEINFO '
+                             "(only in MODULEINFO: res_base, res_other; only hand-written: res_p, res_q)")
+    builtin_info = 'AST_MODULE_INFO(ASTERISK_GPL_KEY, 0, "U", .requires = "http,udptl")'
+    [builtin] = _drift_of({}, builtin_info, Catalog())
+    assert "and declare http, udptl in the catalogue's builtins" in builtin.message
+    # no info struct at all, and no MODULEINFO line (0): reported at line 1
+    from buildtool.check.handwritten_drift import check_module
+    from buildtool.model import Module, Tree
+    module = Module(name="res_user", source="res_user.c", line=0, requires=("res_base",))
+    tree = Tree(modules={"res_user": module, "res_base": Module(name="res_base", source="b.c", line=1)})
+    [finding] = check_module(module, "int x;\n", tree, Catalog())
+    assert (finding.line, finding.column, finding.code) == (1, 1, "hand-written-drift")
