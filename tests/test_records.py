@@ -76,7 +76,9 @@ def built_with(cc: str) -> dict[str, Path]:
                                                            "int use(void) { return res_a_api() + "
                                                            "(res_b_maybe ? res_b_maybe() : 0); }"),
         })
-        _BUILT[cc] = build(src, root / "out", cc=cc, extra=("-Wl,-rpath,/opt/one:/opt/two", "-Wl,-soname,mod.so"))
+        # libm: a DT_NEEDED entry on every target (each cross libc6-dev has it)
+        _BUILT[cc] = build(src, root / "out", cc=cc, extra=("-Wl,-rpath,/opt/one:/opt/two", "-Wl,-soname,mod.so",
+                                                           "-Wl,--no-as-needed", "-lm"))
     return _BUILT[cc]
 
 
@@ -193,6 +195,7 @@ def test_fast_reader_agrees_with_pyelftools_on_every_class_and_byte_order(cc, el
         assert fast.defined == ref["defined"] and fast.undefined == ref["undefined"]
         assert fast.weak_undefined == ref["weak"]
         assert list(fast.needed) == ref["needed"] and list(fast.runpath) == ref["runpath"] == ["/opt/one", "/opt/two"]
+        assert "libm.so.6" in fast.needed
         assert fast.soname == ref["soname"] == "mod.so"
         # the record header, unpacked here in the file's own byte order
         magic, abi, size, flags, text_size = ref["header"]
@@ -271,8 +274,11 @@ def test_fast_reader_io_and_structure_errors(tmp_path):
     assert str(info.value).startswith(f"{path}: not a readable ELF file (")
 
 
-def test_unknown_machine_and_path(tmp_path):
-    path = _patched(tmp_path, "gcc", [(18, "<H", 0xBEEF)])
+@pytest.mark.parametrize("cc", ["gcc", "i686-linux-gnu-gcc"])
+def test_unknown_machine_and_path(tmp_path, cc):
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} is not installed (Debian: {CROSS_PACKAGES.get(cc, 'gcc')})")
+    path = _patched(tmp_path, cc, [(18, "<H", 0xBEEF)])
     fast = read_binary(str(path))
     assert fast.machine == "EM_48879" and fast.path == str(path)
 
@@ -353,3 +359,70 @@ def test_object_file_without_dynamic_sections(tmp_path):
     fast = read_binary(str(obj))
     assert fast.record == read_record(str(obj)) and fast.record.name == "res_a"
     assert (fast.defined, fast.undefined, fast.needed, fast.soname) == (frozenset(), frozenset(), (), None)
+
+
+def _dynsym_entry(path, name):
+    """(offset of the .dynsym entry of ``name``, ELF class, byte order), found with pyelftools."""
+    from elftools.elf.elffile import ELFFile
+    with open(path, "rb") as stream:
+        elf = ELFFile(stream)
+        dynsym = elf.get_section_by_name(".dynsym")
+        index = next(i for i, sym in enumerate(dynsym.iter_symbols()) if sym.name == name)
+        return (dynsym["sh_offset"] + index * dynsym["sh_entsize"], elf.elfclass,
+                "<" if elf.little_endian else ">")
+
+
+@pytest.mark.parametrize("cc", ["gcc", "i686-linux-gnu-gcc"])
+@pytest.mark.parametrize("change, defined", [
+    ("unique", True),      # STB_GNU_UNIQUE (10): still a definition
+    ("local", False),      # STB_LOCAL: not exported
+    ("file", False),       # STT_FILE: not a symbol of the program
+    ("hidden", False),     # STV_HIDDEN: not visible outside
+    ("value0", True),      # defined at address 0: the section index says defined, not the value
+])
+def test_symbol_table_entries_are_classified_like_the_elf_spec_says(tmp_path, cc, change, defined):
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} is not installed (Debian: {CROSS_PACKAGES.get(cc, 'gcc')})")
+    original = built_with(cc)["res_a"]
+    at, elfclass, order = _dynsym_entry(original, "res_a_api")
+    info_at, other_at, value_fmt, value_at = ((at + 4, at + 5, "Q", at + 8) if elfclass == 64
+                                              else (at + 12, at + 13, "I", at + 4))
+    info = original.read_bytes()[info_at]
+    edits = {"unique": [(info_at, "B", (10 << 4) | (info & 0xF))], "local": [(info_at, "B", info & 0xF)],
+             "file": [(info_at, "B", (info & 0xF0) | 4)], "hidden": [(other_at, "B", 2)],
+             "value0": [(value_at, order + value_fmt, 0)]}[change]
+    path = tmp_path / "res_a.so"
+    data = bytearray(original.read_bytes())
+    for offset, fmt, value in edits:
+        struct.pack_into(fmt, data, offset, value)
+    path.write_bytes(bytes(data))
+    fast, before = read_binary(str(path)), read_binary(str(original))
+    assert ("res_a_api" in fast.defined) is defined
+    assert fast.defined - {"res_a_api"} == before.defined - {"res_a_api"}
+    assert (fast.undefined, fast.weak_undefined) == (before.undefined, before.weak_undefined)
+    if change in ("unique", "hidden", "file", "local"):  # pyelftools, the second reader, agrees
+        assert ("res_a_api" in _pyelftools_view(path)["defined"]) is defined
+
+
+@pytest.mark.parametrize("cc", ["gcc", "i686-linux-gnu-gcc"])
+def test_symbol_without_a_name_is_skipped_not_the_end(tmp_path, cc):
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} is not installed (Debian: {CROSS_PACKAGES.get(cc, 'gcc')})")
+    original = built_with(cc)["res_b"]
+    from elftools.elf.elffile import ELFFile
+    with open(original, "rb") as stream:
+        elf = ELFFile(stream)
+        dynsym = elf.get_section_by_name(".dynsym")
+        symbols = list(dynsym.iter_symbols())
+        first = next(i for i, sym in enumerate(symbols) if i and sym["st_info"]["bind"] != "STB_LOCAL")
+        at = dynsym["sh_offset"] + first * dynsym["sh_entsize"]
+        order = "<" if elf.little_endian else ">"
+    path = tmp_path / "res_b.so"
+    data = bytearray(original.read_bytes())
+    struct.pack_into(order + "I", data, at, 0)   # st_name = 0: the empty name
+    path.write_bytes(bytes(data))
+    fast, before = read_binary(str(path)), read_binary(str(original))
+    gone = symbols[first].name
+    assert fast.defined | fast.undefined | fast.weak_undefined == (
+        before.defined | before.undefined | before.weak_undefined) - {gone}
+    assert len(symbols) - first > 3  # symbols after the nameless one were read
