@@ -6,6 +6,8 @@ tests/test_loader_units.py checks order independence and the rules on random gra
 
 from __future__ import annotations
 
+import gc
+
 from buildtool.loader.config import parse_config
 from buildtool.loader.meta import MetaError, ModuleMeta
 from buildtool.loader.plan import make_plan
@@ -28,6 +30,8 @@ def run(metas, conf, invalid=()):
         return table[name]
     plan = make_plan(list(table) + list(invalid), get, config, "DIR")
     assert len(asked) == len(set(asked))  # each module's metadata is read once
+    assert gc.isenabled()  # the planner turns the cyclic GC off while it runs, and back on
+    assert set(table) | set(invalid) <= set(plan.why)  # a reason for every module
     return {"ok": plan.ok, "order": plan.order, "selected": sorted(plan.selected), "explicit": sorted(plan.explicit),
             "preload": sorted(plan.preload), "invalid": plan.invalid, "why": plan.why, "skipped": plan.skipped,
             "predicted": plan.predicted, "notes": plan.notes, "cycles": plan.cycles, "edges": plan.edges,
@@ -212,3 +216,97 @@ def test_plan_cycles():
              'loop': 'not loaded: in a cycle of required dependencies',
              's1': 'loaded: autoload=yes (the default)',
              's2': "loaded: named by 'preload-require => s2' at modules.conf:2"}}
+
+
+def test_plan_autoload_no_contradictions():
+    metas = [M("a_ghostuser"), M("both"), M("d_top", requires=["d_left", "d_right"]),
+             M("d_left", requires=["d_base"]), M("d_right", requires=["d_base"]), M("d_base"), M("k2")]
+    assert run(metas, "[modules]\nautoload = no\nload => a_ghost\nload => both\nnoload => both\nload => bad\nload => d_top\nload => k2\n", ('bad',)) == {'chains': {'d_base': ['d_top', 'd_left', 'd_base'],
+                'd_left': ['d_top', 'd_left'],
+                'd_right': ['d_top', 'd_right']},
+     'cycles': [],
+     'edges': [('d_base', 'd_left', 'requires'),
+               ('d_base', 'd_right', 'requires'),
+               ('d_left', 'd_top', 'requires'),
+               ('d_right', 'd_top', 'requires')],
+     'errors': [('modules.conf',
+                 4,
+                 9,
+                 'loader-load-noload',
+                 'both',
+                 "'load => both' at modules.conf:4 contradicts 'noload => both' at modules.conf:5",
+                 {})],
+     'explicit': ['d_top', 'k2'],
+     'invalid': {'bad': 'bad: not an ELF file'},
+     'notes': [],
+     'ok': False,
+     'order': ['d_base', 'd_left', 'd_right', 'd_top', 'k2'],
+     'predicted': {'a_ghost': "named by 'load => a_ghost' at modules.conf:3, but there is no a_ghost.so in DIR",
+                   'bad': "named by 'load => bad' at modules.conf:6, but bad: not an ELF file"},
+     'preload': [],
+     'required': [],
+     'selected': ['d_base', 'd_left', 'd_right', 'd_top', 'k2'],
+     'skipped': {'a_ghostuser': 'not loaded: autoload=no at modules.conf:2 and nothing named or required it',
+                 'both': "not loaded: 'noload => both' at modules.conf:5"},
+     'why': {'a_ghost': "not loaded: named by 'load => a_ghost' at modules.conf:3, but there is no a_ghost.so in DIR",
+             'a_ghostuser': 'not loaded: autoload=no at modules.conf:2 and nothing named or required it',
+             'bad': "not loaded: named by 'load => bad' at modules.conf:6, but bad: not an ELF file",
+             'both': "not loaded: 'noload => both' at modules.conf:5",
+             'd_base': "loaded: required by d_left; implied load from 'load => d_top' at modules.conf:7 (d_top -> "
+                       'd_left -> d_base)',
+             'd_left': "loaded: required by d_top; implied load from 'load => d_top' at modules.conf:7 (d_top -> "
+                       'd_left)',
+             'd_right': "loaded: required by d_top; implied load from 'load => d_top' at modules.conf:7 (d_top -> "
+                        'd_right)',
+             'd_top': "loaded: named by 'load => d_top' at modules.conf:7",
+             'k2': "loaded: named by 'load => k2' at modules.conf:8"}}
+
+
+def test_plan_conflicts_and_soft_cycles():
+    metas = [M("k1", conflicts=["k2"]), M("k2"), M("k3", conflicts=["k4"]), M("k4"),
+             M("w1", optional_modules=["w2", "w3"]), M("w2", optional_modules=["w1"]), M("w3", optional_modules=["w1"]),
+             M("ou", optional_uses=["none_provides"])]
+    assert run(metas, "[modules]\nload => k2\n", ()) == {'chains': {},
+     'cycles': [],
+     'edges': [('w2', 'w1', 'optional'), ('w3', 'w1', 'optional'), ('w1', 'w2', 'optional'), ('w1', 'w3', 'optional')],
+     'errors': [('modules.conf',
+                 2,
+                 9,
+                 'loader-conflict',
+                 'k1',
+                 'k1 conflicts with k2, and both would be loaded (k1: loaded: autoload=yes (the default); k2: loaded: '
+                 "named by 'load => k2' at modules.conf:2); noload one of them",
+                 {'modules': ['k1', 'k2']}),
+                ('/m/k3.so',
+                 0,
+                 0,
+                 'loader-conflict',
+                 'k3',
+                 'k3 conflicts with k4, and both would be loaded (k3: loaded: autoload=yes (the default); k4: loaded: '
+                 'autoload=yes (the default)); noload one of them',
+                 {'modules': ['k3', 'k4']})],
+     'explicit': ['k1', 'k2', 'k3', 'k4', 'ou', 'w1', 'w2', 'w3'],
+     'invalid': {},
+     'notes': ['ordering w2, w3 before w1 dropped: optional, interface or enhances edges form a cycle there'],
+     'ok': False,
+     'order': ['k1', 'k2', 'k3', 'k4', 'ou', 'w1', 'w2', 'w3'],
+     'predicted': {},
+     'preload': [],
+     'required': [],
+     'selected': ['k1', 'k2', 'k3', 'k4', 'ou', 'w1', 'w2', 'w3'],
+     'skipped': {},
+     'why': {'k1': 'loaded: autoload=yes (the default)',
+             'k2': "loaded: named by 'load => k2' at modules.conf:2",
+             'k3': 'loaded: autoload=yes (the default)',
+             'k4': 'loaded: autoload=yes (the default)',
+             'ou': 'loaded: autoload=yes (the default)',
+             'w1': 'loaded: autoload=yes (the default)',
+             'w2': 'loaded: autoload=yes (the default)',
+             'w3': 'loaded: autoload=yes (the default)'}}
+
+
+def test_default_label_of_the_modules_directory():
+    config, _ = parse_config("[modules]\nrequire => ghost\n", "modules.conf")
+    plan = make_plan([], lambda name: None, config)
+    assert plan.predicted == {"ghost": "named by 'require => ghost' at modules.conf:2, but there is no ghost.so in "
+                                        "the modules directory"}
