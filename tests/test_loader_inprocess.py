@@ -202,3 +202,89 @@ def test_runtime_load_retries_what_declined(tmp_path, loaders):
     assert out["ok"] is False and out["message"] == "dc_base declined: load() returned DECLINE"
     assert out["loaded"] == []
     assert loader.run_command("load dc_base")["message"] == "dc_base declined: load() returned DECLINE"
+
+
+def test_runtime_declines_with_their_reasons(tmp_path, loaders):
+    conf = "[modules]\nautoload = no\n"
+    names = ["cy_a", "cy_b", "cy_c", "dc_top", "gen_b", "fl_bad", "fl_a"]
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "gen_a.so").write_text("not a module\n")   # what gen_b requires: unreadable
+    loaders.append(loader := loader_for(tmp_path, names, conf))
+    assert loader.start() is True and loader.order == [] and loader.stopped is False
+    cycle = loader.run_command("load cy_a")
+    assert cycle["ok"] is False and cycle["message"] == (
+        "cy_a declined: requires cy_b, which declined: requires cy_c, which declined: requires cy_a, which declined: "
+        "required dependencies form a cycle: cy_a requires cy_b requires cy_c requires cy_a")
+    assert loader.states["cy_a"].chain == ["cy_a", "cy_b", "cy_c", "cy_a"]
+    absent = loader.run_command("load dc_top")
+    assert absent["message"] == (f"dc_top declined: requires dc_mid, which declined: there is no dc_mid.so in "
+                                 f"{loader.modules_dir}")
+    assert loader.states["dc_mid"].path == ""
+    unreadable = loader.run_command("load gen_b")
+    assert unreadable["message"].startswith("gen_b declined: requires gen_a, which declined: not a loadable module: ")
+    # FAILURE at run time fails that command only; start-up is over, nothing stops
+    failed = loader.run_command("load fl_bad")
+    assert failed["message"] == "fl_bad failed: load() returned FAILURE" and loader.stopped is False
+    assert loader.run_command("load fl_a")["loaded"] == ["fl_a"]
+    assert loader.states["fl_a"].explicit is True
+    assert loader.errors == []
+
+
+def test_refusal_decided_before_loading(tmp_path, loaders):
+    loaders.append(loader := loader_for(tmp_path, ["gen_a", "gen_b"]))
+    loader.refusals["gen_a"] = "its source hash is not the documented one"
+    assert loader.start()
+    assert loader.states["gen_a"].reason == "its source hash is not the documented one"
+    assert loader.states["gen_b"].reason == ("requires gen_a, which declined: its source hash is not the documented one")
+    assert loader.order == []
+
+
+def test_plan_error_stops_before_anything_loads(tmp_path, loaders):
+    loaders.append(loader := loader_for(tmp_path, ["cy_a", "cy_b", "cy_c", "gen_a"]))
+    assert loader.start() is False and loader.stopped is True
+    assert loader.order == [] and loader.mapped() == []
+
+
+def test_unloading_takes_dependencies_loaded_only_for_it_in_reverse_order(tmp_path, loaders):
+    conf = "[modules]\nautoload = no\nload => rt_top\n"
+    loaders.append(loader := loader_for(tmp_path, ["rt_dep", "rt_exp", "rt_top", "gen_a", "gen_b"], conf))
+    assert loader.start() and loader.order == ["rt_dep", "rt_exp", "rt_top"]
+    assert not loader.states["rt_dep"].explicit and not loader.states["rt_exp"].explicit
+    with pytest.raises(Exception, match="rt_dep is in use"):
+        loader.unload("rt_dep")  # not recursive unless asked
+    assert loader.run_command("unload rt_top")["unloaded"] == ["rt_top", "rt_exp", "rt_dep"]
+    # a module named at run time is explicit: unloading what loaded it as a dependency keeps it
+    assert loader.run_command("load gen_b")["loaded"] == ["gen_a", "gen_b"]
+    assert loader.run_command("load gen_a")["message"] == "gen_a is already loaded"
+    assert loader.states["gen_a"].explicit
+    assert loader.run_command("unload gen_b")["unloaded"] == ["gen_b"] and loader.order == ["gen_a"]
+
+
+def test_global_symbols_and_the_global_scope(tmp_path, loaders):
+    loaders.append(loader := loader_for(tmp_path, ["gl_lib", "gl_user", "ngl_lib", "ngl_user"]))
+    assert loader.start()
+    assert loader.order == ["gl_lib", "gl_user", "ngl_lib"]
+    # promoted: gl_lib's function is in the global scope; ngl_lib's (not GLOBAL_SYMBOLS) is not
+    assert loader.dl.sym(loader._global_scope, "gl_lib_fn")
+    assert not loader.dl.sym(loader._global_scope, "ngl_lib_fn")
+    assert loader.states["ngl_user"].reason == ("refused before its load(): undefined symbol ngl_lib_fn not found in "
+                                                "the global scope (nor in its own libraries)")
+    assert loader.errors == []
+
+
+def test_loader_defaults_listing_and_preload(tmp_path, loaders):
+    mdir = make_modules_dir(tmp_path / "m", ["gen_a", "gen_b"])
+    loader = Loader(str(mdir), listing=lambda directory: ["gen_a.so"])
+    loaders.append(loader)
+    assert list(loader.paths) == ["gen_a"] and loader.stopped is False
+    loader.preload_library("libm.so.6")           # a name, found by the dynamic linker
+    loader.preload_library(str(core_lib()))       # a path
+    assert loader.preloaded == ["libm.so.6", str(core_lib())]
+    assert loader.start() and loader.order == ["gen_a"]
+    assert (mdir / ".buildtool-modules.cache.json").exists()  # the cache is on by default
+    assert gc_enabled()
+
+
+def gc_enabled() -> bool:
+    import gc
+    return gc.isenabled()
