@@ -79,6 +79,19 @@ j("xǁ_Resolverǁmodule__mutmut_179 xǁ_Resolverǁmodule__mutmut_181 xǁ_Resolve
   "option is closer than any module, which no test writes")
 j("xǁ_Resolverǁmodule__mutmut_24", N, "the module of an unknown <conflict> name's warning: no test has an unknown conflict name")
 
+# plan (second run)
+j("x__make_plan__mutmut_185", N,
+  "stopping at a module named by both load and noload hides only the missing or unreadable named modules after it in name order; "
+  "the scenario's come before it")
+j("x__order__mutmut_126 x__order__mutmut_127", E,
+  "the forced node is pushed on the (empty) heap and emitted next, so its remaining soft count is never read again")
+j("x__order__mutmut_136", E,
+  "a node reaches zero remaining edges once, so it is never on the heap twice before it is emitted")
+j("x__order__mutmut_143", N,
+  "after a soft cycle is broken, the dropped edge's source may have further successors; no scenario has one")
+j("x__order__mutmut_147", N,
+  "changes which node is forced when a soft cycle has several candidates; the scenarios' soft cycles have one")
+
 # Whole functions whose remaining survivors share one reason (applied when a mutant has no line of its own).
 F = {}
 CHILD = ("reached only by the tests that run the loader in a child process (test_loader_rules.py, "
