@@ -288,3 +288,22 @@ def test_loader_defaults_listing_and_preload(tmp_path, loaders):
 def gc_enabled() -> bool:
     import gc
     return gc.isenabled()
+
+
+def test_each_load_function_runs_once(tmp_path, loaders, monkeypatch):
+    # The C side's own log (ast_test_log reads LOADER_TEST_LOG at each call): a module that declined is not
+    # tried again for each of its dependants.
+    log = tmp_path / "events.log"
+    monkeypatch.setenv("LOADER_TEST_LOG", str(log))
+    loaders.append(loader := loader_for(tmp_path, ["dc_base", "dc_mid", "dc_top", "dc_ok", "dc_optuser"]))
+    assert loader.start()
+    assert log.read_text().splitlines() == ["load dc_base", "load dc_ok", "load dc_optuser"]
+
+
+def test_runtime_load_brings_each_missing_requirement(tmp_path, loaders):
+    conf = "[modules]\nautoload = no\nload => rt_dep\n"
+    loaders.append(loader := loader_for(tmp_path, ["rt_dep", "rt_exp", "rt_top"], conf))
+    assert loader.start() and loader.order == ["rt_dep"]
+    out = loader.run_command("load rt_top")  # rt_dep is running already, rt_exp is not
+    assert out["loaded"] == ["rt_exp", "rt_top"]
+    assert loader.use_counts() == {"rt_dep": 1, "rt_exp": 1, "rt_top": 0}
