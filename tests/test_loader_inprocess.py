@@ -307,3 +307,6 @@ def test_runtime_load_brings_each_missing_requirement(tmp_path, loaders):
     out = loader.run_command("load rt_top")  # rt_dep is running already, rt_exp is not
     assert out["loaded"] == ["rt_exp", "rt_top"]
     assert loader.use_counts() == {"rt_dep": 1, "rt_exp": 1, "rt_top": 0}
+    # rt_exp came only as a dependency (not explicit), rt_dep was named by the configuration
+    assert loader.run_command("unload rt_top")["unloaded"] == ["rt_top", "rt_exp"]
+    assert loader.order == ["rt_dep"]
