@@ -92,6 +92,43 @@ j("x__order__mutmut_143", N,
 j("x__order__mutmut_147", N,
   "changes which node is forced when a soft cycle has several candidates; the scenarios' soft cycles have one")
 
+# runtime
+j("xǁLoaderǁ__init____mutmut_19", N,
+  "use_cache=False not passed on: the cache would be read and written anyway; no in-process test checks its absence "
+  "(test_loader_units checks the cache itself)")
+j("xǁLoaderǁ__init____mutmut_34 xǁLoaderǁ_check_symbols__mutmut_7", N,
+  "dlsym(NULL) is RTLD_DEFAULT on glibc and finds the same symbols; the difference is glibc recording a dependency on the "
+  "defining object (which then cannot be unmapped), which only shows when a module defining such a symbol is unloaded")
+j("xǁLoaderǁ_check_symbols__mutmut_11", E, "a cache of names already found: forgetting them only costs another lookup")
+j("xǁLoaderǁ_check_symbols__mutmut_2 xǁLoaderǁ_check_symbols__mutmut_13", N,
+  "a symbol from the module's own DT_NEEDED library (not in the global scope) would be missed; no in-process test module links a library of its own")
+j("xǁLoaderǁ_check_symbols__mutmut_18 xǁLoaderǁ_check_symbols__mutmut_20 xǁLoaderǁ_check_symbols__mutmut_21 "
+  "xǁLoaderǁ_check_symbols__mutmut_23 xǁLoaderǁ_check_symbols__mutmut_26", N,
+  "the message for several missing symbols at once; the test modules miss one each")
+j("xǁLoaderǁ_close__mutmut_1", E, "`info` is only tested for truth after close")
+j("xǁLoaderǁ_ensure__mutmut_37 xǁLoaderǁ_ensure__mutmut_38", E,
+  "a shortcut: calling _ensure on a running requirement returns RUNNING at its first test anyway")
+j("xǁLoaderǁ_ensure__mutmut_45", E, "`explicit` is only tested for truth: None and False are the same")
+j("xǁLoaderǁ_load__mutmut_68 xǁLoaderǁ_load__mutmut_70", N,
+  "a module using an interface that no running module provides is declined before it gets here; the default is reached only "
+  "for an optional use of an interface nobody provides, which no in-process test loads")
+j("xǁLoaderǁload__mutmut_19", E, "the reason of a module reset for a retry is overwritten by the retry's own outcome before anyone reads it")
+j("xǁLoaderǁload__mutmut_5", E, "`_in_startup` is only tested for truth: None and False are the same")
+j("xǁLoaderǁload__mutmut_11 xǁLoaderǁload__mutmut_12", N,
+  "the 'loaded' key of an already-loaded answer: the tests read its message only")
+j("xǁLoaderǁpreload_library__mutmut_1 xǁLoaderǁpreload_library__mutmut_5", N,
+  "preloading the main program instead of the library, or a name resolved as a relative path: the test modules' symbols then "
+  "come from the core preloaded by path in the same test; a test preloading only by name would tell")
+j("xǁLoaderǁunload__mutmut_4 xǁLoaderǁunload__mutmut_5 xǁLoaderǁrun_command__mutmut_1 xǁLoaderǁrun_command__mutmut_2 "
+  "xǁLoaderǁstart__mutmut_2 xǁLoaderǁstart__mutmut_3", E,
+  "`_in_startup` is read only while loading, and every runtime entry point that loads (load(), reached from run_command too) "
+  "sets it false first")
+j("xǁLoaderǁ_unload_one__mutmut_22 xǁLoaderǁ_unload_one__mutmut_25", E,
+  "a running module always has its metadata (it was read to load it), so the `if meta` guard is always true")
+j("xǁLoaderǁ_unload_one__mutmut_7 xǁLoaderǁ_unload_one__mutmut_8 xǁLoaderǁ_unload_one__mutmut_9", N,
+  "not calling unload() (or calling it without info) is seen only in the C side's log of unload events, which the in-process "
+  "tests do not read for unloads (test_loader_runtime does, in a child process)")
+
 # Whole functions whose remaining survivors share one reason (applied when a mutant has no line of its own).
 F = {}
 CHILD = ("reached only by the tests that run the loader in a child process (test_loader_rules.py, "
