@@ -42,7 +42,7 @@ _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
 @dataclass(frozen=True)
 class HandWrittenField:
     name: str
-    value: str | None   # None when the initializer is not made of string literals / a plain identifier
+    value: str | None   # None when the initializer is not string literals (or, for support_level, an identifier)
     text: str           # the initializer as written
     line: int
     column: int
@@ -176,7 +176,8 @@ def _fields(text: str, args: list[list[Token]]) -> dict[str, HandWrittenField]:
         begin, end = arg[0][2], (parts[-1][3] if parts else arg[2][3])
         if parts and all(p[0] == "string" for p in parts):
             literal = "".join(_unescape(p[1]) for p in parts)
-        elif len(parts) == 1 and parts[0][0] == "ident":
+        elif len(parts) == 1 and parts[0][0] == "ident" and name == "support_level":
+            # an enum constant; for the lists a bare identifier is a macro, whose value is unknown here
             literal = parts[0][1]
         else:
             literal = None

@@ -250,8 +250,12 @@ class _Resolver:
 
     def cycles(self, modules: dict[str, Module]) -> None:
         for cycle in required_cycles({**self.installed, **modules}):
-            if cycle[0] not in modules:
-                continue
+            # Reported on the first scanned module of the cycle (an installed one may come first by name).
+            scanned = [i for i, name in enumerate(cycle[:-1]) if name in modules]
+            if not scanned:
+                continue  # among installed modules only: not this tree's to report
+            at_first = scanned[0]
+            cycle = cycle[at_first:-1] + cycle[:at_first] + [cycle[at_first]]
             first, second = cycle[0], cycle[1]
             at = self.edge_at.get((first, second))
             path = " -> ".join(cycle)

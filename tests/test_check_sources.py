@@ -72,12 +72,23 @@ def test_support_level_policy(tmp_path):
 
 
 def test_usage_and_io_errors_exit_2(tmp_path):
-    assert run_cli("check", tmp_path / "nowhere").returncode == 2
-    assert run_cli("check", "--binaries", tmp_path / "nowhere", tmp_path).returncode == 2
+    missing = run_cli("check", tmp_path / "nowhere")
+    assert missing.returncode == 2
+    # the report itself (stdout) says what is wrong, and where
+    assert missing.stdout.splitlines()[0] == f"{tmp_path / 'nowhere'}:0:0: error: no such file or directory [io-error]"
+    binaries = run_cli("check", "--binaries", tmp_path / "nowhere", tmp_path)
+    assert binaries.returncode == 2 and binaries.stdout == ""
+    assert binaries.stderr == f"{tmp_path / 'nowhere'}:0:0: error: --binaries: no such file or directory\n"
     bad = tmp_path / "bad.toml"
     bad.write_text("nonsense = [", encoding="utf-8")
-    assert run_cli("check", "--catalog", bad, tmp_path).returncode == 2
-    assert run_cli("check", "--format", "yaml", tmp_path).returncode == 2
+    catalog = run_cli("check", "--catalog", bad, tmp_path)
+    assert catalog.returncode == 2 and catalog.stdout == ""
+    assert catalog.stderr.startswith(f"{bad}:1:13: error: invalid TOML")
+    usage = run_cli("check", "--format", "yaml", tmp_path)
+    assert usage.returncode == 2 and usage.stdout == ""
+    assert "argument --format: invalid choice: 'yaml'" in usage.stderr
+    for done in (missing, binaries, catalog, usage):
+        assert "Traceback" not in done.stderr
 
 
 def test_text_format_is_compiler_style(tmp_path):
@@ -85,5 +96,6 @@ def test_text_format_is_compiler_style(tmp_path):
                                            "res_b": module_source(requires=["res_a"])})
     done = run_cli("check", src)
     assert done.returncode == 1
-    first = done.stdout.splitlines()[0]
-    assert first.startswith(str(src / "res_a.c") + ":2:") and ": error: " in first and first.endswith("[dependency-cycle]")
+    assert done.stdout.splitlines() == [
+        f"{src / 'res_a.c'}:2:10: error: required dependency cycle: res_a -> res_b -> res_a [dependency-cycle]",
+        "2 modules checked: 1 errors, 0 warnings, 0 notes"]

@@ -11,7 +11,7 @@ import pytest
 
 from buildtool import handwritten
 from buildtool.elfinfo import read_record
-from buildtool.generate import HeaderGenerator, handwritten_problems
+from buildtool.generate import HeaderGenerator, cflags, handwritten_problems
 from buildtool.model import InterfaceUse, Module
 
 REPO = Path(__file__).resolve().parent.parent
@@ -102,13 +102,34 @@ def test_header_for_another_module_is_refused(tree: Path, tmp_path: Path) -> Non
     assert "belongs to another module" in result.stderr
 
 
-def test_header_is_deterministic_and_written_only_on_change(tmp_path: Path) -> None:
+def test_headers_are_the_same_bytes_from_another_process_and_directory(tmp_path: Path) -> None:
+    # `buildtool generate` in two child processes (different hash seeds and working directories) over
+    # copies of modules/ at different depths: every header byte-identical, and no path of either copy in it.
+    import shutil
+    outs = []
+    for i, where in enumerate((tmp_path / "one", tmp_path / "two" / "deeper")):
+        copy = shutil.copytree(REPO / "modules", where / "modules")
+        env = {**os.environ, "PYTHONHASHSEED": str(i + 1)}
+        done = subprocess.run([sys.executable, "-m", "buildtool", "generate", "--catalog", str(copy / "catalog.toml"),
+                               "--out-dir", str(where / "gen"), str(copy)], capture_output=True, text=True,
+                              cwd=where, env=env)
+        assert done.returncode == 0, done.stderr
+        outs.append({p.name: p.read_bytes() for p in (where / "gen").glob("*.modinfo.h")})
+    assert len(outs[0]) == len(list((REPO / "modules").glob("*.c")))
+    assert outs[0] == outs[1]
+    assert not [name for name, data in outs[0].items() if str(tmp_path).encode() in data]
+
+
+def test_header_is_path_free_and_written_only_on_change(tmp_path: Path) -> None:
     module = Module(name="res_a", source="/some/absolute/dir/res_a.c", line=1, support_level="core",
                     requires=("res_c", "res_b"), uses=(InterfaceUse("sorcery", True),))
     generator = HeaderGenerator()
     text = generator.render(module, b"int x;\n")
-    assert text == HeaderGenerator().render(module, b"int x;\n")
     assert "/some/absolute" not in text
+    # the source hash is sha256 of the bytes, computed here with hashlib itself
+    import hashlib
+    digest = hashlib.sha256(b"int x;\n").hexdigest()
+    assert f'#define AST_MODULE_SOURCE_HASH "sha256:{digest}"' in text
     assert '#define AST_MODULE_REQUIRES "res_b,res_c"' in text
     assert '#define AST_MODULE_USES "sorcery"' in text
     path, written = generator.write(module, b"int x;\n", tmp_path)
@@ -180,3 +201,175 @@ def test_unwritable_output_names_the_file_asked_for(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert str(blocker / "tree.json") in result.stderr and ".tmp" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# Each hand-written field the header checks, with a copy that disagrees with MODULEINFO in the direction
+# a one-way comparison would miss (MODULEINFO declares more than the copy says).
+HAND_WRITTEN_CASES = {
+    "requires": (dict(requires=("res_b", "res_c")), '.requires = "res_b"', "only in MODULEINFO: res_c"),
+    "optional_modules": (dict(optional_modules=("res_c", "res_d")), '.optional_modules = "res_d"',
+                         "only in MODULEINFO: res_c"),
+    "enhances": (dict(enhances=("res_fax",)), '.enhances = ""', "only in MODULEINFO: res_fax"),
+    "support_level": (dict(support_level="core"), ".support_level = AST_MODULE_SUPPORT_EXTENDED",
+                      "<support_level>extended</support_level>"),
+}
+
+
+@pytest.mark.parametrize("field", sorted(HAND_WRITTEN_CASES))
+def test_hand_written_field_that_says_less_is_a_problem(field: str) -> None:
+    declared, written, detail = HAND_WRITTEN_CASES[field]
+    module = Module(name="res_a", source="res_a.c", line=1, **declared)
+    text = f'\nAST_MODULE_INFO(ASTERISK_GPL_KEY, 0, "A",\n\t.load = load_module,\n\t{written},\n);\n'
+    [problem] = handwritten_problems(module, text)
+    assert problem.line == 4
+    assert detail in problem.message
+
+
+@pytest.mark.parametrize("field", sorted(HAND_WRITTEN_CASES))
+def test_hand_written_field_that_disagrees_is_an_error_without_werror(field: str, tmp_path: Path) -> None:
+    # No -Werror here: the generated header must stop the compile by itself (#error, not #warning).
+    declared, written, detail = HAND_WRITTEN_CASES[field]
+    source = tmp_path / "res_a.c"
+    source.write_text("/*** MODULEINFO\n ***/\n" + BODY
+                      + f'AST_MODULE_INFO(ASTERISK_GPL_KEY, 0, "A",\n\t.load = load_module,\n\t{written},\n);\n')
+    line = next(i for i, text in enumerate(source.read_text().splitlines(), 1) if f".{field} =" in text)
+    module = Module(name="res_a", source=str(source), line=1, **declared)
+    HeaderGenerator().write(module, source.read_bytes(), tmp_path / "gen")
+    result = subprocess.run(["gcc", "-fsyntax-only", *cflags(module, tmp_path / "gen", [str(INCLUDE)]), str(source)],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert f"res_a.c:{line}:" in result.stderr and "error:" in result.stderr
+    assert detail in result.stderr
+    # the agreeing copy compiles (so the failure above is the check, not the test's source)
+    fixed = source.read_text().replace(f"\t{written},\n", "")
+    source.write_text(fixed)
+    HeaderGenerator().write(module, source.read_bytes(), tmp_path / "gen")
+    ok = subprocess.run(["gcc", "-fsyntax-only", *cflags(module, tmp_path / "gen", [str(INCLUDE)]), str(source)],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_hand_written_list_given_by_a_macro_is_not_read_as_a_name() -> None:
+    # .requires = DEPS: the value of DEPS is unknown here; it is not the module name "DEPS"
+    module = Module(name="res_a", source="res_a.c", line=1, requires=("res_b",))
+    [problem] = handwritten_problems(module, 'AST_MODULE_INFO(ASTERISK_GPL_KEY, 0, "A",\n\t.requires = DEPS,\n);')
+    assert problem.line == 2 and problem.message.startswith(
+        "hand-written .requires = DEPS is not a string literal, so it cannot be checked against MODULEINFO")
+    # an enum constant is the normal form of .support_level
+    assert handwritten_problems(Module(name="res_a", source="res_a.c", line=1, support_level="core"),
+                                'AST_MODULE_INFO(K, 0, "A", .support_level = AST_MODULE_SUPPORT_CORE);') == []
+
+
+EXPECTED_HEADER = '''/* Generated by buildtool from the MODULEINFO block of res_odd-name.x.c; do not edit.
+ * Consumed by include/asterisk/module.h. */
+#ifndef AST_MODULEINFO_RES_ODD_NAME_X_H
+#define AST_MODULEINFO_RES_ODD_NAME_X_H
+
+#define AST_MODULEINFO_GENERATED 1
+#define AST_MODULEINFO_MODULE "res_odd-name.x"
+#define AST_MODULE_REQUIRES "res_b,res_c"
+#define AST_MODULE_OPTIONAL_MODULES "res_d,res_e"
+#define AST_MODULE_ENHANCES "res_f,res_g"
+#define AST_MODULE_PROVIDES "p1,p2"
+#define AST_MODULE_USES "i1,i2"
+#define AST_MODULE_OPTIONAL_USES "o1,o2"
+#define AST_MODULE_LIBRARIES "ssl,zlib"
+#define AST_MODULE_OPTIONAL_LIBRARIES "crypto,curl"
+#define AST_MODULE_OPTIONS "O1,O2"
+#define AST_MODULE_BUILTINS "cdr,http"
+#define AST_MODULE_CONFLICTS "res_x,res_y"
+#define AST_MODULE_SUPPORT_LEVEL AST_MODULE_SUPPORT_EXTENDED
+#define AST_MODULE_SOURCE_HASH "sha256:@DIGEST@"
+
+/* The same data for the .ast_modinfo section record ("key=value\\0" pairs). */
+#define AST_MODULE_RECORD_TEXT \\
+\t"requires=res_b,res_c" "\\0" \\
+\t"optional_modules=res_d,res_e" "\\0" \\
+\t"enhances=res_f,res_g" "\\0" \\
+\t"provides=p1,p2" "\\0" \\
+\t"uses=i1,i2" "\\0" \\
+\t"optional_uses=o1,o2" "\\0" \\
+\t"libraries=ssl,zlib" "\\0" \\
+\t"optional_libraries=crypto,curl" "\\0" \\
+\t"options=O1,O2" "\\0" \\
+\t"builtins=cdr,http" "\\0" \\
+\t"conflicts=res_x,res_y" "\\0" \\
+\t"support_level=extended" "\\0" \\
+\t"default_enabled=no" "\\0" \\
+\t"deprecated_in=21" "\\0" \\
+\t"removed_in=23" "\\0" \\
+\t"replacement=res_\\"new\\"\\\\" "\\0" \\
+\t"source_hash=sha256:@DIGEST@" "\\0" \\
+\t""
+
+#line 7 "res_odd-name.x.c"
+#error "no module 'res_q' [missing-module]"
+
+#line 9 "res_odd-name.x.c"
+#error "hand-written .requires = \\"res_b\\" disagrees with MODULEINFO (only in MODULEINFO: cdr,http,res_c); MODULEINFO is the source of truth: remove the field (buildtool migrate does it)"
+
+#endif
+'''
+
+
+def test_whole_header_for_every_field(tmp_path: Path) -> None:
+    # Written out by hand: every list in struct order, the record, errors (not warnings) as #error at their
+    # lines, the guard from a name with odd characters, C escapes, and the source's sha256 from hashlib.
+    import hashlib
+    from buildtool.diagnostics import error, warning
+    module = Module(name="res_odd-name.x", source="/abs/dir/res_odd-name.x.c", line=1, support_level="extended",
+                    default_enabled=False, requires=("res_b", "res_c"), optional_modules=("res_d", "res_e"),
+                    enhances=("res_f", "res_g"), provides=("p1", "p2"),
+                    uses=(InterfaceUse("i1", True), InterfaceUse("i2", True), InterfaceUse("o1", False),
+                          InterfaceUse("o2", False)),
+                    libraries_required=("ssl", "zlib"), libraries_optional=("crypto", "curl"),
+                    options_required=("O1", "O2"), builtins=("cdr", "http"), conflicts=("res_x", "res_y"),
+                    deprecated_in="21", removed_in="23", replacement='res_"new"\\')
+    source = ("\n" * 8 + 'AST_MODULE_INFO(ASTERISK_GPL_KEY, 0, "X", .requires = "res_b");\n').encode()
+    errors = [error("res_odd-name.x.c", 7, 3, "missing-module", "no module 'res_q'"),
+              warning("res_odd-name.x.c", 8, 1, "unknown-name", "only a warning")]
+    expected = EXPECTED_HEADER.replace("@DIGEST@", hashlib.sha256(source).hexdigest())
+    assert HeaderGenerator().render(module, source, errors) == expected
+    path, written = HeaderGenerator().write(module, source, tmp_path, errors)
+    assert written and path == tmp_path / "res_odd-name.x.modinfo.h" and path.read_text() == expected
+
+
+def test_record_of_a_default_module() -> None:
+    from buildtool.generate import record_fields
+    module = Module(name="res_a", source="res_a.c", line=1)
+    assert record_fields(module, "sha256:00") == [
+        ("requires", ""), ("optional_modules", ""), ("enhances", ""), ("provides", ""), ("uses", ""),
+        ("optional_uses", ""), ("libraries", ""), ("optional_libraries", ""), ("options", ""), ("builtins", ""),
+        ("conflicts", ""), ("support_level", ""), ("default_enabled", "yes"), ("deprecated_in", ""),
+        ("removed_in", ""), ("replacement", ""), ("source_hash", "sha256:00")]
+
+
+def test_c_string_escapes() -> None:
+    from buildtool.generate import _c_string
+    assert _c_string('a\\b"c\nd\re\x01f\x7fg\th') == '"a\\\\b\\"c\\nd\\re\\001f\\177g\\011h"'
+    assert _c_string("") == '""'
+
+
+def test_hand_written_problems_in_line_order_with_exact_messages() -> None:
+    module = Module(name="res_a", source="res_a.c", line=1, requires=("res_b",), enhances=("res_e",))
+    text = ('AST_MODULE_INFO(ASTERISK_GPL_KEY, 0, "A",\n'
+            '\t.support_level = 5,\n'
+            '\t.requires = "res_x,res_b,res_y",\n'
+            '\t.optional_modules = OPT,\n'
+            '\t.enhances = "res_z",\n);')
+    assert [(p.line, p.message) for p in handwritten_problems(module, text)] == [
+        (2, "hand-written .support_level = 5 disagrees with MODULEINFO (no <support_level>); MODULEINFO is the "
+            "source of truth: remove the field or write a <support_level> in MODULEINFO"),
+        (3, 'hand-written .requires = "res_x,res_b,res_y" disagrees with MODULEINFO (only hand-written: '
+            "res_x,res_y); MODULEINFO is the source of truth: remove the field (buildtool migrate does it)"),
+        (4, "hand-written .optional_modules = OPT is not a string literal, so it cannot be checked against "
+            "MODULEINFO; remove it (the build injects it from MODULEINFO)"),
+        (5, 'hand-written .enhances = "res_z" disagrees with MODULEINFO (only hand-written: res_z; only in '
+            "MODULEINFO: res_e); MODULEINFO is the source of truth: remove the field (buildtool migrate does it)")]
+    # fields written in another order than the struct's: problems still follow the lines
+    text = 'AST_MODULE_INFO(K, 0, "A",\n\t.requires = "res_q",\n\t.enhances = "res_q",\n);'
+    assert [p.line for p in handwritten_problems(module, text)] == [2, 3]
+    assert handwritten_problems(Module(name="res_a", source="res_a.c", line=1, support_level="core"),
+                                'AST_MODULE_INFO(K, 0, "A", .support_level = AST_MODULE_SUPPORT_DEPRECATED)')[0].message \
+        == ("hand-written .support_level = AST_MODULE_SUPPORT_DEPRECATED disagrees with MODULEINFO (core); MODULEINFO "
+            "is the source of truth: remove the field or write <support_level>deprecated</support_level> in MODULEINFO")

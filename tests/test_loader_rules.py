@@ -1,8 +1,8 @@
 """Start-up rules, with real generated, gcc-built modules loaded in child processes.
 
-Every ordering test runs three times: plain, and twice with the directory listing shuffled
-(--listing-seed) and the files created in a shuffled order; reports and the C-side event logs must
-be identical (run_shuffled asserts it).
+Every ordering test loads its modules once for real in a child process (the C-side event log records
+what ran), and plans them twice more in-process with the directory listing and the file creation
+order shuffled; the plans must be identical and the real load must follow them (run_shuffled).
 """
 
 from __future__ import annotations
@@ -229,6 +229,8 @@ def test_non_elf_file_and_module_without_info_symbol(tmp_path):
     assert run.report["order"] == ["gen_a"]
     named = run_load(tmp_path / "named", ["gen_a"], "[modules]\nrequire => junk\n")
     assert named.rc == 1
+    assert named.report["order"] == ["gen_a"] and set(named.report["failed"]) == {"junk"}
+    assert "require => junk" in named.report["failed"]["junk"]
 
 
 def test_dry_run_runs_no_module_code(tmp_path):

@@ -132,6 +132,27 @@ def test_cache_is_never_stale(tmp_path):
     assert third.reads == 1
 
 
+def test_cache_sees_a_file_rewritten_in_place(tmp_path):
+    # Same path, same inode (written through, as `cp` over an existing file does): only the size,
+    # mtime and ctime in the key can tell the cached entry is stale.
+    from loader_helpers import built_dir
+    built = built_dir()
+    target = tmp_path / "gen_a.so"
+    shutil.copy2(built / "gen_a.so", target)
+    paths = discover(str(tmp_path))
+    store = MetaStore(str(tmp_path), paths)
+    assert store.get("gen_a").requires == () and store.save()
+    inode = target.stat().st_ino
+    with open(target, "r+b") as handle:
+        handle.write((built / "gen_b.so").read_bytes())
+        handle.truncate()
+    assert target.stat().st_ino == inode
+    again = MetaStore(str(tmp_path), paths)
+    with pytest.raises(MetaError, match="names module 'gen_b'"):
+        again.get("gen_a")
+    assert again.reads == 1
+
+
 def test_abi_mirror_matches_the_c_struct():
     from loader_helpers import built_dir
     from buildtool import elfinfo

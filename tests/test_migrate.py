@@ -97,3 +97,16 @@ def test_migrate_then_build_injects_what_the_hand_written_lists_meant(tmp_path):
         record = read_record(str(target))
         for key, value in fields.items():
             assert record.fields[key] == value, (name, key, record.fields)
+
+
+def test_list_given_by_a_macro_is_left_as_it_is():
+    # .requires = DEPS: migrate must not turn the macro's name into <depend>DEPS</depend> and drop the field
+    from buildtool.catalog import Catalog
+    from buildtool.migrate import migrate_source
+    from buildtool.model import Module, Tree
+    data = b'/*** MODULEINFO\n\t<depend>res_base</depend>\n ***/\nAST_MODULE_INFO(K, 0, "U",\n\t.requires = DEPS,\n);\n'
+    module = Module(name="res_user", source="res_user.c", line=1, requires=("res_base",))
+    tree = Tree(modules={"res_user": module, "res_base": Module(name="res_base", source="res_base.c", line=1)})
+    result = migrate_source(module, data, tree, Catalog())
+    assert result.after == data and result.added == [] and result.removed == []
+    assert [(d.line, d.column, d.code) for d in result.diagnostics] == [(5, 2, "migrate-unreadable")]

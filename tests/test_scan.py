@@ -438,9 +438,13 @@ def test_a_single_file_argument():
 # --------------------------------------------------------------------------- CLI exit status 2, stderr format
 
 def test_usage_errors_exit_2():
-    assert run_cli().returncode == 2
-    assert run_cli("--format", "yaml", "good/res").returncode == 2
-    assert run_cli("--bogus", "good/res").returncode == 2
+    expected = {(): "buildtool scan: error: the following arguments are required: PATH",
+                ("--format", "yaml", "good/res"): "buildtool scan: error: argument --format: invalid choice: 'yaml'",
+                ("--bogus", "good/res"): "buildtool: error: unrecognized arguments: --bogus"}
+    for args, message in expected.items():
+        result = run_cli(*args)
+        assert result.returncode == 2 and result.stdout == "", args
+        assert result.stderr.startswith("usage: ") and message in result.stderr, args
 
 
 def test_missing_catalogue_exits_2():
@@ -592,6 +596,8 @@ def test_output_under_a_file_exits_2(tmp_path):
     blocker.write_text("x")
     result = run_cli("--format", "json", "-o", str(blocker / "tree.json"), "self-dependency")
     assert result.returncode == 2
+    assert result.stdout == "" and result.stderr.startswith(f"{blocker / 'tree.json'}: error: ")
+    assert "Traceback" not in result.stderr
     assert blocker.read_text() == "x"
 
 

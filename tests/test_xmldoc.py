@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+
 from lxml import etree
 
 from buildtool import xmldoc
 from buildtool.elfinfo import read_record
-from buildtool.generate import source_hash
 from test_check_helpers import build, by_code, check_json, module_source, needs_cc, run_cli, write_sources
 
 DOC = """
@@ -41,14 +46,19 @@ def test_document_shape_and_determinism(tmp_path):
     assert [m.get("name") for m in modules] == ["res_a", "res_b", "res_c"]
     b = modules[1]
     assert b.get("support_level") == "extended" and b.get("description") == "test module"
-    assert b.get("source_hash") == source_hash((src / "res_b.c").read_bytes())
+    assert b.get("source_hash") == "sha256:" + hashlib.sha256((src / "res_b.c").read_bytes()).hexdigest()
     items = [(e.tag, e.get("type"), e.text) for e in b.find("moduleinfo")]
     assert items == [("depend", "module", "res_a"), ("depend", "interface", "sorcery"), ("use", "module", "res_c")]
     app = modules[0].find("application")
     assert app.get("name") == "Foo" and app.findtext("synopsis") == "Foo & bar, caf\u00e9"
     assert modules[0].find(".//{http://www.w3.org/2001/XInclude}include") is not None
+    # another process (another hash seed), another copy of the sources at another depth, another
+    # working directory: the same bytes
+    copy = shutil.copytree(src, tmp_path / "elsewhere" / "deeper" / "src")
     again = tmp_path / "again.xml"
-    run_cli("xmldoc", "-o", again, src)
+    done = subprocess.run([sys.executable, "-m", "buildtool", "xmldoc", "-o", str(again), "."], cwd=copy,
+                          env={**os.environ, "PYTHONHASHSEED": "7"}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     assert again.read_bytes() == out.read_bytes()
 
 

@@ -189,6 +189,8 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str, tree=No
                     selected.add(name)
                     plan.explicit.add(name)
                     plan.why[name] = f"loaded: named by {entry.describe()}"
+                else:  # both lines: an error above, and not loaded
+                    plan.skipped[name] = plan.why[name] = f"not loaded: {noload[name].describe()}"
             elif name in pulled:
                 dependant, root = pulled[name]
                 chain = list(reversed(_trail(pulled, name)))

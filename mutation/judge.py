@@ -1,0 +1,227 @@
+"""Write mutation/SURVIVORS.md and the README's score table from mutation/results/*.json and the judgments below:
+``python mutation/judge.py`` after ``python mutation/run.py``. A survivor without a judgment of its own takes its
+function's (F), else it is listed as not killed."""
+import json, re, sys
+from pathlib import Path
+ROOT = Path(__file__).resolve().parent.parent
+J = {}  # short mutant name -> (verdict, reason)
+def j(names, verdict, reason):
+    for n in names.split():
+        J[n] = (verdict, reason)
+E, N = "equivalent", "not killed"
+# graphs
+j("x_cycles__mutmut_16 x_strongly_connected__mutmut_27", E, "`None` for `False` in a flag only ever tested for truth")
+j("x_cycles__mutmut_39", E, "the closing element is replaced by `start` on the next line (`path[1:-1]`)")
+j("x_strongly_connected__mutmut_15 x_strongly_connected__mutmut_17 x_strongly_connected__mutmut_42 x_strongly_connected__mutmut_44", E,
+  "the default of `graph.get` is never used: the node is always in the graph (a root of `sorted(graph)`, or checked `in graph` just before)")
+j("x_strongly_connected__mutmut_7 x_strongly_connected__mutmut_21 x_strongly_connected__mutmut_35", E,
+  "Tarjan's indexes are only compared with each other: any increasing numbering gives the same components")
+# elfinfo
+j("x__parse__mutmut_36 x__parse__mutmut_37", E,
+  "the text is checked to end with NUL first; stripping whitespace or leading NULs instead leaves only empty entries, which are skipped")
+j("x__parse__mutmut_50", E, "codec names are case-insensitive")
+# binary
+j("x__cstr__mutmut_17", E, "codec names are case-insensitive")
+j("x__read__mutmut_41 x__read__mutmut_56 x__read__mutmut_36 x__read__mutmut_51", E,
+  "signed instead of unsigned header fields: differ only for values of 2^15 (2^31) and more, where the fields read "
+  "(offsets, sizes, counts, indexes, section types compared with 0, 6 and 11) are far smaller in any file under 2 GiB; "
+  "e_machine, the one field that can be that large, is checked by test_unknown_machine_and_path")
+j("x__read__mutmut_196", E, "symbol 0 is the all-zero null symbol, skipped anyway (binding LOCAL)")
+j("x__read__mutmut_258 x__read__mutmut_259 x__read__mutmut_261 x__read__mutmut_262", E,
+  "signedness of d_tag/d_val: the tags compared (0, 1, 14, 15, 29) and the values used (string table offsets) are far from the sign bit")
+j("x_info_struct_size__mutmut_20", E, "load_pri (unsigned char) is followed by a pointer: its padding absorbs a 2-byte size")
+j("x_info_struct_size__mutmut_42", E, "the offset is already a multiple of the largest member (the layout ends with pointers), so rounding with -1 or -2 gives the same")
+j("x__read__mutmut_188_unused", N,
+  "signed st_info/st_other bytes: only a STB_GNU_UNIQUE symbol (binding 10, st_info >= 0xA0) tells them apart; "
+  "test_symbol_table_entries_are_classified_like_the_elf_spec_says patches one in, which should kill these; if listed here they survived that run")
+# drift
+j("x_check__mutmut_19", E, "codec names are case-insensitive")
+# generate
+j("xǁHeaderGeneratorǁrender__mutmut_4", E, "codec names are case-insensitive")
+# plan (judged from the run before tests/test_loader_plan.py's last two scenarios)
+j("x__order__mutmut_88", E, "only the relative order of the two keys matters (preload group first)")
+j("x__order__mutmut_139 x__order__mutmut_140", E,
+  "the loop also ends when the heap and the ready list are empty, with nothing left to report: the same order")
+j("x__predict_declines__mutmut_16 x__predict_declines__mutmut_18 x__predict_declines__mutmut_19 "
+  "x__predict_declines__mutmut_29 x__predict_declines__mutmut_31 x__predict_declines__mutmut_32", E,
+  "the default of `plan.why.get` is never used: every known module, selected or not, has a reason by then")
+j("x__predict_declines__mutmut_34 x__predict_declines__mutmut_35", E,
+  "`will`/`provided` only shortcut or count: a dependency not in `will` passes every later check anyway, and [None] is as true as [name]")
+j("x__order__mutmut_54 x__order__mutmut_56", N, "an optional use of an interface nobody provides, met by test_loader_plan's last scenario")
+j("x_make_plan__mutmut_3", N, "met by test_loader_plan (the GC is back on after planning)")
+# generate (second run)
+j("x__c_string__mutmut_34", E, "`\\x1F` and `\\x1f` are the same character in a regular expression")
+j("x__environment__mutmut_5 x__environment__mutmut_11 x__environment__mutmut_23", E,
+  "`lstrip_blocks` only strips white space before a block tag, and every block tag of modinfo.h.j2 starts its line")
+j("x__environment__mutmut_7 x__environment__mutmut_13", E, "jinja2's default is no autoescaping")
+j("x__environment__mutmut_17", E, "`templates` is PackageLoader's default folder")
+j("x__environment__mutmut_9", E,
+  "StrictUndefined only turns a template that names an undefined variable into an error; render passes every variable the template uses (the whole-header test shows each one)")
+j("xǁHeaderGeneratorǁrender__mutmut_46", N,
+  "capitals in a module name would turn into `_` in the include guard; the guard stays unique per header file and no test module name has capitals")
+
+# resolve (second run)
+j("xǁ_Resolverǁ__init____mutmut_1", E, "`self.scanned` is never read after the constructor")
+j("xǁ_Resolverǁ_kind__mutmut_15 xǁ_Resolverǁ_kind__mutmut_16 xǁ_Resolverǁ_kind__mutmut_23 xǁ_Resolverǁ_kind__mutmut_24 "
+  "xǁ_Resolverǁ_kind__mutmut_31 xǁ_Resolverǁ_kind__mutmut_32", N,
+  "without its typed branch a name typed as interface, option or built-in is classified as if untyped; that differs only for a name "
+  "typed as one kind but known as another (`<depend type=\"option\">cdr</depend>`), which no test writes")
+j("xǁ_Resolverǁ_suggest__mutmut_1", E, "every call passes modules_only; the default is never used")
+j("xǁ_Resolverǁ_suggest__mutmut_17 xǁ_Resolverǁ_suggest__mutmut_19 xǁ_Resolverǁ_suggest__mutmut_31 xǁ_Resolverǁ_suggest__mutmut_35", E,
+  "get_close_matches returns the best match first whatever n is, and only the first is used")
+j("xǁ_Resolverǁ_suggest__mutmut_10", N,
+  "skipping the case-sensitive search leaves the case-insensitive one, which finds the same name unless two candidates differ only by case")
+j("xǁ_Resolverǁcycles__mutmut_27 xǁ_Resolverǁcycles__mutmut_28", E,
+  "the edge from the cycle's first scanned module to the next is a required module reference, always recorded in edge_at: the fallback position is never used")
+j("xǁ_Resolverǁmodule__mutmut_179 xǁ_Resolverǁmodule__mutmut_181 xǁ_Resolverǁmodule__mutmut_182 xǁ_Resolverǁmodule__mutmut_53 "
+  "xǁ_Resolverǁmodule__mutmut_55 xǁ_Resolverǁmodule__mutmut_56", N,
+  "did-you-mean for <replacement> and <enhance> drawn from every known name instead of modules only: differs only when a library or "
+  "option is closer than any module, which no test writes")
+j("xǁ_Resolverǁmodule__mutmut_24", N, "the module of an unknown <conflict> name's warning: no test has an unknown conflict name")
+
+# plan (second run)
+j("x__make_plan__mutmut_185", N,
+  "stopping at a module named by both load and noload hides only the missing or unreadable named modules after it in name order; "
+  "the scenario's come before it")
+j("x__order__mutmut_126 x__order__mutmut_127", E,
+  "the forced node is pushed on the (empty) heap and emitted next, so its remaining soft count is never read again")
+j("x__order__mutmut_136", E,
+  "a node reaches zero remaining edges once, so it is never on the heap twice before it is emitted")
+j("x__order__mutmut_143", N,
+  "after a soft cycle is broken, the dropped edge's source may have further successors; no scenario has one")
+j("x__order__mutmut_147", N,
+  "changes which node is forced when a soft cycle has several candidates; the scenarios' soft cycles have one")
+
+# runtime
+j("xǁLoaderǁ__init____mutmut_19", N,
+  "use_cache=False not passed on: the cache would be read and written anyway; no in-process test checks its absence "
+  "(test_loader_units checks the cache itself)")
+j("xǁLoaderǁ__init____mutmut_34 xǁLoaderǁ_check_symbols__mutmut_7", N,
+  "dlsym(NULL) is RTLD_DEFAULT on glibc and finds the same symbols; the difference is glibc recording a dependency on the "
+  "defining object (which then cannot be unmapped), which only shows when a module defining such a symbol is unloaded")
+j("xǁLoaderǁ_check_symbols__mutmut_11", E, "a cache of names already found: forgetting them only costs another lookup")
+j("xǁLoaderǁ_check_symbols__mutmut_2 xǁLoaderǁ_check_symbols__mutmut_13", N,
+  "a symbol from the module's own DT_NEEDED library (not in the global scope) would be missed; no in-process test module links a library of its own")
+j("xǁLoaderǁ_check_symbols__mutmut_18 xǁLoaderǁ_check_symbols__mutmut_20 xǁLoaderǁ_check_symbols__mutmut_21 "
+  "xǁLoaderǁ_check_symbols__mutmut_23 xǁLoaderǁ_check_symbols__mutmut_26", N,
+  "the message for several missing symbols at once; the test modules miss one each")
+j("xǁLoaderǁ_close__mutmut_1", E, "`info` is only tested for truth after close")
+j("xǁLoaderǁ_ensure__mutmut_37 xǁLoaderǁ_ensure__mutmut_38", E,
+  "a shortcut: calling _ensure on a running requirement returns RUNNING at its first test anyway")
+j("xǁLoaderǁ_ensure__mutmut_45", E, "`explicit` is only tested for truth: None and False are the same")
+j("xǁLoaderǁ_load__mutmut_68 xǁLoaderǁ_load__mutmut_70", N,
+  "a module using an interface that no running module provides is declined before it gets here; the default is reached only "
+  "for an optional use of an interface nobody provides, which no in-process test loads")
+j("xǁLoaderǁload__mutmut_19", E, "the reason of a module reset for a retry is overwritten by the retry's own outcome before anyone reads it")
+j("xǁLoaderǁload__mutmut_5", E, "`_in_startup` is only tested for truth: None and False are the same")
+j("xǁLoaderǁload__mutmut_11 xǁLoaderǁload__mutmut_12", N,
+  "the 'loaded' key of an already-loaded answer: the tests read its message only")
+j("xǁLoaderǁpreload_library__mutmut_1 xǁLoaderǁpreload_library__mutmut_5", N,
+  "preloading the main program instead of the library, or a name resolved as a relative path: the test modules' symbols then "
+  "come from the core preloaded by path in the same test; a test preloading only by name would tell")
+j("xǁLoaderǁunload__mutmut_4 xǁLoaderǁunload__mutmut_5 xǁLoaderǁrun_command__mutmut_1 xǁLoaderǁrun_command__mutmut_2 "
+  "xǁLoaderǁstart__mutmut_2 xǁLoaderǁstart__mutmut_3", E,
+  "`_in_startup` is read only while loading, and every runtime entry point that loads (load(), reached from run_command too) "
+  "sets it false first")
+j("xǁLoaderǁ_unload_one__mutmut_22 xǁLoaderǁ_unload_one__mutmut_25", E,
+  "a running module always has its metadata (it was read to load it), so the `if meta` guard is always true")
+j("xǁLoaderǁ_unload_one__mutmut_7 xǁLoaderǁ_unload_one__mutmut_8 xǁLoaderǁ_unload_one__mutmut_9", N,
+  "not calling unload() (or calling it without info) is seen only in the C side's log of unload events, which the in-process "
+  "tests do not read for unloads (test_loader_runtime does, in a child process)")
+
+# Whole functions whose remaining survivors share one reason (applied when a mutant has no line of its own).
+F = {}
+CHILD = ("reached only by the tests that run the loader in a child process (test_loader_rules.py, "
+         "test_loader_runtime.py: they do see it), which mutmut cannot attribute to the function, so never selects")
+F["xǁLoaderǁ_load"] = (N, "the paths left (no load function, an unknown load() result, a failed promotion to the global scope) need a module built for them; " + CHILD)
+F["xǁLoaderǁ_unload_one"] = (N, "unload() returning non-zero, a module without metadata, a GLOBAL_SYMBOLS module's cache reset: " + CHILD)
+F["xǁLoaderǁ_check_symbols"] = (N, "several missing symbols at once (the plural) and the per-module lookup: " + CHILD)
+F["xǁLoaderǁ_close"] = (N, "a failing dlclose cannot be provoked on glibc without a broken handle")
+F["xǁLoaderǁ_ensure"] = (N, "decline paths whose reason is only visible through the chain: " + CHILD)
+F["xǁLoaderǁ__init__"] = (N, "constructor defaults seen only through other behaviour: " + CHILD)
+F["xǁLoaderǁreload"] = (N, "reload() returning non-zero needs a module built for it")
+F["xǁLoaderǁstart"] = (E, "`_in_startup` left None or True after start-up: every runtime entry point that loads (load, run_command) sets it false again before anything reads it")
+F["xǁLoaderǁrun_command"] = (E, "`_in_startup` is already false after start(); setting None or True here is reset by the command's own load/unload, which set it false first")
+F["xǁLoaderǁunload"] = (E, "`_in_startup` is only read while loading; an unload never loads")
+F["xǁLoaderǁload"] = (N, "message and flag variants of a runtime load met only by " + CHILD)
+F["xǁLoaderǁstate"] = (E, "the default path of a module absent from the directory is never opened (it declines before)")
+F["xǁLoaderǁpreload_library"] = (N, "preloading is checked by its effect (symbols found); " + CHILD)
+F["xǁLoaderǁ_start"] = (N, CHILD)
+F["xǁLoaderǁ_stop"] = (N, "the exception's text is not shown: the message goes to `errors`")
+F["xǁ_Resolverǁ_suggest"] = (N, "did-you-mean variants (n=2 gives the same first match: equivalent; the others change which name is offered) met only by the CLI tests in child processes")
+F["xǁ_Resolverǁ_unknown"] = (N, "diagnostic text variants for typed names; test_resolve checks the typed cases it covers, the rest are " + CHILD.replace("the loader", "the scanner"))
+F["xǁ_Resolverǁmodule"] = (N, "diagnostic text and module-name variants met only by the scanner's CLI tests in child processes")
+F["xǁ_Resolverǁ_kind"] = (N, "typed names whose kind test_resolve does not cover")
+F["xǁ_Resolverǁcycles"] = (E, "the edge of a scanned module is always recorded, so the (module.line, 1) fallback is never taken")
+F["x__check_conflicts"] = (N, "a conflict between modules of which only the second is named, or neither: positions met by test_loader_plan's last scenario")
+F["x__make_plan"] = (N, "contradiction and missing-module paths of autoload=no, met by test_loader_plan's fourth scenario")
+F["x__order"] = (N, "soft-cycle breaking details (a node pushed twice, hard-ready bookkeeping) that change no order in any graph tried")
+F["x__spread"] = (N, "a diamond of implied loads (test_loader_plan's fourth scenario) tells the first path from a later one")
+
+ORDER = ["graphs", "plan", "runtime", "resolve", "drift", "generate", "elfinfo", "binary"]
+LABEL = {"graphs": "cycle finder", "plan": "loader planner", "runtime": "runtime's decisions", "resolve": "resolver",
+         "drift": "hand-written drift check", "generate": "generator", "elfinfo": "record reader (pyelftools)",
+         "binary": "record reader (fast)"}
+
+def short(key):
+    return key.split(".")[-1]
+
+def change(diff):
+    lines = [l[1:].strip() for l in diff.splitlines() if l.startswith(("+", "-")) and not l.startswith(("+++", "---"))]
+    minus = [l for l in diff.splitlines() if l.startswith("-") and not l.startswith("---")]
+    plus = [l for l in diff.splitlines() if l.startswith("+") and not l.startswith("+++")]
+    a = " / ".join(l[1:].strip() for l in minus)[:110]
+    b = " / ".join(l[1:].strip() for l in plus)[:110]
+    return f"`{a}` → `{b}`" if b else f"`{a}` removed"
+
+def main():
+    results = {}
+    for name in ORDER:
+        p = ROOT / "mutation" / "results" / f"{name}.json"
+        if p.exists():
+            results[name] = json.loads(p.read_text())
+    table = ["| module | target | mutants | killed | score | floor 90% | run time |", "|---|---|---|---|---|---|---|"]
+    tk = tt = 0
+    for name in ORDER:
+        r = results.get(name)
+        if r is None:
+            table.append(f"| {LABEL[name]} | `{name}` | not run | | | | |")
+            continue
+        tk += r["killed"]; tt += r["total"]
+        table.append(f"| {LABEL[name]} (`{r['module']}`) | `{name}` | {r['total']} | {r['killed']} | **{r['score']}%** | "
+                     f"{'met' if r['score'] >= 90 else '**not met**'} | {r['seconds']} s |")
+    table.append(f"| all | | {tt} | {tk} | **{100.0 * tk / tt:.1f}%** | | |")
+    sections = []
+    for name in ORDER:
+        r = results.get(name)
+        if r is None:
+            continue
+        sv = r["survivors"]
+        sections.append(f"## {LABEL[name]}: `{r['module']}` ({r['killed']}/{r['total']} killed, {r['score']}%)\n")
+        sections.append(f"Tests: {', '.join('`' + t + '`' for t in r['tests'])}.\n")
+        if not sv:
+            sections.append("No survivor.\n")
+            continue
+        sections.append("| mutant | change | status | verdict |\n|---|---|---|---|")
+        for key in sorted(sv, key=lambda k: (k.rsplit("_", 1)[0], int(k.rsplit("_", 1)[1]))):
+            v = sv[key]
+            fn = short(key).split("__mutmut")[0]
+            verdict, why = J.get(short(key)) or F.get(fn) or (N, "a real difference no fast test catches")
+            cell = change(v["diff"]).replace("|", "\\|")
+            sections.append(f"| `{short(key)}` | {cell} | {v['status']} | **{verdict}**: {why} |")
+        sections.append("")
+    text = (ROOT / "mutation" / "SURVIVORS.md").read_text()
+    head = text.split("@@SURVIVORS@@")[0] if "@@SURVIVORS@@" in text else text.split("\n## ")[0] + "\n"
+    (ROOT / "mutation" / "SURVIVORS.md").write_text(head.rstrip("\n") + "\n\n" + "\n".join(sections) + "\n")
+    readme = (ROOT / "README.md").read_text()
+    block = "\n".join(table)
+    import re as _re
+    if "@@MUTATION_TABLE@@" in readme:
+        readme = readme.replace("@@MUTATION_TABLE@@", "<!-- mutation-table -->\n" + block + "\n<!-- /mutation-table -->")
+    else:
+        readme = _re.sub(r"<!-- mutation-table -->.*?<!-- /mutation-table -->",
+                         "<!-- mutation-table -->\n" + block + "\n<!-- /mutation-table -->", readme, flags=_re.S)
+    (ROOT / "README.md").write_text(readme)
+    print(block)
+
+main()

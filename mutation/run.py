@@ -1,0 +1,165 @@
+"""Mutation testing of the core modules, on demand (never in CI): ``python mutation/run.py [TARGET]...``.
+
+Needs the ``mutation`` extra (``pip install -e '.[mutation]'``: mutmut). For each target (a core module
+and the fast, in-process test files that exercise it) a scratch copy of the project is made under
+``mutation/.work/TARGET`` with a ``[tool.mutmut]`` section limited to that module and those tests, and
+``mutmut run`` mutates it there; the worktree itself is never modified. mutmut runs every mutant
+against the tests that called the mutated function in-process (it records that in a first, clean
+run), forking from a process that has already imported pytest, so a module takes minutes, not hours.
+Tests that reach the module only through a child process (``python -m buildtool ...``) run the
+mutated copy too (PYTHONPATH points there), but mutmut cannot see that they call it, so it never
+selects them: the score counts what the in-process tests prove.
+
+Prints one line per target (killed / total, score) and writes ``mutation/results/TARGET.json``
+(every mutant's status, the survivors' diffs). The judged survivors are in mutation/SURVIVORS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = HERE / ".work"
+RESULTS = HERE / "results"
+# the console script: "python -m mutmut" would load mutmut twice (as __main__ and as mutmut.__main__)
+MUTMUT = str(Path(sys.executable).with_name("mutmut"))
+
+# target -> (module, the fast test files that exercise it in-process)
+TARGETS: dict[str, tuple[str, list[str]]] = {
+    "graphs": ("buildtool/graphs.py", ["tests/test_graphs.py"]),
+    "plan": ("buildtool/loader/plan.py",
+             ["tests/test_loader_plan.py", "tests/test_loader_units.py", "tests/test_graphs.py",
+              "tests/test_loader_inprocess.py"]),
+    "runtime": ("buildtool/loader/runtime.py", ["tests/test_loader_inprocess.py"]),
+    "resolve": ("buildtool/resolve.py", ["tests/test_resolve.py", "tests/test_scan.py", "tests/test_catalog_scan.py",
+                                         "tests/test_graphs.py"]),
+    "drift": ("buildtool/check/handwritten_drift.py", ["tests/test_check_handwritten.py"]),
+    "generate": ("buildtool/generate.py", ["tests/test_generate.py"]),
+    "elfinfo": ("buildtool/elfinfo.py", ["tests/test_records.py"]),
+    "binary": ("buildtool/binary.py", ["tests/test_records.py"]),
+}
+COPY = ["buildtool", "tests", "include", "modules", "core", "meson.build", "meson.options"]
+# mutmut's exit codes (mutmut.stats.status_by_exit_code) that are not a detection; any other code is: a
+# failing test (1), a timeout, a crash of the test process (a mutant that makes a module call a missing
+# function kills it, exit 127, as the process-level tests expect)
+NOT_KILLED = {0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", None: "not checked"}
+KILLED_NAMES = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout",
+                255: "timeout", -11: "segfault", -9: "segfault"}
+
+SHOW = """
+import json, sys
+from mutmut.mutation.diff_apply import find_mutant, get_diff_for_mutant
+out = {}
+for key in sys.argv[1:]:
+    out[key] = get_diff_for_mutant(key, path=find_mutant(key).path)
+print(json.dumps(out))
+"""
+
+
+def prepare(name: str) -> Path:
+    module, tests = TARGETS[name]
+    work = WORK / name
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    for item in COPY:
+        src = ROOT / item
+        # the package goes under src/: mutmut puts mutants/src first on sys.path, and no unmutated
+        # copy sits in the current directory to shadow it
+        dest = work / "src" / item if item == "buildtool" else work / item
+        if src.is_dir():
+            shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
+        else:
+            shutil.copy2(src, dest)
+    # Child processes (python -m buildtool) must import the mutated copy too, not the installed package.
+    # Set here, for the children only: PYTHONPATH in mutmut's own environment stops its call recording.
+    # While mutmut records which tests call what ("stats"), children run the original code: they cannot
+    # record anything, and mutmut's recorder would look for its configuration in their working directory.
+    (work / "conftest.py").write_text(
+        "import os\n"
+        "here = os.path.dirname(os.path.abspath(__file__))\n"
+        "os.environ['PYTHONPATH'] = os.pathsep.join([os.path.join(here, 'childsite'), os.path.join(here, 'src')])\n")
+    (work / "childsite").mkdir()
+    (work / "childsite" / "sitecustomize.py").write_text(
+        "import os\n"
+        "if os.environ.get('MUTANT_UNDER_TEST') in ('stats', 'list_all_tests'):\n"
+        "    os.environ['MUTANT_UNDER_TEST'] = ''\n")
+    quoted = ", ".join(json.dumps(t) for t in tests)
+    (work / "pyproject.toml").write_text(
+        "[tool.mutmut]\n"
+        'source_paths = ["src/buildtool"]\n'
+        f"only_mutate = [{json.dumps('src/' + module)}]\n"
+        f'also_copy = ["include", "modules", "core", "meson.build", "meson.options", "conftest.py", "childsite"]\n'
+        f"pytest_add_cli_args_test_selection = [{quoted}]\n"
+        'pytest_add_cli_args = ["-q", "-p", "no:cacheprovider", "-x"]\n'
+        "use_git_change_detection = false\n"
+        "timeout_multiplier = 10.0\n"
+        "\n[tool.pytest.ini_options]\n"
+        'testpaths = ["tests"]\n')
+    return work
+
+
+def run(name: str, jobs: int) -> dict:
+    module, tests = TARGETS[name]
+    work = prepare(name)
+    env = dict(os.environ)
+    env.pop("MUTANT_UNDER_TEST", None)
+    started = time.monotonic()
+    done = subprocess.run([MUTMUT, "run", "--max-children", str(jobs)], cwd=work, env=env,
+                          capture_output=True, text=True)
+    elapsed = time.monotonic() - started
+    (work / "mutmut-run.log").write_text(done.stdout + done.stderr)
+    meta = work / "mutants" / "src" / (module + ".meta")
+    if not meta.exists():
+        raise SystemExit(f"{name}: mutmut wrote no results (see {work / 'mutmut-run.log'})\n"
+                         + (done.stdout + done.stderr)[-3000:])
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    if codes and all(code is None for code in codes.values()):
+        raise SystemExit(f"{name}: mutmut ran no mutant (see {work / 'mutmut-run.log'})\n"
+                         + (done.stdout + done.stderr)[-3000:])
+    statuses = {key: NOT_KILLED.get(code) or KILLED_NAMES.get(code, f"killed (exit {code})")
+                for key, code in sorted(codes.items())}
+    survivors = [key for key, code in sorted(codes.items()) if code in NOT_KILLED]
+    # every survivor's diff, in one process (what `mutmut show KEY` prints)
+    shown = subprocess.run([sys.executable, "-c", SHOW, *survivors], cwd=work, env=env, capture_output=True,
+                           text=True)
+    if shown.returncode:
+        raise SystemExit(f"{name}: could not show the survivors:\n{shown.stderr[-3000:]}")
+    diffs = json.loads(shown.stdout) if survivors else {}
+    killed = len(statuses) - len(survivors)
+    result = {"target": name, "module": module, "tests": tests, "total": len(statuses), "killed": killed,
+              "score": round(100.0 * killed / len(statuses), 1) if statuses else None,
+              "seconds": round(elapsed), "survivors": {k: {"status": statuses[k], "diff": diffs[k]}
+                                                       for k in survivors}}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("targets", nargs="*", choices=[[], *TARGETS], metavar="TARGET",
+                        help=f"one or more of {', '.join(TARGETS)} (default: all)")
+    parser.add_argument("-j", "--jobs", type=int, default=2, help="mutants run at once (default 2)")
+    args = parser.parse_args()
+    total = killed = 0
+    for name in args.targets or list(TARGETS):
+        result = run(name, args.jobs)
+        total += result["total"]
+        killed += result["killed"]
+        print(f"{name:10s} {result['module']:40s} {result['killed']:4d}/{result['total']:4d} killed "
+              f"{result['score']:5.1f}%  ({result['seconds']} s)", flush=True)
+    if total:
+        print(f"{'all':10s} {'':40s} {killed:4d}/{total:4d} killed {100.0 * killed / total:5.1f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The cycle finder shared by the scanner, the meson plan and the loader (buildtool/graphs.py).
+
+Expected values are literals worked out by hand on small graphs, not the finder's own output.
+"""
+
+from __future__ import annotations
+
+from buildtool import graphs
+from buildtool.graphs import Cycle
+from buildtool.loader.config import parse_config
+from buildtool.loader.meta import ModuleMeta
+from buildtool.loader.plan import make_plan
+from buildtool.model import Module
+from buildtool.resolve import required_cycles
+
+
+def test_components_are_found_whole_and_sorted():
+    graph = {"e": ["d"], "d": ["c"], "c": ["d", "b"], "b": ["a"], "a": ["b"], "f": ["f"], "g": []}
+    assert graphs.strongly_connected(graph) == [["a", "b"], ["c", "d"], ["e"], ["f"], ["g"]]
+
+
+def test_edges_outside_the_graph_are_ignored():
+    assert graphs.cycles({"a": ["zz", "b"], "b": ["zz"]}) == []
+    assert graphs.strongly_connected({"a": ["zz"]}) == [["a"]]
+
+
+def test_self_loop_is_a_cycle():
+    assert graphs.cycles({"a": ["a"], "b": ["a"]}) == [Cycle(["a", "a"], ["a"])]
+
+
+def test_shortest_way_round_from_the_smallest_name():
+    # a -> b -> c -> d -> a and a shortcut c -> a: the path given is a, b, c, a; the component is all four.
+    graph = {"a": ["b"], "b": ["c"], "c": ["d", "a"], "d": ["a"]}
+    assert graphs.cycles(graph) == [Cycle(["a", "b", "c", "a"], ["a", "b", "c", "d"])]
+    # from the smallest name even when it is reached last in the listing
+    assert graphs.cycles({"z": ["y"], "y": ["x"], "x": ["z"]}) == [Cycle(["x", "z", "y", "x"], ["x", "y", "z"])]
+
+
+def test_several_cycles_sorted_by_path():
+    graph = {"m": ["n"], "n": ["m"], "b": ["c"], "c": ["b"], "q": ["q"], "free": ["b"]}
+    assert graphs.cycles(graph) == [Cycle(["b", "c", "b"], ["b", "c"]), Cycle(["m", "n", "m"], ["m", "n"]),
+                                    Cycle(["q", "q"], ["q"])]
+
+
+def test_long_chain_does_not_recurse():
+    # iterative Tarjan: a chain far deeper than Python's recursion limit, closed into one cycle
+    n = 5000
+    graph = {f"n{i:05d}": [f"n{(i + 1) % n:05d}"] for i in range(n)}
+    [cycle] = graphs.cycles(graph)
+    assert len(cycle.component) == n and len(cycle.path) == n + 1 and cycle.path[0] == cycle.path[-1] == "n00000"
+
+
+def test_module_requiring_itself_is_a_required_cycle_for_the_resolver():
+    # (the scanner reports <depend> on itself as self-dependency first; an installed tree can still hold one)
+    modules = {"res_self": Module(name="res_self", source="res_self.c", line=1, requires=("res_self",)),
+               "res_ok": Module(name="res_ok", source="res_ok.c", line=1, requires=("res_self",))}
+    assert required_cycles(modules) == [["res_self", "res_self"]]
+
+
+def test_module_requiring_itself_is_refused_by_the_loader_plan():
+    config, _ = parse_config("[modules]\n", "modules.conf")
+    metas = {"a": ModuleMeta(name="a", requires=("a",)), "b": ModuleMeta(name="b")}
+    plan = make_plan(list(metas), metas.__getitem__, config)
+    assert not plan.ok
+    assert [(e.code, e.module, e.message) for e in plan.errors] == [
+        ("loader-cycle", "a", "required dependencies form a cycle: a requires a")]
+    assert plan.order == ["b"] and plan.cycles == [["a", "a"]]
+    assert plan.why["a"] == "not loaded: in a cycle of required dependencies"
+
+
+def test_component_found_below_the_root_of_a_search():
+    # a -> b -> c -> b: the cycle sits one level below where the depth-first search starts
+    assert graphs.strongly_connected({"a": ["b"], "b": ["c"], "c": ["b"]}) == [["b", "c"], ["a"]]
+    assert graphs.cycles({"a": ["b"], "b": ["c"], "c": ["b"]}) == [Cycle(["b", "c", "b"], ["b", "c"])]
+
+
+def test_edge_out_of_the_graph_listed_first_does_not_hide_the_others():
+    assert graphs.cycles({"b": ["a_outside", "c"], "c": ["b"]}) == [Cycle(["b", "c", "b"], ["b", "c"])]
+    # and inside one component, a successor outside it listed first
+    assert graphs.cycles({"a": ["a0", "b"], "a0": [], "b": ["a"]}) == [Cycle(["a", "b", "a"], ["a", "b"])]
+
+
+def test_the_first_shortest_way_round_is_kept():
+    # two ways back of the same length: the first in name order (b) is kept, not the last one seen (c)
+    assert graphs.cycles({"a": ["b", "c"], "b": ["a"], "c": ["a"]}) == [Cycle(["a", "b", "a"], ["a", "b", "c"])]
+    # a longer way round found after the shortest one does not replace it
+    graph = {"a": ["b", "c"], "b": ["d"], "c": ["a"], "d": ["a"]}
+    assert graphs.cycles(graph) == [Cycle(["a", "c", "a"], ["a", "b", "c", "d"])]

@@ -1,0 +1,118 @@
+"""The resolver (buildtool/resolve.py) in-process: what each name is, the exact diagnostics for the names
+that are nothing known (with their did-you-mean), names from an installed tree, and cycles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from buildtool.catalog import Catalog
+from buildtool.model import InterfaceUse, Module, Tree
+from buildtool.scan import scan
+
+
+def catalog() -> Catalog:
+    cat = Catalog(options={"TEST_FRAMEWORK"}, builtins={"cdr"}, interfaces={"sorcery"}, platforms={"win32"})
+    cat.add_library("zlib")
+    return cat
+
+
+def write(directory: Path, name: str, body: str) -> None:
+    (directory / f"{name}.c").write_text(f"/*** MODULEINFO\n{body}\n ***/\n")
+
+
+def rows(tree):
+    return [(Path(d.path).name, d.line, d.column, d.severity.value, d.code, d.module, d.message)
+            for d in tree.diagnostics]
+
+
+def test_typed_names_that_are_nothing_known(tmp_path):
+    write(tmp_path, "res_a", '\t<depend type="interface">nope_if</depend>\n'
+                             '\t<use type="option">NOPE_OPT</use>\n'
+                             '\t<depend type="builtin">nope_bi</depend>\n'
+                             '\t<depend type="module">zlib</depend>\n'
+                             '\t<conflict>res_b</conflict>\n'
+                             '\t<depend type="interface">sorcery</depend>\n'
+                             '\t<use type="option">TEST_FRAMEWORK</use>\n'
+                             '\t<depend type="builtin">cdr</depend>\n'
+                             '\t<use type="external">whatever_lib</use>')
+    write(tmp_path, "res_b", "\t<support_level>core</support_level>")
+    tree = scan([str(tmp_path)], catalog())
+    assert rows(tree) == [
+        ("res_a.c", 2, 27, "error", "unknown-name", "res_a",
+         "<depend type=\"interface\">nope_if</depend>: no interface 'nope_if' is known"),
+        ("res_a.c", 3, 21, "warning", "unknown-name", "res_a",
+         "<use type=\"option\">NOPE_OPT</use>: no build option 'NOPE_OPT' is known"),
+        ("res_a.c", 4, 25, "error", "unknown-name", "res_a",
+         "<depend type=\"builtin\">nope_bi</depend>: no core built-in 'nope_bi' is known"),
+        # a library is not a module, and a module is suggested only from modules
+        ("res_a.c", 5, 24, "error", "missing-module", "res_a",
+         "<depend type=\"module\">zlib</depend>: no module 'zlib' is known"),
+        ]
+    a = tree.modules["res_a"]
+    assert a.conflicts == ("res_b",)  # the names after a conflict are still read
+    assert a.uses == (InterfaceUse("sorcery", True),) and a.options_optional == ("TEST_FRAMEWORK",)
+    assert a.builtins == ("cdr",) and a.libraries_optional == ("whatever_lib",)
+
+
+def test_module_without_a_block(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "res_plain.c").write_text("int x;\n")
+    tree = scan([str(tmp_path / "sub")], catalog())
+    assert tree.modules["res_plain"] == Module(name="res_plain", source=str(tmp_path / "sub" / "res_plain.c"),
+                                               line=0, category="sub")
+
+
+def test_did_you_mean(tmp_path):
+    write(tmp_path, "res_fax", "\t<support_level>core</support_level>")
+    write(tmp_path, "res_user", "\t<depend>Zlibb</depend>\n"          # only case-insensitively close: zlib
+                                "\t<depend>res_faxx</depend>\n"        # close to a module
+                                "\t<depend>res_fox_zz</depend>\n"      # similar, but under the cutoff
+                                '\t<depend type="module">zlibx</depend>\n'  # close to a library only
+                                "\t<enhance>res_fa</enhance>\n"
+                                "\t<depend>win32</depend>\n"
+                                "\t<depend>res_user</depend>\n"
+                                "\t<use>TEST_FRAMEWORK</use>\n"
+                                "\t<replacement>res_fx</replacement>")
+    tree = scan([str(tmp_path)], catalog())
+    assert rows(tree) == [
+        ("res_user.c", 2, 10, "error", "unknown-name", "res_user",
+         "<depend>Zlibb</depend>: 'Zlibb' is not a module of the scanned tree, a core built-in, a library, a build "
+         "option or an interface; did you mean 'zlib'?"),
+        ("res_user.c", 3, 10, "error", "unknown-name", "res_user",
+         "<depend>res_faxx</depend>: 'res_faxx' is not a module of the scanned tree, a core built-in, a library, a "
+         "build option or an interface; did you mean 'res_fax'?"),
+        ("res_user.c", 4, 10, "error", "unknown-name", "res_user",
+         "<depend>res_fox_zz</depend>: 'res_fox_zz' is not a module of the scanned tree, a core built-in, a "
+         "library, a build option or an interface"),
+        ("res_user.c", 5, 24, "error", "missing-module", "res_user",
+         "<depend type=\"module\">zlibx</depend>: no module 'zlibx' is known"),
+        ("res_user.c", 6, 11, "warning", "unknown-name", "res_user",
+         "<enhance>res_fa</enhance>: 'res_fa' is not a module of the scanned tree; did you mean 'res_fax'?"),
+        ("res_user.c", 7, 10, "warning", "platform-dependency", "res_user",
+         "<depend>win32</depend> names a platform; platforms are only meaningful in <conflict>"),
+        ("res_user.c", 8, 10, "error", "self-dependency", "res_user", "module 'res_user' names itself in <depend>"),
+        ("res_user.c", 10, 15, "warning", "unknown-name", "res_user",
+         "<replacement>res_fx</replacement> is not a module of the scanned tree; did you mean 'res_fax'?")]
+    user = tree.modules["res_user"]
+    assert user.enhances == ("res_fa",) and user.requires == ()
+    assert user.options_optional == ("TEST_FRAMEWORK",)  # read after the self-dependency
+
+
+def test_names_from_an_installed_tree(tmp_path):
+    installed = Tree(modules={
+        "res_inst": Module(name="res_inst", source="res_inst.c", line=1, provides=("inst_if",), requires=("res_mine",)),
+        "res_i1": Module(name="res_i1", source="res_i1.c", line=1, requires=("res_i2",)),
+        "res_i2": Module(name="res_i2", source="res_i2.c", line=1, requires=("res_i1",))})
+    write(tmp_path, "res_mine", '\t<depend>res_inst</depend>\n\t<depend type="interface">inst_if</depend>')
+    tree = scan([str(tmp_path)], catalog(), installed)
+    mine = tree.modules["res_mine"]
+    assert mine.requires == ("res_inst",) and mine.uses == (InterfaceUse("inst_if", True),)
+    # the cycle through the installed module is reported on the scanned one, though res_inst sorts first;
+    # the installed modules' own cycle is not this tree's to report
+    assert rows(tree) == [("res_mine.c", 2, 10, "error", "dependency-cycle", "res_mine",
+                           "required dependency cycle: res_mine -> res_inst -> res_mine")]
+    assert tree.diagnostics[0].data == {"cycle": ["res_mine", "res_inst", "res_mine"]}
+    assert list(tree.modules) == ["res_mine"]
+    # without the installed tree, the same names are unknown
+    alone = scan([str(tmp_path)], catalog())
+    assert [(d.code, d.line) for d in alone.diagnostics] == [("unknown-name", 2), ("unknown-name", 3)]
