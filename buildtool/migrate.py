@@ -27,6 +27,7 @@ hand-written list left, so a second run changes nothing.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -252,7 +253,7 @@ def migrate(tree: Tree, catalog: Catalog, menuselect: bool = False,
     from dataclasses import replace
     from pathlib import Path
 
-    out = []
+    by_source: dict[str, list[Migration]] = {}
     for name in sorted(tree.modules):
         module = tree.modules[name]
         declared_elsewhere = None
@@ -262,5 +263,23 @@ def migrate(tree: Tree, catalog: Catalog, menuselect: bool = False,
         if not module.source.endswith((".c", ".cc")):
             continue  # a member declared in an XML file has no source, so no info struct
         data = Path(module.source).read_bytes()
-        out.append(migrate_source(module, data, tree, catalog, menuselect, declared_elsewhere))
+        # Keyed by the file itself: Asterisk's app_voicemail_imap.c is a symlink to app_voicemail.c,
+        # and a rewrite must go to the file, never replace the link.
+        by_source.setdefault(os.path.realpath(module.source), []).append(
+            migrate_source(module, data, tree, catalog, menuselect, declared_elsewhere))
+    out = []
+    for source, migrations in by_source.items():
+        # One source built as several modules (Asterisk's app_voicemail, _imap and _odbc) is
+        # rewritten once, and only when every one of them agrees on the result.
+        first = migrations[0]
+        first.path = source
+        if any(m.after != first.after for m in migrations[1:]):
+            names = ", ".join(m.module for m in migrations)
+            first.after = first.before
+            first.diagnostics.append(warning(source, 1, 1, "migrate-skipped",
+                                             f"{source} is built as {names}, whose MODULEINFO would need different "
+                                             "changes: not migrated", module=first.module))
+        for other in migrations[1:]:
+            first.diagnostics.extend(d for d in other.diagnostics if d not in first.diagnostics)
+        out.append(first)
     return out

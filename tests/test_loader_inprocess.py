@@ -86,12 +86,16 @@ def test_runtime_commands(tmp_path, loaders):
     assert loader.run_command("unload --recursive uc_opt")["unloaded"] == ["uc_a", "uc_opt"]
 
 
+UNKNOWN_COMMAND = ("unknown command (expected: load NAME, unload [-r] NAME, reload NAME, load-provider KIND:NAME, "
+                   "refresh [-r] NAME)")
+
+
 @pytest.mark.parametrize("line, message", [
-    ("frobnicate uc_a", "unknown command (expected: load NAME, unload [-r] NAME, reload NAME)"),
-    ("", "unknown command (expected: load NAME, unload [-r] NAME, reload NAME)"),
-    ("load", "unknown command (expected: load NAME, unload [-r] NAME, reload NAME)"),
-    ("load uc_a uc_b", "unknown command (expected: load NAME, unload [-r] NAME, reload NAME)"),
-    ("reload", "unknown command (expected: load NAME, unload [-r] NAME, reload NAME)"),
+    ("frobnicate uc_a", UNKNOWN_COMMAND),
+    ("", UNKNOWN_COMMAND),
+    ("load", UNKNOWN_COMMAND),
+    ("load uc_a uc_b", UNKNOWN_COMMAND),
+    ("reload", UNKNOWN_COMMAND),
     ("unload", "usage: unload [-r|--recursive] NAME"),
     ("unload -x uc_a", "usage: unload [-r|--recursive] NAME"),
     ("unload uc_a uc_b", "usage: unload [-r|--recursive] NAME"),

@@ -119,7 +119,7 @@ def test_error_messages_name_the_file_and_the_cause(tmp_path):
     (tmp_path / "text.so").write_bytes(b"hello, not an ELF file at all" * 4)
     with pytest.raises(RecordError) as info:
         read_record(str(tmp_path / "text.so"))
-    assert str(info.value).startswith(f"{tmp_path / 'text.so'}: not an ELF file (")
+    assert str(info.value) == f"{tmp_path / 'text.so'}: not an ELF file"
     with pytest.raises(RecordError) as info:
         read_record("/usr/lib/x86_64-linux-gnu/libc.so.6" if Path("/usr/lib/x86_64-linux-gnu/libc.so.6").exists()
                     else sys.executable)
@@ -250,7 +250,8 @@ def test_small_helpers_of_the_fast_reader():
 @pytest.mark.parametrize("data, message", [
     (b"", "not an ELF file"),
     (b"hello world, this is a text file and long enough to pass the size check", "not an ELF file"),
-    (b"\x7fELF" + b"\1\1\1" + b"\0" * 30, "not an ELF file"),                      # under a header's size
+    (b"\x7fELF" + b"\1\1\1" + b"\0" * 30,                                              # under a header's size
+     "the ELF header (offset 0x0, 52 bytes) lies outside the file (37 bytes): truncated or corrupt"),
     (b"\x7fELF" + b"\3\1\1" + b"\0" * 60, "unknown ELF class or byte order"),
     (b"\x7fELF" + b"\1\3\1" + b"\0" * 60, "unknown ELF class or byte order"),
     (b"\x7fELF" + b"\1\1\1" + b"\0" * 45, "no section headers"),                   # exactly 52 bytes, e_shoff 0
@@ -271,7 +272,8 @@ def test_fast_reader_io_and_structure_errors(tmp_path):
     path = _patched(tmp_path, "gcc", [(0x28, "<Q", 1 << 40)])
     with pytest.raises(RecordError) as info:
         read_binary(str(path))
-    assert str(info.value).startswith(f"{path}: not a readable ELF file (")
+    assert str(info.value) == (f"{path}: the first section header (offset 0x10000000000, 64 bytes) lies outside "
+                               f"the file ({path.stat().st_size} bytes): truncated or corrupt")
 
 
 @pytest.mark.parametrize("cc", ["gcc", "i686-linux-gnu-gcc"])
