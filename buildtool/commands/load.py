@@ -1,8 +1,9 @@
 """``buildtool load``: load built modules as a dependency graph under modules.conf, and report.
 
 Exit codes: 0 start-up succeeded (and every runtime command succeeded), 1
-start-up stopped (FAILURE, or a required module not loaded) or a runtime
-command was refused, 2 configuration or usage error (modules.conf syntax, a
+start-up stopped (FAILURE, or a required module not loaded), a runtime
+command was refused, or modules were refused for symbols of a core library that
+was not given with --preload-library, 2 configuration or usage error (modules.conf syntax, a
 path instead of a module name, an implied-rule contradiction, a cycle of
 required dependencies, conflicting modules).
 """
@@ -44,6 +45,12 @@ def _command_lines(args) -> list[str]:
     return lines
 
 
+def _core_not_preloaded(loader) -> list[str]:
+    """Modules refused for symbols a core library defines that was not preloaded (hints.py says so)."""
+    return sorted(name for name, st in loader.states.items()
+                  if st.reason and "--preload-library" in st.reason and st.chain == [name])
+
+
 def run(args) -> int:
     commands = _command_lines(args)
     if args.dry_run and commands:
@@ -80,6 +87,13 @@ def run(args) -> int:
         if args.format == "json":
             print_diagnostics(loader.plan.errors)
         return 2
+    forgotten = _core_not_preloaded(loader) if not args.dry_run else []
+    if forgotten:
+        # Not a quiet exit 0 with every module declined: the core library was forgotten.
+        print(f"buildtool load: error: {len(forgotten)} module(s) refused because the core library is not "
+              f"loaded ({', '.join(forgotten[:3])}{', ...' if len(forgotten) > 3 else ''}); their reasons name "
+              "the library to pass with --preload-library", file=sys.stderr)
+        return 1
     if not startup_ok:
         for message in loader.errors:
             print(f"buildtool load: {message}", file=sys.stderr)
