@@ -49,6 +49,10 @@ def test_install_layout(prefix):
     prefix, built = prefix
     assert (prefix / "include" / "asterisk" / "module.h").is_file()
     assert (prefix / "include" / "asterisk" / "core.h").is_file()
+    # what each exporting module exports, declared for third-party modules
+    for exporter in ("res_pjsip", "res_pjsip_session", "res_fax", "res_curl"):
+        header = (prefix / "include" / "asterisk" / f"{exporter}.h").read_text()
+        assert f"<depend>{exporter}</depend>" in header
     moduledir = prefix / "lib" / "asterisk" / "modules"
     assert {p.stem for p in moduledir.glob("*.so")} == set(built.modules)
     assert (prefix / "lib" / "libastcore.so").is_file()

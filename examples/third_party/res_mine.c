@@ -20,9 +20,8 @@
 
 #include "asterisk/module.h"
 #include "asterisk/core.h"
-
-/* From res_pjsip (GLOBAL_SYMBOLS). */
-int ast_sip_register_service(const char *service);
+/* What res_pjsip exports (installed with asterisk-modules); MODULEINFO requires it. */
+#include "asterisk/res_pjsip.h"
 
 static int load_module(void)
 {
