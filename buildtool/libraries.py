@@ -69,7 +69,7 @@ def missing(module: Module, source: bytes, found: list[Library]) -> list[Diagnos
             how = "pkg-config is not installed" if not shutil.which("pkg-config") else \
                 f"pkg-config does not know '{lib.package}'"
             alias = f" (pkg-config package {lib.package}, from the catalogue)" if lib.package != lib.name else ""
-            out.append(error(module.source, line, col, "library-not-found",
+            out.append(error(module.source, line, col, "library-unavailable",
                              f"{module.name} requires library {lib.name}{alias}, which is not found: {how}; install "
                              f"its development package (or extend PKG_CONFIG_PATH), or fix the name in MODULEINFO",
                              module=module.name, data={"library": lib.name, "package": lib.package}))

@@ -287,12 +287,16 @@ def test_author_mistakes(prefix, tmp_path):
     setup = _run(meson(), "setup", tmp_path / "frob-build", frob, env=env)
     assert setup.returncode != 0
     assert "res_author.c:5:26: error: res_author requires library frobnicate" in setup.stdout
-    assert "[library-not-found]" in setup.stdout
+    assert "[library-unavailable]" in setup.stdout
     made = _run("make", "-C", frob, f"PKG_CONFIG_PATH={prefix / 'lib' / 'pkgconfig'}", env=_no_pc_env())
     assert made.returncode == 2
     assert "res_author.c:5:26: error: res_author requires library frobnicate" in made.stderr
     assert "failed (exit 1), see its message above" in made.stderr
     assert "module.h" not in made.stderr and not (frob / "res_author.so").exists()   # no cascade, no compile
+    # and check, on the source alone, says the same
+    checked = _buildtool("check", "--installed", prefix, frob / "res_author.c")
+    assert checked.returncode == 1
+    assert "res_author.c:5:26: error: res_author requires library frobnicate" in checked.stdout
     # make without any way to find asterisk-modules stops at pkg-config's own message
     lost = _run("make", "-C", frob, env=_no_pc_env())
     assert lost.returncode == 2 and "asterisk-modules" in lost.stderr and "module.h" not in lost.stderr

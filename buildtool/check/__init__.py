@@ -98,6 +98,14 @@ def run(options: Options) -> Result:
     # are not themselves checked: their findings were the installed tree's own.
     whole = Tree({**options.installed.modules, **tree.modules}) if options.installed else tree
     findings += [d for d in graph.check(whole, disabled) if d.module is None or d.module in tree.modules]
+    if options.installed is not None:
+        # Out of tree, the module's libraries are what `cflags --libs` links: one absent
+        # here is an error, as it is for the build (in tree, meson disables the module).
+        from buildtool import libraries
+
+        for name, module in tree.modules.items():
+            if name in source_bytes:
+                findings += libraries.missing(module, source_bytes[name], libraries.libraries(module, options.catalog))
     timings["scan"] = time.perf_counter() - start
 
     if options.hand_written:
