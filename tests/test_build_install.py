@@ -336,6 +336,11 @@ def test_author_mistakes(prefix, tmp_path):
     assert f"defined by the core library {corelib}, which is not loaded: pass --preload-library {corelib}" \
         in forgot.stdout
     assert "refused because the core library is not loaded" in forgot.stderr
+    # and `buildtool modules` says why each one is not running, after Asterisk's table
+    table = _buildtool("modules", "--modules-dir", modules)
+    assert "Why not running:" in table.stdout
+    assert any(line.startswith("  res_sorcery_memory.so: ") and f"pass --preload-library {corelib}" in line
+               for line in table.stdout.splitlines())
 
     # autoload=no: the interface's providers are named, and why they were not pulled in.
     conf = tmp_path / "modules.conf"
