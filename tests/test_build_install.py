@@ -242,6 +242,14 @@ def test_author_end_to_end(prefix, tmp_path):
     assert record["requires"] == ["res_pjsip"] and record["optional_modules"] == ["res_statsd"]
     assert record["libraries"] == ["zlib"] and record["uses"] == ["sorcery_wizard"]
     assert record["default_enabled"] is True
+    # which installed modules export: flags decoded; lists joined with ", "
+    shown = _buildtool("inspect", prefix / "lib" / "asterisk" / "modules" / "res_pjsip.so",
+                       prefix / "lib" / "asterisk" / "modules" / "chan_pjsip.so")
+    assert "flags 0x3 (GLOBAL_SYMBOLS|LOAD_ORDER)" in shown.stdout
+    assert "flags 0x2 (LOAD_ORDER)" in shown.stdout
+    assert "  requires: res_pjsip, res_pjsip_session\n" in shown.stdout
+    assert _inspect(prefix / "lib" / "asterisk" / "modules" / "res_pjsip.so")["flag_names"] == \
+        ["GLOBAL_SYMBOLS", "LOAD_ORDER"]
 
     # 2. make, with PKG_CONFIG_PATH only on make's command line (GNU Make 4.3's $(shell) does not see it)
     made = _run("make", "-C", project, f"PKG_CONFIG_PATH={prefix / 'lib' / 'pkgconfig'}", env=_no_pc_env())
