@@ -268,6 +268,7 @@ def test_author_end_to_end(prefix, tmp_path):
     # without the installed tree, its valid dependencies are unknown names: what the option is for
     alone = _buildtool("check", project / "res_author.c")
     assert alone.returncode == 1 and "unknown-name" in alone.stdout
+    assert "with --installed PREFIX or --pkg-config" in alone.stderr
 
     # 4. loaded with the installed modules and the core
     modules = _modules_dir(prefix, tmp_path, build / "res_author.so")

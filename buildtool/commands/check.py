@@ -117,6 +117,11 @@ def run(args) -> int:
     result = run_checks(options)
     fail_on = Severity(args.fail_on)
     emit(render(args.format, result.findings, result.modules, fail_on, result.categories), args.output)
+    if not installed and not asterisk_root and any(d.code in ("unknown-name", "missing-module")
+                                                   for d in result.findings):
+        # The first thing an out-of-tree author meets: installed modules are unknown here.
+        print("buildtool check: note: a module of an installed tree is unknown to a check of sources alone; "
+              "check an out-of-tree module with --installed PREFIX or --pkg-config", file=sys.stderr)
     if args.timings:
         count = max(len(result.modules), 1)
         for stage, seconds in result.timings.items():
