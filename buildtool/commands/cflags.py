@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from pathlib import Path
 
@@ -55,7 +56,11 @@ def run(args) -> int:
     # The libraries MODULEINFO declares: a required one that is absent stops the build here.
     libs = libraries.libraries(module, cat)
     absent = libraries.missing(module, data, libs)
-    if absent:
+    if absent and args.asterisk_include:
+        # Asterisk's configure finds libraries pkg-config may not know (its catalogue
+        # names are configure's): say so, and leave the linking to the author.
+        print_diagnostics(dataclasses.replace(d, severity=Severity.WARNING) for d in absent)
+    elif absent:
         print_diagnostics(absent)
         return 1
     if args.dependencies:
