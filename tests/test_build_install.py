@@ -367,3 +367,15 @@ def test_author_mistakes(prefix, tmp_path):
     assert "there is no res_pjsip_sesion.so in" in typo.stdout
     assert "did you mean 'res_pjsip_session'?" in typo.stdout
     assert typo.returncode == 0   # a `load =>` that cannot load does not stop start-up, as in Asterisk
+
+
+def test_forgotten_core_is_named_in_a_build_directory_too(built_modules):
+    """build/modules -> build/core/libastcore.so: the hint finds the core of an uninstalled build."""
+    result = _buildtool("load", "--modules-dir", built_modules.modules_dir, "--config", built_modules.modules_conf)
+    assert result.returncode == 1
+    core = os.path.normpath(built_modules.core_library)
+    assert f"ast_module_trace is defined by the core library {core}, which is not loaded: " \
+           f"pass --preload-library {core}" in result.stdout
+    with_core = _buildtool("load", "--modules-dir", built_modules.modules_dir, "--config",
+                           built_modules.modules_conf, "--preload-library", built_modules.core_library)
+    assert with_core.returncode == 0, with_core.stdout + with_core.stderr

@@ -77,12 +77,14 @@ def missing_symbols(name: str, missing: Iterable[str], modules_dir: str, paths: 
 
 def interface_providers(iface: str, names: Iterable[str], meta: Callable[[str], object], autoload: bool) -> str:
     """Why no provider of ``iface`` is loaded, and what would load one."""
+    from buildtool.loader.meta import MetaError
+
     providers = []
     for other in sorted(names):
         try:
             if iface in meta(other).provides:
                 providers.append(other)
-        except Exception:  # an unreadable module provides nothing; the loader reports it on its own
+        except MetaError:  # an unreadable module provides nothing; the loader reports it on its own
             continue
     if not providers:
         return f"no module in the directory provides {iface}"
