@@ -156,6 +156,7 @@ AUTHOR_SOURCE = """\
 	<use type="module">res_statsd</use>
 	<depend>zlib</depend>
 	<depend type="interface">sorcery_wizard</depend>
+	<use type="external">curl</use>
 	<support_level>external</support_level>
  ***/
 
@@ -234,8 +235,12 @@ def test_author_end_to_end(prefix, tmp_path):
     build = tmp_path / "build"
     setup = _run(meson(), "setup", build, project, env=env)
     assert setup.returncode == 0, setup.stdout + setup.stderr
-    ninja = _run("ninja", "-C", build, env=env)
+    ninja = _run("ninja", "-C", build, "-v", env=env)
     assert ninja.returncode == 0, ninja.stdout + ninja.stderr
+    assert "-DHAVE_ZLIB=1" in ninja.stdout
+    # an optional library (<use type="external">curl</use>) is compiled in only when it is there
+    has_curl = _run("pkg-config", "--exists", "libcurl").returncode == 0
+    assert ("-DHAVE_CURL=1" in ninja.stdout) == has_curl
     from buildtool.binary import read_binary
     assert "libz.so.1" in read_binary(str(build / "res_author.so")).needed
     record = _inspect(build / "res_author.so")

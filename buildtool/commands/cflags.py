@@ -24,8 +24,9 @@ def configure(parser) -> None:
                       help="print the link flags of the libraries the module's MODULEINFO declares (pkg-config "
                            "--libs of each), like `pkg-config --libs`; writes no header")
     mode.add_argument("--dependencies", action="store_true",
-                      help="print the pkg-config names of those libraries, one a line (for meson's dependency()); "
-                           "writes no header")
+                      help="print 'NAME PACKAGE' for each of those libraries that is found, one a line: the "
+                           "MODULEINFO name (for -DHAVE_<NAME>=1) and the pkg-config name (for meson's "
+                           "dependency()); writes no header")
     parser.add_argument("--include-dir", action="append", default=[], metavar="DIR",
                         help="also print -IDIR (where asterisk/module.h is; `pkg-config --cflags asterisk-modules`)")
     parser.add_argument("--asterisk-include", metavar="DIR",
@@ -64,7 +65,7 @@ def run(args) -> int:
         print_diagnostics(absent)
         return 1
     if args.dependencies:
-        print("\n".join(lib.package for lib in libs if lib.found))
+        print("\n".join(f"{lib.name} {lib.package}" for lib in libs if lib.found))
         return 0
     if args.libs:
         print(" ".join(shlex.quote(flag) for flag in libraries.link_flags(libs)))
