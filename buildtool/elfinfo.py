@@ -20,7 +20,23 @@ from buildtool.model import ABI_VERSION  # noqa: F401  (defined once, there; the
 
 SECTION = ".ast_modinfo"
 MAGIC = b"ASTMODI\0"
+# enum ast_module_flags of include/asterisk/module.h (the loader's abi.py takes its bits from here).
+FLAG_NAMES = {1 << 0: "GLOBAL_SYMBOLS", 1 << 1: "LOAD_ORDER"}
+
+
+def flag_names(flags: int) -> list[str]:
+    """The AST_MODFLAG_* names set in ``flags`` (an unknown bit as its hex value)."""
+    names = [name for bit, name in sorted(FLAG_NAMES.items()) if flags & bit]
+    rest = flags & ~sum(FLAG_NAMES)
+    return names + ([f"{rest:#x}"] if rest else [])
+
+
+def describe_flags(flags: int) -> str:
+    """``0x3 (GLOBAL_SYMBOLS|LOAD_ORDER)``; ``0x0 (DEFAULT)``."""
+    return f"{flags:#x} ({'|'.join(flag_names(flags)) or 'DEFAULT'})"
 HEADER_SIZE = 24
+# Record keys whose "yes"/"no" is a boolean in JSON (as in the tree's JSON).
+BOOLEAN_KEYS = ("default_enabled",)
 LIST_KEYS = ("requires", "optional_modules", "enhances", "provides", "uses", "optional_uses",
              "libraries", "optional_libraries", "options", "builtins", "conflicts", "names")
 SUPPORT_LEVEL_NAMES = {0: None, 1: "core", 2: "extended", 3: "deprecated", 4: "external"}
@@ -54,9 +70,15 @@ class ModuleRecord:
             "abi_version": self.abi_version,
             "struct_size": self.struct_size,
             "flags": self.flags,
+            "flag_names": flag_names(self.flags),
         }
         for key, value in sorted(self.fields.items()):
-            out[key] = list(self.list(key)) if key in LIST_KEYS else (value or None)
+            if key in LIST_KEYS:
+                out[key] = list(self.list(key))
+            elif key in BOOLEAN_KEYS:
+                out[key] = value == "yes"
+            else:
+                out[key] = value or None
         return out
 
 

@@ -68,16 +68,10 @@ class _Resolver:
         return memo[(name, modules_only)]
 
     def _suggest_uncached(self, name: str, modules_only: bool) -> str:
-        import difflib  # only a name that is wrong pays for it
+        from buildtool.suggest import did_you_mean
 
         pool = self.modules if modules_only else self.modules | self.catalog.known_names() | self.interfaces
-        pool = sorted(pool - {name})  # never "did you mean" the very name that was refused
-        close = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
-        if not close:
-            lowered = {p.lower(): p for p in pool}
-            close = difflib.get_close_matches(name.lower(), sorted(lowered), n=1, cutoff=0.75)
-            close = [lowered[c] for c in close]
-        return f"; did you mean '{close[0]}'?" if close else ""
+        return did_you_mean(name, pool)
 
     def _kind(self, ref: NameRef) -> str | None:
         if ref.type == "module":

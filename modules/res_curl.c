@@ -15,6 +15,7 @@
 
 #include "asterisk/module.h"
 #include "asterisk/core.h"
+#include "asterisk/res_curl.h"
 
 /* Exported for func_curl. */
 int ast_curl_available(void)

@@ -14,6 +14,7 @@
 
 #include "asterisk/module.h"
 #include "asterisk/core.h"
+#include "asterisk/res_fax.h"
 
 static int tech_count;
 

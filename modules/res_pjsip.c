@@ -18,6 +18,7 @@
 
 #include "asterisk/module.h"
 #include "asterisk/core.h"
+#include "asterisk/res_pjsip.h"
 
 #ifdef HAVE_CRYPTO
 #include <openssl/crypto.h>

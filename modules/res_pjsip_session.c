@@ -16,6 +16,7 @@
 
 #include "asterisk/module.h"
 #include "asterisk/core.h"
+#include "asterisk/res_pjsip_session.h"
 
 /* From res_pjsip (GLOBAL_SYMBOLS). */
 int ast_sip_register_service(const char *service);

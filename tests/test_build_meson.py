@@ -51,7 +51,7 @@ def _expected_record(module: dict) -> dict:
         "builtins": module["builtins"],
         "conflicts": module["conflicts"],
         "support_level": module["support_level"],
-        "default_enabled": "yes" if module["default_enabled"] else "no",
+        "default_enabled": module["default_enabled"],
         "deprecated_in": module["deprecated_in"],
         "removed_in": module["removed_in"],
         "replacement": module["replacement"],

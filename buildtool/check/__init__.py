@@ -39,6 +39,10 @@ class Options:
     symbols: bool = True
     tree: Tree | None = None   # already scanned (an Asterisk root): ``paths`` is then not scanned again
     injected: bool = False     # the build injects MODULEINFO: an absent hand-written list is not drift
+    # Out of tree (check --installed): the installed modules the scanned ones may depend
+    # on, and the directory of their binaries (whose symbols the scanned modules may use).
+    installed: Tree | None = None
+    installed_binaries: str | None = None
 
 
 @dataclass
@@ -55,6 +59,22 @@ class Result:
     @property
     def categories(self) -> dict[str, str]:
         return {name: m.category for name, m in self.tree.modules.items()}
+
+
+def _installed_binaries(options: Options) -> dict:
+    """The installed modules' binaries (``<moduledir>/<module>.so``), read without loading them."""
+    from buildtool.binary import read_binary
+    from buildtool.elfinfo import RecordError
+
+    out = {}
+    for name in sorted(options.installed.modules):
+        path = Path(options.installed_binaries or "", f"{name}.so")
+        if path.is_file():
+            try:
+                out[name] = read_binary(str(path))
+            except RecordError:
+                continue  # an unreadable installed binary defines nothing we can know
+    return out
 
 
 def run(options: Options) -> Result:
@@ -74,7 +94,18 @@ def run(options: Options) -> Result:
             findings.append(error(module.source, 0, 0, "io-error", f"cannot read: {exc.strerror}", module=name))
     disabled = graph.disabled_modules(tree, options.disabled, options.missing_libraries,
                                       default_disabled_is_off=not options.disabled_is_complete)
-    findings += graph.check(tree, disabled)
+    # Installed modules take part in the graph (what the scanned ones require) but
+    # are not themselves checked: their findings were the installed tree's own.
+    whole = Tree({**options.installed.modules, **tree.modules}) if options.installed else tree
+    findings += [d for d in graph.check(whole, disabled) if d.module is None or d.module in tree.modules]
+    if options.installed is not None:
+        # Out of tree, the module's libraries are what `cflags --libs` links: one absent
+        # here is an error, as it is for the build (in tree, meson disables the module).
+        from buildtool import libraries
+
+        for name, module in tree.modules.items():
+            if name in source_bytes:
+                findings += libraries.missing(module, source_bytes[name], libraries.libraries(module, options.catalog))
     timings["scan"] = time.perf_counter() - start
 
     if options.hand_written:
@@ -94,7 +125,8 @@ def run(options: Options) -> Result:
             context = symbols.SymbolContext(options.catalog, list(options.core), list(options.library_path),
                                             options.sysroot)
             context.load_core()
-            findings += symbols.check(tree, built, context)
+            others = _installed_binaries(options) if options.installed else {}
+            findings += symbols.check(whole, {**others, **built}, context, only=set(built))
             timings["symbols"] = time.perf_counter() - start
 
     if options.xmldoc:

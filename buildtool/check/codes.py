@@ -16,6 +16,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "requires-deprecated": (W, "a module requires a deprecated module"),
     "requires-removed": (E, "a module requires a module that is removed (has <removed_in>)"),
     "support-level-policy": (W, "a module requires a module of a weaker support level (core requiring extended, ...)"),
+    "library-unavailable": (E, "out of tree (--installed): a library the module requires is known neither to the catalogue nor to pkg-config, so the module cannot be built here"),
     # binaries
     "binary-missing": (E, "a module of the tree has no built binary and was not disabled"),
     "binary-disabled": (N, "a module has no binary because it was disabled (reason given)"),

@@ -184,7 +184,10 @@ def _more(symbols: list[str]) -> str:
     return symbols[0] + (f" (and {len(symbols) - 1} more)" if len(symbols) > 1 else "")
 
 
-def check(tree: Tree, binaries: Mapping[str, Binary], context: SymbolContext) -> list[Diagnostic]:
+def check(tree: Tree, binaries: Mapping[str, Binary], context: SymbolContext,
+          only: set[str] | None = None) -> list[Diagnostic]:
+    """Check each binary's symbols (those named in ``only``, when given: the others,
+    installed modules, only define symbols)."""
     findings: list[Diagnostic] = list(context.diagnostics)
     definers: dict[str, list[str]] = {}
     for name in sorted(binaries):
@@ -192,7 +195,7 @@ def check(tree: Tree, binaries: Mapping[str, Binary], context: SymbolContext) ->
             definers.setdefault(symbol, []).append(name)
     for name in sorted(binaries):
         module = tree.modules.get(name)
-        if module is None:
+        if module is None or (only is not None and name not in only):
             continue
         findings.extend(_check_module(tree, module, binaries[name], definers, context, set(binaries)))
     return findings

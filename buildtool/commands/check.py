@@ -29,6 +29,12 @@ def configure(parser) -> None:
                         help="file of disabled modules: one 'MODULE [REASON...]' a line, # comments; the meson build "
                              "writes it as <builddir>/modules/disabled.txt, and it is then the whole list "
                              "(a <defaultenabled>no</defaultenabled> module not in it was built)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--installed", metavar="PREFIX",
+                       help="check out-of-tree modules against the asterisk-modules installed in PREFIX (found "
+                            "through its asterisk-modules.pc): its tree, catalogue, module binaries and core library")
+    where.add_argument("--pkg-config", action="store_true",
+                       help="like --installed, for the asterisk-modules pkg-config finds (PKG_CONFIG_PATH)")
     parser.add_argument("--missing-library", action="append", default=[], metavar="LIB",
                         help="a library absent on this build: modules requiring it are disabled (repeatable)")
     parser.add_argument("--core", action="append", default=[], metavar="FILE",
@@ -65,10 +71,30 @@ def _disabled(args) -> dict[str, str]:
     return out
 
 
+def _against_installed(args):
+    """The tree and catalogue of out-of-tree sources resolved against an installed tree."""
+    from buildtool import catalog, installed as inst, treefile
+    from buildtool.model import Tree
+    from buildtool.scan import discover, scan
+
+    found = inst.from_prefix(args.installed) if args.installed else inst.from_pkg_config()
+    installed = treefile.read(found.tree)
+    cat = catalog.load_all([found.catalog, *args.catalog])
+    # The sources are the truth for themselves; the installed tree names the others.
+    own = {source.name for source in discover(args.paths)[0]}
+    installed = Tree({k: v for k, v in installed.modules.items() if k not in own}, ())
+    return found, installed, scan(args.paths, cat, installed), cat
+
+
 def run(args) -> int:
     from buildtool.check import Options, run as run_checks
 
-    tree, cat, root = scan_paths(args.paths, args.catalog)
+    found = installed = None
+    if args.installed or args.pkg_config:
+        found, installed, tree, cat = _against_installed(args)
+        root = None
+    else:
+        tree, cat, root = scan_paths(args.paths, args.catalog)
     asterisk_root = root is not None
     disabled = _disabled(args)
     injected = False
@@ -81,13 +107,21 @@ def run(args) -> int:
                       xmldoc=args.xmldoc, hand_written=args.hand_written, disabled=disabled,
                       disabled_is_complete=bool(args.disabled_file) or asterisk_root, injected=injected,
                       missing_libraries=args.missing_library, core=args.core, library_path=args.library_path,
-                      sysroot=args.sysroot, symbols=not args.no_symbols)
+                      sysroot=args.sysroot, symbols=not args.no_symbols, installed=installed,
+                      installed_binaries=found.moduledir if found else None)
+    if found and found.corelib and Path(found.corelib).is_file():
+        options.core = [found.corelib, *options.core]
     for path, what in ((args.binaries, "--binaries"), (args.xmldoc, "--xmldoc")):
         if path and not Path(path).exists():
             raise InputError(path, 0, 0, f"{what}: no such file or directory")
     result = run_checks(options)
     fail_on = Severity(args.fail_on)
     emit(render(args.format, result.findings, result.modules, fail_on, result.categories), args.output)
+    if not installed and not asterisk_root and any(d.code in ("unknown-name", "missing-module")
+                                                   for d in result.findings):
+        # The first thing an out-of-tree author meets: installed modules are unknown here.
+        print("buildtool check: note: a module of an installed tree is unknown to a check of sources alone; "
+              "check an out-of-tree module with --installed PREFIX or --pkg-config", file=sys.stderr)
     if args.timings:
         count = max(len(result.modules), 1)
         for stage, seconds in result.timings.items():

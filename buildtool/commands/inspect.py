@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import sys
 
-from buildtool.elfinfo import RecordError, read_record
+from buildtool.elfinfo import LIST_KEYS, RecordError, describe_flags, read_record
 
 
 def configure(parser) -> None:
@@ -24,8 +24,8 @@ def run(args) -> int:
         return status
     for record in records:
         print(f"{record.path}: {record.name} (ABI {record.abi_version}, struct {record.struct_size} bytes, "
-              f"flags {record.flags:#x}, {record.machine})")
+              f"flags {describe_flags(record.flags)}, {record.machine})")
         for key, value in sorted(record.fields.items()):
             if key != "name" and value:
-                print(f"  {key}: {value}")
+                print(f"  {key}: {', '.join(record.list(key)) if key in LIST_KEYS else value}")
     return status

@@ -2,8 +2,9 @@
 
 Exit codes: 0 start-up succeeded (and every runtime command succeeded), 1
 start-up stopped (FAILURE, a required module not loaded, or a module's code
-ended the process: see buildtool/loader/supervise.py) or a runtime command was
-refused, 2 configuration or usage error (modules.conf syntax, a
+ended the process: see buildtool/loader/supervise.py), a runtime command was
+refused, or modules were refused for symbols of a core library that was not
+given with --preload-library, 2 configuration or usage error (modules.conf syntax, a
 path instead of a module name, an implied-rule contradiction, a cycle of
 required dependencies, conflicting modules).
 """
@@ -52,6 +53,12 @@ def _command_lines(args) -> list[str]:
                 if line:
                     lines.append(line)
     return lines
+
+
+def _core_not_preloaded(loader) -> list[str]:
+    """Modules refused for symbols a core library defines that was not preloaded (hints.py says so)."""
+    return sorted(name for name, st in loader.states.items()
+                  if st.reason and "--preload-library" in st.reason and st.chain == [name])
 
 
 def run(args) -> int:
@@ -109,6 +116,13 @@ def _start_and_report(loader, args, commands: list[str]) -> int:
         if args.format == "json":
             print_diagnostics(loader.plan.errors)
         return 2
+    forgotten = _core_not_preloaded(loader) if not args.dry_run else []
+    if forgotten:
+        # Not a quiet exit 0 with every module declined: the core library was forgotten.
+        print(f"buildtool load: error: {len(forgotten)} module(s) refused because the core library is not "
+              f"loaded ({', '.join(forgotten[:3])}{', ...' if len(forgotten) > 3 else ''}); their reasons name "
+              "the library to pass with --preload-library", file=sys.stderr)
+        return 1
     if not startup_ok:
         for message in loader.errors:
             print(f"buildtool load: {message}", file=sys.stderr)

@@ -27,6 +27,12 @@ def provided(meta) -> list[str]:
     return [f"interface:{i}" for i in sorted(meta.provides)] + sorted(meta.names)
 
 
+def _reason(name: str, st, plan) -> str:
+    if st is not None and st.reason:
+        return st.reason
+    return plan.predicted.get(name) or plan.why.get(name, "")
+
+
 def run(args) -> int:
     loader = make_loader(args)
     if loader is None:
@@ -68,6 +74,8 @@ def _show(loader, args) -> int:
             "use_count": st.use_count if st else 0, "status": status,
             "support_level": (meta.support_level or "unknown") if meta else "unknown",
             "provides": provided(meta),
+            # Why it is not running (declined, failed, not loaded), as `buildtool load` says it.
+            "reason": "" if status in ("Running", "Will Load") else _reason(name, st, plan),
         })
     if args.format == "json":
         emit(json.dumps(rows, indent=2) + "\n", args.output)
@@ -82,5 +90,9 @@ def _show(loader, args) -> int:
                           f"{r['status']:<12} {r['support_level']:<{ws}} {', '.join(r['provides'])}").rstrip())
         running = sum(1 for r in rows if r["status"] == "Running")
         lines.append(f"{running} modules loaded" if not args.dry_run else f"{len(rows)} modules")
+        # The reasons after the table, so its columns stay Asterisk's `module show`.
+        why = [f"  {r['module']}: {r['reason']}" for r in rows if r["reason"]]
+        if why:
+            lines += ["Why not running:"] + why
         emit("\n".join(lines) + "\n", args.output)
     return 0 if plan.ok and not loader.stopped else (2 if not plan.ok else 1)

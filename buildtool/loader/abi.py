@@ -11,6 +11,8 @@ from __future__ import annotations
 import ctypes
 from dataclasses import dataclass
 
+from buildtool.elfinfo import FLAG_NAMES
+
 ABI_VERSION = 1
 SYMBOL = b"__ast_module_info"
 
@@ -18,8 +20,7 @@ LoadFn = ctypes.CFUNCTYPE(ctypes.c_int)
 
 SUCCESS, DECLINE, SKIP, PRIORITY, FAILURE = 0, 1, 2, 3, -1
 RESULT_NAMES = {SUCCESS: "SUCCESS", DECLINE: "DECLINE", SKIP: "SKIP", PRIORITY: "PRIORITY", FAILURE: "FAILURE"}
-GLOBAL_SYMBOLS = 1 << 0
-LOAD_ORDER = 1 << 1
+GLOBAL_SYMBOLS, LOAD_ORDER = sorted(FLAG_NAMES)   # enum ast_module_flags, defined once in elfinfo
 SUPPORT_LEVELS = {0: "unknown", 1: "core", 2: "extended", 3: "deprecated", 4: "external"}
 
 

@@ -227,7 +227,9 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str, tree=No
         if name in noload:
             continue
         if name not in known:
-            plan.predicted[name] = f"named by {entry.describe()}, but there is no {name}.so in {module_dir_label}"
+            from buildtool.loader.hints import module_name
+            plan.predicted[name] = (f"named by {entry.describe()}, but there is no {name}.so in {module_dir_label}"
+                                    f"{module_name(name, known)}")
             plan.why[name] = f"not loaded: {plan.predicted[name]}"
         elif name in plan.invalid:
             plan.predicted[name] = f"named by {entry.describe()}, but {plan.invalid[name]}"

@@ -185,7 +185,8 @@ class Loader:
         if name in stack:
             return self._decline(st, "required dependencies form a cycle: " + " requires ".join(stack + (name,)))
         if name not in self.paths:
-            return self._decline(st, f"there is no {name}.so in {self.modules_dir}")
+            from buildtool.loader.hints import module_name
+            return self._decline(st, f"there is no {name}.so in {self.modules_dir}{module_name(name, self.paths)}")
         try:
             meta = self.store.get(name)
         except MetaError as exc:
@@ -204,7 +205,9 @@ class Loader:
                 return self._decline(st, f"requires {dep}, which {status}: {dst.reason}", [name] + dst.chain)
         for iface in meta.uses:
             if not self._providers.get(iface):
-                return self._decline(st, f"uses interface {iface}, but no loaded module provides it")
+                from buildtool.loader.hints import interface_providers
+                why = interface_providers(iface, self.paths, self.store.get, self.config.autoload)
+                return self._decline(st, f"uses interface {iface}, but no loaded module provides it: {why}")
         return self._load(st, meta)
 
     def _open(self, st: ModuleState) -> str | None:
@@ -237,8 +240,11 @@ class Loader:
             elif not sym(handle, name):
                 missing.append(name)
         if missing:
+            from buildtool.loader.hints import missing_symbols
+            hint = missing_symbols(st.name, missing, self.modules_dir, self.paths, self.preloaded)
             return (f"refused before its load(): undefined symbol{'s' if len(missing) > 1 else ''} "
-                    f"{', '.join(missing)} not found in the global scope (nor in its own libraries)")
+                    f"{', '.join(missing)} not found in the global scope (nor in its own libraries)"
+                    + (f": {hint}" if hint else ""))
         return None
 
     def _close(self, st: ModuleState) -> None:

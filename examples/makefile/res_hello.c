@@ -17,9 +17,8 @@
 
 #include "asterisk/module.h"
 #include "asterisk/core.h"
-
-/* From res_fax (GLOBAL_SYMBOLS). */
-int ast_fax_tech_register(const char *tech);
+/* What res_fax exports (installed with asterisk-modules); MODULEINFO requires it. */
+#include "asterisk/res_fax.h"
 
 static int load_module(void)
 {
