@@ -360,14 +360,21 @@ def test_author_mistakes(prefix, tmp_path):
     assert any(line.startswith("  res_sorcery_memory.so: ") and f"pass --preload-library {corelib}" in line
                for line in table.stdout.splitlines())
 
-    # autoload=no: the interface's providers are named, and why they were not pulled in.
+    # autoload=no: requiring the module pulls in the preferred provider of its interface (issue 13)...
     conf = tmp_path / "modules.conf"
     conf.write_text("[modules]\nautoload = no\nrequire => res_author.so\n")
     alone = _buildtool("load", "--modules-dir", modules, "--preload-library", corelib, "--config", conf)
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    # ... and when modules.conf keeps every provider out, the providers that exist are named.
+    conf.write_text("[modules]\nautoload = no\nrequire => res_author.so\nnoload => res_sorcery_config.so\n"
+                    "noload => res_sorcery_memory.so\n")
+    alone = _buildtool("load", "--modules-dir", modules, "--preload-library", corelib, "--config", conf)
     assert alone.returncode == 1
     assert ("uses interface sorcery_wizard, but no loaded module provides it: its providers here are "
-            "res_sorcery_config, res_sorcery_memory; with autoload=no a provider is not pulled in by a module "
-            "that uses its interface: add 'load => res_sorcery_config.so' to modules.conf") in alone.stdout
+            "res_sorcery_config, res_sorcery_memory, none of them loaded (see their own reasons): with "
+            "autoload=no only the preferred provider is pulled in, unless noload keeps it out; name the one to "
+            "use with 'prefer => res_sorcery_config.so' or 'load => res_sorcery_config.so' in modules.conf"
+            ) in alone.stdout, alone.stdout
 
     # A misspelled module in modules.conf: did you mean.
     installed_conf = (prefix / "etc" / "asterisk" / "modules.conf").read_text()

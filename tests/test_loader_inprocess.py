@@ -272,7 +272,9 @@ def test_global_symbols_and_the_global_scope(tmp_path, loaders):
     assert loader.dl.sym(loader._global_scope, "gl_lib_fn")
     assert not loader.dl.sym(loader._global_scope, "ngl_lib_fn")
     assert loader.states["ngl_user"].reason == ("refused before its load(): undefined symbol ngl_lib_fn not found in "
-                                                "the global scope (nor in its own libraries)")
+                                                "the global scope (nor in its own libraries): ngl_lib_fn is defined "
+                                                "by ngl_lib, which ngl_user does not require: add "
+                                                "<depend>ngl_lib</depend> to its MODULEINFO")
     assert loader.errors == []
 
 

@@ -241,14 +241,16 @@ def test_plan_autoload_no_contradictions():
      'notes': [],
      'ok': False,
      'order': ['d_base', 'd_left', 'd_right', 'd_top', 'k2'],
-     'predicted': {'a_ghost': "named by 'load => a_ghost' at modules.conf:3, but there is no a_ghost.so in DIR",
+     'predicted': {'a_ghost': "named by 'load => a_ghost' at modules.conf:3, but there is no a_ghost.so in DIR; "
+                              "did you mean 'a_ghostuser'?",
                    'bad': "named by 'load => bad' at modules.conf:6, but bad: not an ELF file"},
      'preload': [],
      'required': [],
      'selected': ['d_base', 'd_left', 'd_right', 'd_top', 'k2'],
      'skipped': {'a_ghostuser': 'not loaded: autoload=no at modules.conf:2 and nothing named or required it',
                  'both': "not loaded: 'noload => both' at modules.conf:5"},
-     'why': {'a_ghost': "not loaded: named by 'load => a_ghost' at modules.conf:3, but there is no a_ghost.so in DIR",
+     'why': {'a_ghost': "not loaded: named by 'load => a_ghost' at modules.conf:3, but there is no a_ghost.so in DIR; "
+                        "did you mean 'a_ghostuser'?",
              'a_ghostuser': 'not loaded: autoload=no at modules.conf:2 and nothing named or required it',
              'bad': "not loaded: named by 'load => bad' at modules.conf:6, but bad: not an ELF file",
              'both': "not loaded: 'noload => both' at modules.conf:5",

@@ -91,6 +91,7 @@ def test_record_fields_exactly():
     assert got.fields == {"name": "res_a", "description": "a=b \ufffdX", "requires": "res_b,,res_c", "enhances": "",
                           "support_level": "core", "provides": "X"}
     assert got.to_json() == {"path": "m.so", "machine": "EM_X", "abi_version": 1, "struct_size": 232, "flags": 1,
+                             "flag_names": ["GLOBAL_SYMBOLS"],
                              "name": "res_a", "description": "a=b \ufffdX", "requires": ["res_b", "res_c"],
                              "enhances": [], "support_level": "core", "provides": ["X"]}
 

@@ -83,11 +83,13 @@ def test_modules_reports_the_module_that_killed_the_process(tmp_path):
     mdir = make_modules_dir(tmp_path / "modules", ["kl_base", "kl_segv", "kl_zlast"])
     done = _bt("modules", "--modules-dir", str(mdir), "--preload-library", str(core_lib()))
     assert done.returncode == 1, done
-    rows = {line.split()[0]: line for line in done.stdout.splitlines()[1:-1]}
+    table, _, why = done.stdout.partition("Why not running:\n")
+    rows = {line.split()[0]: line for line in table.splitlines()[1:-1]}
     assert rows["kl_base.so"].split()[-2:] == ["Running", "core"]
     assert rows["kl_segv.so"].split()[-2:] == ["Failed", "core"]
     assert "Not Running" in rows["kl_zlast.so"]  # never attempted
-    assert done.stdout.splitlines()[-1] == "1 modules loaded"
+    assert table.splitlines()[-1] == "1 modules loaded"
+    assert "  kl_zlast.so: start-up stopped before it was attempted" in why.splitlines()
     assert done.stderr == ("buildtool modules: start-up stopped: kl_segv: in its load(), the process was killed "
                            "by SIGSEGV (exit status 139)\n")
 

@@ -91,8 +91,11 @@ def interface_providers(iface: str, names: Iterable[str], meta: Callable[[str], 
     listed = ", ".join(providers)
     if autoload:
         return f"its providers here ({listed}) were not loaded; see their own reasons"
-    return (f"its providers here are {listed}; with autoload=no a provider is not pulled in by a module that "
-            f"uses its interface: add 'load => {providers[0]}.so' to modules.conf")
+    # With autoload=no, a module that requires the interface pulls in the preferred provider
+    # (docs/loader.md, "Preferred providers"), unless modules.conf keeps it out.
+    return (f"its providers here are {listed}, none of them loaded (see their own reasons): with autoload=no "
+            f"only the preferred provider is pulled in, unless noload keeps it out; name the one to use with "
+            f"'prefer => {providers[0]}.so' or 'load => {providers[0]}.so' in modules.conf")
 
 
 def module_name(name: str, known: Iterable[str]) -> str:
