@@ -249,6 +249,9 @@ class Run:
     def __repr__(self) -> str:
         return f"Run(rc={self.rc}, stderr={self.stderr!r}, report={self.report!r})"
 
+    def command(self, i: int = 0) -> dict:
+        return self.report["commands"][i]
+
 
 def run_load(workdir: Path, names, config: str | None = None, *args: str, core: bool = True,
              seed: int | None = None, copy_seed: int | None = None, env: dict | None = None) -> Run:

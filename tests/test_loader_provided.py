@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from loader_helpers import CORE_C, _bt, _gcc, compile_module, source, spec
+from loader_helpers import CORE_C, Run, _bt, _gcc, compile_module, source, spec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,22 +117,6 @@ def built(tmp_path_factory) -> Path:
     done = _bt("scan", "--format", "json", "-o", str(root / "tree.json"), str(every))
     assert done.returncode == 0, done.stderr
     return out
-
-
-class Run:
-    def __init__(self, done, log: Path):
-        self.rc, self.stdout, self.stderr = done.returncode, done.stdout, done.stderr
-        self.log = log.read_text().splitlines() if log.exists() else []
-        try:
-            self.report = json.loads(done.stdout)
-        except ValueError:
-            self.report = None
-
-    def __repr__(self) -> str:
-        return f"Run(rc={self.rc}, stderr={self.stderr!r}, report={self.report!r})"
-
-    def command(self, i: int = 0) -> dict:
-        return self.report["commands"][i]
 
 
 def load(built: Path, work: Path, names, config: str | None, *args: str, env: dict | None = None) -> Run:
