@@ -20,7 +20,6 @@ Exits 1 when a floor is missed: (a) over 0.2 s at 10,000 modules or the cost per
 
 from __future__ import annotations
 
-import ctypes
 import os
 import random
 import shutil

@@ -31,7 +31,6 @@ say why not ("requires res_curl, which requires library curl (not found)").
 from __future__ import annotations
 
 import heapq
-import json
 from dataclasses import dataclass
 from pathlib import Path
 

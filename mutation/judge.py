@@ -1,7 +1,7 @@
 """Write mutation/SURVIVORS.md and the README's score table from mutation/results/*.json and the judgments below:
 ``python mutation/judge.py`` after ``python mutation/run.py``. A survivor without a judgment of its own takes its
 function's (F), else it is listed as not killed."""
-import json, re, sys
+import json
 from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 J = {}  # short mutant name -> (verdict, reason)

@@ -216,7 +216,6 @@ def test_inject_mk_forces_only_each_modules_own_source(tmp_path):
 
 def test_make_runs_the_hook_without_changing_the_default_goal(tmp_path):
     """GNU make itself: the included rules neither become the goal nor warn when read twice."""
-    from buildtool.model import Module
 
     apps = tmp_path / "apps"
     apps.mkdir()

@@ -269,7 +269,7 @@ def _check_module(tree: Tree, module: Module, binary: Binary, definers: Mapping[
         names = sorted(lib.name for lib in context.catalog.libraries.values()
                        if _stem(soname) in library_stems(lib.name, context.catalog))
         hint = (f"add <depend>{names[0]}</depend> to its MODULEINFO" if names
-                else f"declare the library in the catalogue and depend on it in MODULEINFO")
+                else "declare the library in the catalogue and depend on it in MODULEINFO")
         findings.append(warning(*at, "undeclared-library",
                                 f"{name} uses {_more(symbols)} from {soname}, a library its MODULEINFO does not "
                                 f"name: {hint}", module=name,
