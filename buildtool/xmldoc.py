@@ -30,17 +30,19 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from lxml import etree
 
 from buildtool import handwritten
 from buildtool.diagnostics import Diagnostic, Severity, error, warning
-from buildtool.elfinfo import ModuleRecord
 from buildtool.fsutil import read_regular
 from buildtool.extract import DOCUMENTATION_OPENING
 from buildtool.generate import source_hash
 from buildtool.model import PROVIDED_KINDS, Module, Tree
+
+if TYPE_CHECKING:  # only named in annotations: a scan reading DOCUMENTATION must not import pyelftools
+    from buildtool.elfinfo import ModuleRecord
 
 XI_NS = "http://www.w3.org/2001/XInclude"
 OPENING = DOCUMENTATION_OPENING
