@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from elftools.elf.enums import ENUM_E_MACHINE
 
 from buildtool import elfinfo
-from buildtool.elfinfo import ModuleRecord, RecordError
+from buildtool.elfinfo import ModuleRecord
+from buildtool.errors import RecordError
 from buildtool.fsutil import read_regular
 
 _MACHINES = {number: name for name, number in ENUM_E_MACHINE.items() if isinstance(number, int)}
@@ -60,7 +61,7 @@ def read_binary(path: str, symbols: bool = True) -> Binary:
     try:
         data = read_regular(path)
     except OSError as exc:
-        raise RecordError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise RecordError(path, f"cannot read: {exc.strerror or exc}") from None
     return read_binary_data(path, data, symbols)
 
 
@@ -69,7 +70,7 @@ def read_binary_data(path: str, data: bytes, symbols: bool = True) -> Binary:
     try:
         return _read(path, data, symbols)
     except (struct.error, IndexError, ValueError, OverflowError) as exc:  # a gap in the checks below
-        raise RecordError(f"{path}: not a readable ELF file ({exc})") from None
+        raise RecordError(path, f"not a readable ELF file ({exc})") from None
 
 
 def _read(path: str, data: bytes, symbols: bool) -> Binary:
@@ -79,15 +80,15 @@ def _read(path: str, data: bytes, symbols: bool) -> Binary:
 
     def within(offset: int, length: int, what: str) -> None:
         if offset < 0 or length < 0 or offset + length > size:
-            raise RecordError(f"{path}: {what} (offset {offset:#x}, {length} bytes) lies outside the file "
+            raise RecordError(path, f"{what} (offset {offset:#x}, {length} bytes) lies outside the file "
                               f"({size} bytes): truncated or corrupt")
 
     if data[:4] != b"\x7fELF":
-        raise RecordError(f"{path}: not an ELF file")
+        raise RecordError(path, "not an ELF file")
     is64 = {1: False, 2: True}.get(data[4]) if size > 4 else None
     order = {1: "<", 2: ">"}.get(data[5]) if size > 5 else None
     if is64 is None or order is None:
-        raise RecordError(f"{path}: unknown ELF class or byte order")
+        raise RecordError(path, "unknown ELF class or byte order")
     within(0, 64 if is64 else 52, "the ELF header")
     if is64:
         (_, machine, _, _, _, shoff, _, _, _, _, shentsize, shnum, shstrndx) = struct.unpack_from(
@@ -99,9 +100,9 @@ def _read(path: str, data: bytes, symbols: bool) -> Binary:
         sh_fmt = order + "IIIIIIIIII"
     binary = Binary(path, _MACHINES.get(machine, f"EM_{machine}"), 64 if is64 else 32, order == "<")
     if shoff == 0:
-        raise RecordError(f"{path}: no section headers")
+        raise RecordError(path, "no section headers")
     if shentsize < struct.calcsize(sh_fmt):
-        raise RecordError(f"{path}: section header size e_shentsize={shentsize} is smaller than an ELF"
+        raise RecordError(path, f"section header size e_shentsize={shentsize} is smaller than an ELF"
                           f"{64 if is64 else 32} section header ({struct.calcsize(sh_fmt)} bytes): corrupt")
     within(shoff, shentsize, "the first section header")
     first = struct.unpack_from(sh_fmt, data, shoff)
@@ -111,7 +112,7 @@ def _read(path: str, data: bytes, symbols: bool) -> Binary:
         shstrndx = first[6]
     within(shoff, shnum * shentsize, f"the section header table ({shnum} entries)")
     if shstrndx >= shnum:
-        raise RecordError(f"{path}: section name table index e_shstrndx={shstrndx} is not a section "
+        raise RecordError(path, f"section name table index e_shstrndx={shstrndx} is not a section "
                           f"(there are {shnum}): corrupt")
     # (name, type, offset, size, link, entsize)
     sections = []
@@ -126,7 +127,7 @@ def _read(path: str, data: bytes, symbols: bool) -> Binary:
 
     def linked(section, what: str) -> bytes:
         if section[4] >= shnum:
-            raise RecordError(f"{path}: {what} links to section {section[4]}, which does not exist: corrupt")
+            raise RecordError(path, f"{what} links to section {section[4]}, which does not exist: corrupt")
         return body(sections[section[4]], what + "'s string table")
 
     names = body(sections[shstrndx], "the section name table")
@@ -152,14 +153,14 @@ def _read(path: str, data: bytes, symbols: bool) -> Binary:
             try:
                 binary.record = elfinfo._parse(path, raw, order == "<", binary.machine)
             except RecordError as exc:
-                binary.record_error = str(exc).removeprefix(f"{path}: ")
+                binary.record_error = exc.reason
     if not symbols:
         return binary
     if dynsym is not None:
         fmt = order + ("IBBHQQ" if is64 else "IIIBBH")
         entsize = dynsym[5] or struct.calcsize(fmt)
         if entsize < struct.calcsize(fmt):
-            raise RecordError(f"{path}: .dynsym entry size {entsize} is smaller than a symbol: corrupt")
+            raise RecordError(path, f".dynsym entry size {entsize} is smaller than a symbol: corrupt")
         body(dynsym, ".dynsym")
         strings = linked(dynsym, ".dynsym")
         defined, undefined, weak = set(), set(), set()

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 
 
 @dataclass(frozen=True)

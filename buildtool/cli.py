@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     # No command (e.g. --help): configure none, the listing needs only COMMANDS.
     parser = build_parser(chosen if chosen in COMMANDS else "")
     args = parser.parse_args(argv)
-    from buildtool.diagnostics import InputError
+    from buildtool.errors import BuildtoolError
 
     try:
         code = _module(args.command).run(args)
@@ -95,9 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         # SIGPIPE ends them, with the same status. Further writes go nowhere.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
-    except InputError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    except BuildtoolError as exc:  # each says how it is printed and the exit status it carries
+        text = exc.render()
+        if text:
+            print(text, file=sys.stderr)
+        return exc.exit_status
     except OSError as exc:
         where = exc.filename or "buildtool"
         print(f"{where}: error: {exc.strerror or exc}", file=sys.stderr)

@@ -92,11 +92,3 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
 
 def sorted_unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return sorted(set(diagnostics), key=Diagnostic.sort_key)
-
-
-class InputError(Exception):
-    """Bad input that stops a command (exit 2): a catalogue or config that cannot be read."""
-
-    def __init__(self, path: str, line: int, column: int, message: str):
-        super().__init__(f"{path}:{line}:{column}: error: {message}")
-        self.path, self.line, self.column, self.message = path, line, column, message

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
+from buildtool.errors import RecordError
 from buildtool.model import ABI_VERSION  # noqa: F401  (defined once, there; the generator needs it without pyelftools)
 
 SECTION = ".ast_modinfo"
@@ -40,10 +41,6 @@ BOOLEAN_KEYS = ("default_enabled",)
 LIST_KEYS = ("requires", "optional_modules", "enhances", "provides", "uses", "optional_uses",
              "libraries", "optional_libraries", "options", "builtins", "conflicts", "names")
 SUPPORT_LEVEL_NAMES = {0: None, 1: "core", 2: "extended", 3: "deprecated", 4: "external"}
-
-
-class RecordError(Exception):
-    """A file that is not a module this buildtool can read; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -84,22 +81,22 @@ class ModuleRecord:
 
 def _parse(path: str, data: bytes, little_endian: bool, machine: str) -> ModuleRecord:
     if len(data) < HEADER_SIZE or data[:8] != MAGIC:
-        raise RecordError(f"{path}: section {SECTION} does not start with the module record magic")
+        raise RecordError(path, f"section {SECTION} does not start with the module record magic")
     order = "<" if little_endian else ">"
     abi_version, struct_size, flags, text_size = struct.unpack_from(order + "IIII", data, 8)
     if abi_version != ABI_VERSION:
-        raise RecordError(f"{path}: module record ABI version {abi_version}, this buildtool reads {ABI_VERSION}; "
+        raise RecordError(path, f"module record ABI version {abi_version}, this buildtool reads {ABI_VERSION}; "
                           "rebuild the module against this module.h")
     text = data[HEADER_SIZE:HEADER_SIZE + text_size]
     if len(text) != text_size or not text.endswith(b"\0"):
-        raise RecordError(f"{path}: module record text is truncated")
+        raise RecordError(path, "module record text is truncated")
     fields: dict[str, str] = {}
     for item in text.rstrip(b"\0").split(b"\0"):
         if not item:
             continue
         key, sep, value = item.decode("utf-8", "replace").partition("=")
         if not sep:
-            raise RecordError(f"{path}: malformed module record entry {item[:40]!r}")
+            raise RecordError(path, f"malformed module record entry {item[:40]!r}")
         fields[key] = value
     return ModuleRecord(path, machine, abi_version, struct_size, flags, fields)
 
@@ -110,12 +107,12 @@ def read_record_from(stream: BinaryIO, path: str) -> ModuleRecord:
         elf = ELFFile(stream)
         section = elf.get_section_by_name(SECTION)
         if section is None:
-            raise RecordError(f"{path}: no {SECTION} section: not built with buildtool's module.h")
+            raise RecordError(path, f"no {SECTION} section: not built with buildtool's module.h")
         return _parse(path, section.data(), elf.little_endian, elf["e_machine"])
     except ELFError as exc:  # ELFParseError included
-        raise RecordError(f"{path}: not a readable ELF file ({exc})") from None
+        raise RecordError(path, f"not a readable ELF file ({exc})") from None
     except (struct.error, OverflowError, ValueError, IndexError, KeyError, TypeError) as exc:
-        raise RecordError(f"{path}: not a readable ELF file ({type(exc).__name__}: {exc})") from None
+        raise RecordError(path, f"not a readable ELF file ({type(exc).__name__}: {exc})") from None
 
 
 def read_record(path: str) -> ModuleRecord:
@@ -131,6 +128,6 @@ def read_record(path: str) -> ModuleRecord:
     try:
         data = read_regular(path)
     except OSError as exc:
-        raise RecordError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise RecordError(path, f"cannot read: {exc.strerror or exc}") from None
     read_binary_data(path, data, symbols=False)
     return read_record_from(io.BytesIO(data), path)

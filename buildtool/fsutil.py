@@ -41,10 +41,6 @@ def write_if_changed(path: str | os.PathLike[str], data: bytes | str) -> bool:
     return True
 
 
-class ChangedMeanwhile(Exception):
-    """The file no longer holds what was read from it: someone else wrote it meanwhile."""
-
-
 def replace_if_unchanged(path: str | os.PathLike[str], before: bytes, data: bytes) -> None:
     """Atomically replace ``path`` (holding ``before`` when it was read) with ``data``.
 
@@ -52,6 +48,8 @@ def replace_if_unchanged(path: str | os.PathLike[str], before: bytes, data: byte
     or another tool wrote it meanwhile), nothing is replaced and ``ChangedMeanwhile`` is raised,
     so that edit is never lost. (The window left is the time between that read and the rename.)
     """
+    from buildtool.errors import ChangedMeanwhile  # here: the build step imports this module, and only it
+
     target = os.fspath(path)
     mode = os.stat(target).st_mode & 0o7777
 

@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 
 PACKAGE = "asterisk-modules"
 _VARIABLES = ("prefix", "moduledir", "corelib", "tree", "catalog", "includedir")

@@ -6,7 +6,7 @@ import json
 
 from lxml import etree
 
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 from buildtool.model import Tree
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from buildtool.asterisk import awk, makefile, root as asterisk_root
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 from buildtool.scan import scan_root
 
 needs_make = pytest.mark.skipif(not (shutil.which("make") and shutil.which("awk") and shutil.which("grep")),

@@ -16,7 +16,7 @@ import pytest
 from buildtool import handwritten
 from buildtool.asterisk import moduleh, setup
 from buildtool.catalog import Catalog
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 from buildtool.migrate import migrate_source
 from buildtool.scan import scan
 

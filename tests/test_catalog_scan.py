@@ -8,7 +8,7 @@ import pytest
 
 from buildtool import catalog
 from buildtool.catalog import Library
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 from buildtool.scan import scan
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scan"

@@ -28,7 +28,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 
 MODDIR_RULES = "Makefile.moddir_rules"
 

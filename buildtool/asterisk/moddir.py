@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from buildtool.asterisk import awk, makefile, recipe
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 
 MEMBER_NAME = re.compile(r"<member\s[^>]*?\bname=\"([^\"]*)\"")
 _OPTION_LEVEL = re.compile(r"<support_level>\s*option\s*</support_level>")

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 
 MODULE_H = "include/asterisk/module.h"
 INJECTED_MEMBERS = ("requires", "optional_modules", "enhances", "support_level")

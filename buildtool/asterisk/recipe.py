@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from buildtool.asterisk import awk, makefile, recipe
 from buildtool.asterisk.moddir import MEMBER_NAME, Directory, Files, Member, read_moddir_rules
 from buildtool.catalog import Catalog, load_menuselect_deps
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 
 MARKER = os.path.join("build_tools", "menuselect-deps.in")
 # Platform names MODULEINFO uses in <conflict> (res_musiconhold: win32). menuselect

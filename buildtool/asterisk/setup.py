@@ -36,7 +36,8 @@ from pathlib import Path
 
 from buildtool.asterisk import moduleh
 from buildtool.catalog import Catalog
-from buildtool.diagnostics import Diagnostic, InputError, Severity, note, warning
+from buildtool.diagnostics import Diagnostic, Severity, note, warning
+from buildtool.errors import InputError
 from buildtool.fsutil import write_if_changed
 from buildtool.model import Module, Tree
 

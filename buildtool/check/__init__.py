@@ -64,7 +64,7 @@ class Result:
 def _installed_binaries(options: Options) -> dict:
     """The installed modules' binaries (``<moduledir>/<module>.so``), read without loading them."""
     from buildtool.binary import read_binary
-    from buildtool.elfinfo import RecordError
+    from buildtool.errors import RecordError
 
     out = {}
     for name in sorted(options.installed.modules):

@@ -18,7 +18,8 @@ from typing import Mapping
 
 from buildtool.binary import Binary, info_struct_size, read_binary
 from buildtool.diagnostics import Diagnostic, error, warning
-from buildtool.elfinfo import ABI_VERSION, RecordError
+from buildtool.elfinfo import ABI_VERSION
+from buildtool.errors import RecordError
 from buildtool.generate import record_fields, source_hash
 from buildtool.model import Module, Tree
 
@@ -87,7 +88,7 @@ def check(tree: Tree, sources: Mapping[str, bytes], directory: str,
         try:
             binary = read_binary(path)
         except RecordError as exc:
-            findings.append(error(path, 0, 0, "binary-unreadable", str(exc).removeprefix(f"{path}: "),
+            findings.append(error(path, 0, 0, "binary-unreadable", exc.reason,
                                   module=stem if module else None, data={"binary": path}))
             unreadable.add(stem)  # its binary is there, only unreadable: not also binary-missing
             continue

@@ -33,7 +33,7 @@ from typing import Iterable, Mapping
 from buildtool.catalog import Catalog
 from buildtool.binary import Binary, read_binary
 from buildtool.diagnostics import Diagnostic, error, note, warning
-from buildtool.elfinfo import RecordError
+from buildtool.errors import RecordError
 from buildtool.model import Module, Tree
 
 SYSTEM_LIBRARY = re.compile(

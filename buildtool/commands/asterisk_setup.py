@@ -4,7 +4,7 @@ import os
 import sys
 
 from buildtool.commands.common import print_diagnostics
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 
 
 def configure(parser) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from buildtool import catalog, treefile
 from buildtool.commands.common import add_catalog_argument, print_diagnostics
-from buildtool.diagnostics import InputError, Severity, has_errors
+from buildtool.diagnostics import Severity, has_errors
+from buildtool.errors import InputError, UnreadableInput
 from buildtool.generate import HeaderGenerator, cflags
 from buildtool.model import Tree
 from buildtool.scan import scan
@@ -48,8 +49,7 @@ def run(args) -> int:
     cat = catalog.load_all(args.catalog)
     tree = scan([args.source], cat, installed)
     print_diagnostics(tree.diagnostics)
-    if any(d.code == "io-error" for d in tree.diagnostics):
-        return 2
+    UnreadableInput.stop_if_found(tree.diagnostics)
     if has_errors(tree.diagnostics) or name not in tree.modules:
         return 1
     module = tree.modules[name]

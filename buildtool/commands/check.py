@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from buildtool.commands.common import add_catalog_argument, emit, scan_paths
-from buildtool.diagnostics import InputError, Severity
+from buildtool.diagnostics import Severity
+from buildtool.errors import InputError, UnreadableInput
 from buildtool.report import FORMATS, failing, render
 
 
@@ -126,6 +127,5 @@ def run(args) -> int:
         count = max(len(result.modules), 1)
         for stage, seconds in result.timings.items():
             print(f"{stage}: {seconds:.3f} s ({seconds / count * 1e6:.0f} us/module)", file=sys.stderr)
-    if any(d.code == "io-error" for d in result.findings):
-        return 2
+    UnreadableInput.stop_if_found(result.findings)
     return 1 if failing(result.findings, fail_on) else 0

@@ -5,6 +5,7 @@ from pathlib import Path
 from buildtool import catalog, treefile
 from buildtool.commands.common import add_catalog_argument, print_diagnostics
 from buildtool.diagnostics import Severity, has_errors
+from buildtool.errors import InputError, UnreadableInput
 from buildtool.fsutil import remove_stale_temporaries, write_if_changed
 from buildtool.generate import HEADER_SUFFIX, HeaderGenerator
 from buildtool.scan import scan
@@ -36,8 +37,6 @@ def configure(parser) -> None:
 def run(args) -> int:
     if args.blocks_dir:
         if not (args.plan and args.listing and args.reconfigure_trigger) or len(args.paths) != 1:
-            from buildtool.diagnostics import InputError
-
             raise InputError("generate", 0, 0, "--blocks-dir needs --plan, --listing, --reconfigure-trigger "
                                                "and exactly one module directory")
         from buildtool import buildgen
@@ -48,8 +47,7 @@ def run(args) -> int:
     installed = treefile.read(args.installed_tree) if args.installed_tree else None
     tree = scan(args.paths, catalog.load_all(args.catalog), installed)
     print_diagnostics(tree.diagnostics)
-    if any(d.code == "io-error" for d in tree.diagnostics):
-        return 2  # a path that cannot be read: an input error, and no header is written
+    UnreadableInput.stop_if_found(tree.diagnostics)  # no header is written
     failed = has_errors(tree.diagnostics)
     if failed and not args.errors_in_headers:
         return 1

@@ -16,7 +16,7 @@ import sys
 
 from buildtool.loader.cli_support import add_loader_arguments, make_loader
 from buildtool.commands.common import emit, print_diagnostics
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 from buildtool.fsutil import write_if_changed
 
 

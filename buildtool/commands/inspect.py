@@ -3,7 +3,8 @@ from __future__ import annotations
 import json
 import sys
 
-from buildtool.elfinfo import LIST_KEYS, RecordError, describe_flags, read_record
+from buildtool.elfinfo import LIST_KEYS, describe_flags, read_record
+from buildtool.errors import RecordError
 
 
 def configure(parser) -> None:

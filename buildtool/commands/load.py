@@ -18,7 +18,7 @@ import sys
 
 from buildtool.loader.cli_support import add_loader_arguments, make_loader, warn
 from buildtool.commands.common import emit, print_diagnostics
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 from buildtool.loader.report import build_report, render_text
 
 

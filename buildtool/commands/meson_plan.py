@@ -23,7 +23,7 @@ import sys
 
 from buildtool import catalog, mesonplan
 from buildtool.commands.common import add_catalog_argument, print_diagnostics
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 from buildtool.scan import scan
 
 

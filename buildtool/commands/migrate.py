@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 
 from buildtool.commands.common import add_catalog_argument, print_diagnostics, scan_paths
-from buildtool.fsutil import ChangedMeanwhile, replace_if_unchanged
+from buildtool.errors import ChangedMeanwhile, UnreadableInput
+from buildtool.fsutil import replace_if_unchanged
 from buildtool.migrate import migrate
 
 
@@ -24,9 +25,7 @@ def configure(parser) -> None:
 
 def run(args) -> int:
     tree, cat, root = scan_paths(args.paths, args.catalog)
-    if any(d.code == "io-error" for d in tree.diagnostics):
-        print_diagnostics(d for d in tree.diagnostics if d.code == "io-error")
-        return 2
+    UnreadableInput.stop_if_found(tree.diagnostics, shown=UnreadableInput.among(tree.diagnostics))
     migrations = migrate(tree, cat, menuselect=root is not None, compiled=root.compiled_sources() if root else None)
     pending = skipped = False
     for m in migrations:

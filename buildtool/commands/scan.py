@@ -5,6 +5,7 @@ import sys
 from buildtool import catalog, treefile
 from buildtool.commands.common import add_catalog_argument, emit, print_diagnostics
 from buildtool.diagnostics import has_errors
+from buildtool.errors import UnreadableInput
 from buildtool.scan import scan
 
 
@@ -37,11 +38,9 @@ def run(args) -> int:
     else:
         tree = scan(args.paths, catalog.load_all(args.catalog))
         output = None
-    if any(d.code == "io-error" for d in tree.diagnostics):
-        # A path that cannot be read (a typo?): the tree would be missing modules, so it replaces
-        # nothing (exit 2). Findings in the sources (exit 1) still write the tree.
-        print_diagnostics(tree.diagnostics)
-        return 2
+    # A path that cannot be read (a typo?): the tree would be missing modules, so it replaces
+    # nothing. Findings in the sources (exit 1) still write the tree.
+    UnreadableInput.stop_if_found(tree.diagnostics, shown=tree.diagnostics)
     if output is not None:
         _emit_bytes(output, args.output)
     else:

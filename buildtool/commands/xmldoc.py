@@ -8,6 +8,7 @@ from pathlib import Path
 from buildtool import catalog, xmldoc
 from buildtool.commands.common import add_catalog_argument, print_diagnostics, write_output
 from buildtool.diagnostics import error, has_errors
+from buildtool.errors import IO_ERROR, UnreadableInput
 from buildtool.scan import scan
 
 
@@ -27,18 +28,14 @@ def run(args) -> int:
         try:
             sources[name] = Path(module.source).read_bytes()
         except OSError as exc:
-            diagnostics.append(error(module.source, 0, 0, "io-error", f"cannot read: {exc.strerror}"))
+            diagnostics.append(error(module.source, 0, 0, IO_ERROR, f"cannot read: {exc.strerror}"))
     body, found = xmldoc.build(tree, sources, args.thirdparty_dir)
     diagnostics += found
-    if any(d.code == "io-error" for d in diagnostics):  # an incomplete document replaces nothing
-        print_diagnostics(diagnostics)
-        return 2
+    UnreadableInput.stop_if_found(diagnostics, shown=diagnostics)  # an incomplete document replaces nothing
     if args.output and args.output != "-":
         write_output(args.output, body)
     else:
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
     print_diagnostics(diagnostics)
-    if any(d.code == "io-error" for d in diagnostics):
-        return 2
     return 1 if has_errors(diagnostics) else 0

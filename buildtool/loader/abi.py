@@ -12,6 +12,7 @@ import ctypes
 from dataclasses import dataclass
 
 from buildtool.elfinfo import FLAG_NAMES
+from buildtool.errors import AbiError
 
 ABI_VERSION = 1
 SYMBOL = b"__ast_module_info"
@@ -60,10 +61,6 @@ class AstModuleInfo(ctypes.Structure):
 
 
 STRUCT_SIZE = ctypes.sizeof(AstModuleInfo)
-
-
-class AbiError(Exception):
-    """The module's info struct has another layout than this loader's mirror."""
 
 
 @dataclass

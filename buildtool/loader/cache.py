@@ -23,7 +23,8 @@ import json
 import os
 
 from buildtool.fsutil import write_if_changed
-from buildtool.loader.meta import MetaError, ModuleMeta, read_meta
+from buildtool.errors import MetaError
+from buildtool.loader.meta import ModuleMeta, read_meta
 
 CACHE_NAME = ".buildtool-modules.cache.json"
 CACHE_VERSION = 5  # 4: every entry validated (issue 12); 5: rows end with the provided names

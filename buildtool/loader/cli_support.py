@@ -6,7 +6,8 @@ import random
 import sys
 
 from buildtool.commands.common import print_diagnostics
-from buildtool.diagnostics import InputError, Severity
+from buildtool.diagnostics import Severity
+from buildtool.errors import InputError
 from buildtool.loader.config import ModulesConfig, read_config
 from buildtool.loader.dl import DlError
 from buildtool.loader.meta import _default_listing

@@ -14,6 +14,8 @@ from __future__ import annotations
 import ctypes
 import os
 
+from buildtool.errors import BuildtoolError
+
 RTLD_LAZY = os.RTLD_LAZY
 RTLD_NOW = os.RTLD_NOW
 RTLD_LOCAL = os.RTLD_LOCAL
@@ -23,8 +25,11 @@ RTLD_NODELETE = os.RTLD_NODELETE
 RTLD_DEFAULT = None  # ((void *) 0) in glibc: search the global scope
 
 
-class DlError(OSError):
+class DlError(BuildtoolError, OSError):
     """A dlopen/dlsym/dlclose that failed; ``str()`` is dlerror()'s text."""
+
+    def render(self) -> str:
+        return f"buildtool: error: {self}"
 
 
 def _libdl() -> ctypes.CDLL:

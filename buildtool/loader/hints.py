@@ -19,7 +19,7 @@ CORE_LIBRARY = "libastcore.so"
 @lru_cache(maxsize=None)
 def _defined(path: str, mtime: float) -> frozenset[str]:
     from buildtool.binary import read_binary
-    from buildtool.elfinfo import RecordError
+    from buildtool.errors import RecordError
 
     try:
         return frozenset(read_binary(path).defined)
@@ -77,7 +77,7 @@ def missing_symbols(name: str, missing: Iterable[str], modules_dir: str, paths: 
 
 def interface_providers(iface: str, names: Iterable[str], meta: Callable[[str], object], autoload: bool) -> str:
     """Why no provider of ``iface`` is loaded, and what would load one."""
-    from buildtool.loader.meta import MetaError
+    from buildtool.errors import MetaError
 
     providers = []
     for other in sorted(names):

@@ -16,6 +16,7 @@ import os
 from typing import Callable, Iterable, NamedTuple
 
 from buildtool import binary, elfinfo
+from buildtool.errors import MetaError, RecordError
 from buildtool.loader import abi
 
 
@@ -73,17 +74,13 @@ def meta_from_record(record: elfinfo.ModuleRecord, undefined: Iterable[str] = ()
     )
 
 
-class MetaError(Exception):
-    """The file is not a module this loader can read (not ELF, no record, other ABI)."""
-
-
 def read_meta(path: str, name: str) -> ModuleMeta:
     try:
         found = binary.read_binary(path)
     except elfinfo.RecordError as exc:
-        raise MetaError(str(exc).removeprefix(f"{path}: ")) from None
+        raise MetaError(exc.reason) from None
     if found.record is None:
-        raise MetaError(str(found.record_error or "no module record").removeprefix(f"{path}: "))
+        raise MetaError(found.record_error or "no module record")
     record, undefined = found.record, found.undefined
     # A module built by Asterisk's own make (asterisk-setup) fills Asterisk's struct, whose size is
     # Asterisk's: it can be planned (--dry-run), and only Asterisk itself runs it.

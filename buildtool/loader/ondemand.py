@@ -16,8 +16,9 @@ Both work on a started ``Loader`` through its public methods and its per-module 
 from __future__ import annotations
 
 from buildtool.loader.config import module_name
-from buildtool.loader.provided import NotProvided, Providers
-from buildtool.loader.runtime import DECLINED, FAILED, NOT_LOADED, RUNNING, CommandError, Loader
+from buildtool.errors import CommandError, NotProvided
+from buildtool.loader.provided import Providers
+from buildtool.loader.runtime import DECLINED, FAILED, NOT_LOADED, RUNNING, Loader
 
 
 def providers_of(loader: Loader) -> Providers:
@@ -121,7 +122,7 @@ def refresh(loader: Loader, arg: str) -> dict:
            "refresh": {"result": result, "unloaded": unloaded, "reloaded": reloaded, "retried": retried,
                        "failed": failed, "missing": missing, "use_counts_before": start_counts}}
     if result != "completed":
-        raise CommandError(message, **{k: v for k, v in out.items() if k != "message"})
+        raise CommandError(message, unloaded=unloaded, loaded=out["loaded"], refresh=out["refresh"])
     return out
 
 

@@ -39,7 +39,8 @@ from typing import Callable, Iterable
 from buildtool import graphs
 from buildtool.diagnostics import Diagnostic, error
 from buildtool.loader.config import Entry, ModulesConfig
-from buildtool.loader.meta import MetaError, ModuleMeta
+from buildtool.errors import MetaError
+from buildtool.loader.meta import ModuleMeta
 from buildtool.loader.provided import Providers
 
 LOAD_KINDS = ("preload", "preload-require", "load", "require")

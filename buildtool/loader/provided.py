@@ -24,6 +24,7 @@ import difflib
 from typing import Callable, Iterable
 
 from buildtool.diagnostics import Diagnostic, error
+from buildtool.errors import NotProvided
 from buildtool.loader.config import PROVIDER_KINDS, Entry, ModulesConfig
 from buildtool.loader.meta import ModuleMeta
 from buildtool.model import PROVIDED_KINDS
@@ -33,15 +34,6 @@ NAME_KINDS = PROVIDED_KINDS
 INTERFACE = "interface"
 _KIND_BY_LOWER = {k.lower(): k for k in NAME_KINDS + (INTERFACE,)}
 _LEVELS = ("core", "extended", "deprecated", "external")
-
-
-class NotProvided(Exception):
-    """No module provides the name; the message says so, with a did-you-mean or the unbuilt module."""
-
-    def __init__(self, message: str, code: str = "loader-provider-unknown", module: str = "") -> None:
-        super().__init__(message)
-        self.code = code
-        self.module = module  # for a name whose module was not built: that module
 
 
 def _rank(meta: ModuleMeta | None) -> tuple[int, str]:

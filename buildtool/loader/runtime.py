@@ -30,18 +30,15 @@ import gc
 import os
 from dataclasses import dataclass, field
 
+from buildtool.errors import CommandError, MetaError, StartupStopped
 from buildtool.loader import abi
 from buildtool.loader.cache import MetaStore
 from buildtool.loader.config import ModulesConfig, module_name
 from buildtool.loader.dl import RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NOLOAD, RTLD_NOW, Dl, DlError, mapped_files
-from buildtool.loader.meta import Listing, MetaError, ModuleMeta, discover
+from buildtool.loader.meta import Listing, ModuleMeta, discover
 from buildtool.loader.plan import Plan, make_plan
 
 RUNNING, DECLINED, FAILED, NOT_LOADED = "running", "declined", "failed", "not loaded"
-
-
-class StartupStopped(Exception):
-    """FAILURE from a module, or a non-success from a required one."""
 
 
 @dataclass
@@ -457,7 +454,7 @@ class Loader:
                 raise CommandError("unknown command (expected: load NAME, unload [-r] NAME, reload NAME, "
                                    "load-provider KIND:NAME, refresh [-r] NAME)")
         except CommandError as exc:
-            out.update(ok=False, message=str(exc), **exc.extra)
+            out.update(exc.to_json())
         out["use_counts"] = self.use_counts()
         out["mapped"] = self.mapped()
         if self.journal is not None:
@@ -473,8 +470,3 @@ class Loader:
         files = mapped_files()
         return sorted(n for n, p in self.paths.items() if os.path.realpath(p) in files)
 
-
-class CommandError(Exception):
-    def __init__(self, message: str, **extra) -> None:
-        super().__init__(message)
-        self.extra = extra
