@@ -12,6 +12,7 @@ import os
 
 import pytest
 
+from buildtool.loader.cli_support import run_command
 from buildtool.loader.config import parse_config
 from buildtool.loader.runtime import DECLINED, FAILED, NOT_LOADED, RUNNING, Loader
 from loader_helpers import built_dir, core_lib, make_modules_dir
@@ -62,28 +63,28 @@ def test_startup_references_and_use_counts(tmp_path, loaders):
 def test_runtime_commands(tmp_path, loaders):
     loaders.append(loader := loader_for(tmp_path, ["uc_base", "uc_opt", "uc_a", "uc_b", "uc_c"]))
     assert loader.start()
-    refused = loader.run_command("unload uc_base")
+    refused = run_command(loader, "unload uc_base")
     assert refused["ok"] is False and refused["message"] == (
         "uc_base is in use (use count 2, by uc_a, uc_b); unload those first or unload recursively")
     assert refused["use_counts"]["uc_base"] == 2 and "uc_base" in refused["mapped"]
-    done = loader.run_command("unload -r uc_base")
+    done = run_command(loader, "unload -r uc_base")
     assert done["ok"] and done["unloaded"] == ["uc_c", "uc_a", "uc_b", "uc_base"]
     assert done["message"] == "unloaded uc_c, uc_a, uc_b, uc_base"
     assert done["use_counts"] == {"uc_opt": 0} and done["mapped"] == ["uc_opt"]
     assert loader.states["uc_base"].status == NOT_LOADED
     assert loader.states["uc_base"].reason == "unloaded by a runtime command"
-    again = loader.run_command("load uc_c")
+    again = run_command(loader, "load uc_c")
     assert again["ok"] and again["loaded"] == ["uc_base", "uc_a", "uc_c"] and again["message"] == (
         "loaded uc_base, uc_a, uc_c")
     assert again["use_counts"] == {"uc_opt": 1, "uc_base": 1, "uc_a": 1, "uc_c": 0}
     # chosen by the configuration at start-up (autoload), uc_a stays explicit when it comes back as a dependency
     assert loader.states["uc_c"].explicit and loader.states["uc_a"].explicit
-    assert loader.run_command("load uc_c")["message"] == "uc_c is already loaded"
-    assert loader.run_command("reload uc_a") == {"command": "reload uc_a", "ok": True, "message": "reloaded uc_a",
+    assert run_command(loader, "load uc_c")["message"] == "uc_c is already loaded"
+    assert run_command(loader, "reload uc_a") == {"command": "reload uc_a", "ok": True, "message": "reloaded uc_a",
                                                  "use_counts": again["use_counts"], "mapped": loader.mapped()}
-    gone = loader.run_command("unload uc_c")
+    gone = run_command(loader, "unload uc_c")
     assert gone["unloaded"] == ["uc_c"] and loader.order == ["uc_opt", "uc_base", "uc_a"]
-    assert loader.run_command("unload --recursive uc_opt")["unloaded"] == ["uc_a", "uc_opt"]
+    assert run_command(loader, "unload --recursive uc_opt")["unloaded"] == ["uc_a", "uc_opt"]
 
 
 UNKNOWN_COMMAND = ("unknown command (expected: load NAME, unload [-r] NAME, reload NAME, load-provider KIND:NAME, "
@@ -109,7 +110,7 @@ def test_command_errors(tmp_path, loaders, line, message):
     conf = "[modules]\nautoload = no\nload => rt_noreload\n"
     loaders.append(loader := loader_for(tmp_path, ["uc_b", "uc_base", "rt_noreload"], conf))
     assert loader.start()
-    out = loader.run_command(line)
+    out = run_command(loader, line)
     assert out["ok"] is False and out["message"] == message.replace("<dir>", loader.modules_dir)
     assert out["command"] == line and out["use_counts"] == {"rt_noreload": 0}
 
@@ -137,7 +138,7 @@ def test_failure_stops_startup(tmp_path, loaders):
     assert loader.order == ["fl_a"]
     assert states(loader) == {"fl_a": (RUNNING, ""), "fl_bad": (FAILED, "load() returned FAILURE"),
                               "fl_z": (NOT_LOADED, "start-up stopped before it was attempted")}
-    assert loader.errors == ["start-up stopped: fl_bad: load() returned FAILURE"]
+    assert [e.message for e in loader.errors] == ["start-up stopped: fl_bad: load() returned FAILURE"]
 
 
 @pytest.mark.parametrize("kind", ["require", "preload-require"])
@@ -146,7 +147,7 @@ def test_required_module_that_declines_stops_startup(tmp_path, loaders, kind):
     assert loader.start() is False
     where = f"'{kind} => rq_decl' at {tmp_path / 'modules.conf'}:2"
     assert loader.states["rq_decl"].status == FAILED
-    assert loader.errors == [f"start-up stopped: rq_decl: required by {where}, but declined: "
+    assert [e.message for e in loader.errors] == [f"start-up stopped: rq_decl: required by {where}, but declined: "
                              "load() returned DECLINE"]
 
 
@@ -154,7 +155,7 @@ def test_required_module_that_is_absent_stops_startup(tmp_path, loaders):
     loaders.append(loader := loader_for(tmp_path, ["rq_ok"], "[modules]\nrequire => rq_ghost\n"))
     assert loader.start() is False
     assert loader.order == ["rq_ok"]
-    [error] = loader.errors
+    [error] = [e.message for e in loader.errors]
     assert error.startswith("start-up stopped: rq_ghost: required by 'require => rq_ghost' at ")
     assert error.endswith(f"modules.conf:2, but there is no rq_ghost.so in {loader.modules_dir}")
 
@@ -189,10 +190,10 @@ def test_interfaces_and_enhancers(tmp_path, loaders):
     assert "if_nobody" in loader.states["if_orphan"].reason
     assert loader._providers == {"if_codec": ["if_p1", "if_p2"]} and loader._enhancers == {"enh_fax": ["enh_spandsp"]}
     # unloading a provider and an enhancer takes them off those lists
-    out = loader.run_command("unload -r if_p1")
+    out = run_command(loader, "unload -r if_p1")
     assert out["unloaded"] == ["if_b_optuser", "if_a_user", "if_p1"]
     assert loader._providers == {"if_codec": ["if_p2"]}
-    out = loader.run_command("unload -r enh_spandsp")
+    out = run_command(loader, "unload -r enh_spandsp")
     assert out["unloaded"] == ["enh_app", "enh_spandsp"] and loader._enhancers == {"enh_fax": []}
 
 
@@ -202,10 +203,10 @@ def test_runtime_load_retries_what_declined(tmp_path, loaders):
     assert loader.start()
     assert loader.order == ["uc_base", "uc_a", "uc_c"]
     assert not loader.states["uc_a"].explicit and loader.states["uc_c"].explicit
-    out = loader.run_command("load dc_base")
+    out = run_command(loader, "load dc_base")
     assert out["ok"] is False and out["message"] == "dc_base declined: load() returned DECLINE"
     assert out["loaded"] == []
-    assert loader.run_command("load dc_base")["message"] == "dc_base declined: load() returned DECLINE"
+    assert run_command(loader, "load dc_base")["message"] == "dc_base declined: load() returned DECLINE"
 
 
 def test_runtime_declines_with_their_reasons(tmp_path, loaders):
@@ -215,21 +216,21 @@ def test_runtime_declines_with_their_reasons(tmp_path, loaders):
     (tmp_path / "m" / "gen_a.so").write_text("not a module\n")   # what gen_b requires: unreadable
     loaders.append(loader := loader_for(tmp_path, names, conf))
     assert loader.start() is True and loader.order == [] and loader.stopped is False
-    cycle = loader.run_command("load cy_a")
+    cycle = run_command(loader, "load cy_a")
     assert cycle["ok"] is False and cycle["message"] == (
         "cy_a declined: requires cy_b, which declined: requires cy_c, which declined: requires cy_a, which declined: "
         "required dependencies form a cycle: cy_a requires cy_b requires cy_c requires cy_a")
     assert loader.states["cy_a"].chain == ["cy_a", "cy_b", "cy_c", "cy_a"]
-    absent = loader.run_command("load dc_top")
+    absent = run_command(loader, "load dc_top")
     assert absent["message"] == (f"dc_top declined: requires dc_mid, which declined: there is no dc_mid.so in "
                                  f"{loader.modules_dir}")
     assert loader.states["dc_mid"].path == ""
-    unreadable = loader.run_command("load gen_b")
+    unreadable = run_command(loader, "load gen_b")
     assert unreadable["message"].startswith("gen_b declined: requires gen_a, which declined: not a loadable module: ")
     # FAILURE at run time fails that command only; start-up is over, nothing stops
-    failed = loader.run_command("load fl_bad")
+    failed = run_command(loader, "load fl_bad")
     assert failed["message"] == "fl_bad failed: load() returned FAILURE" and loader.stopped is False
-    assert loader.run_command("load fl_a")["loaded"] == ["fl_a"]
+    assert run_command(loader, "load fl_a")["loaded"] == ["fl_a"]
     assert loader.states["fl_a"].explicit is True
     assert loader.errors == []
 
@@ -256,12 +257,12 @@ def test_unloading_takes_dependencies_loaded_only_for_it_in_reverse_order(tmp_pa
     assert not loader.states["rt_dep"].explicit and not loader.states["rt_exp"].explicit
     with pytest.raises(Exception, match="rt_dep is in use"):
         loader.unload("rt_dep")  # not recursive unless asked
-    assert loader.run_command("unload rt_top")["unloaded"] == ["rt_top", "rt_exp", "rt_dep"]
+    assert run_command(loader, "unload rt_top")["unloaded"] == ["rt_top", "rt_exp", "rt_dep"]
     # a module named at run time is explicit: unloading what loaded it as a dependency keeps it
-    assert loader.run_command("load gen_b")["loaded"] == ["gen_a", "gen_b"]
-    assert loader.run_command("load gen_a")["message"] == "gen_a is already loaded"
+    assert run_command(loader, "load gen_b")["loaded"] == ["gen_a", "gen_b"]
+    assert run_command(loader, "load gen_a")["message"] == "gen_a is already loaded"
     assert loader.states["gen_a"].explicit
-    assert loader.run_command("unload gen_b")["unloaded"] == ["gen_b"] and loader.order == ["gen_a"]
+    assert run_command(loader, "unload gen_b")["unloaded"] == ["gen_b"] and loader.order == ["gen_a"]
 
 
 def test_global_symbols_and_the_global_scope(tmp_path, loaders):
@@ -310,9 +311,9 @@ def test_runtime_load_brings_each_missing_requirement(tmp_path, loaders):
     conf = "[modules]\nautoload = no\nload => rt_dep\n"
     loaders.append(loader := loader_for(tmp_path, ["rt_dep", "rt_exp", "rt_top"], conf))
     assert loader.start() and loader.order == ["rt_dep"]
-    out = loader.run_command("load rt_top")  # rt_dep is running already, rt_exp is not
+    out = run_command(loader, "load rt_top")  # rt_dep is running already, rt_exp is not
     assert out["loaded"] == ["rt_exp", "rt_top"]
     assert loader.use_counts() == {"rt_dep": 1, "rt_exp": 1, "rt_top": 0}
     # rt_exp came only as a dependency (not explicit), rt_dep was named by the configuration
-    assert loader.run_command("unload rt_top")["unloaded"] == ["rt_top", "rt_exp"]
+    assert run_command(loader, "unload rt_top")["unloaded"] == ["rt_top", "rt_exp"]
     assert loader.order == ["rt_dep"]

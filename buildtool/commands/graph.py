@@ -18,6 +18,7 @@ from buildtool.loader.cli_support import add_loader_arguments, make_loader
 from buildtool.commands.common import emit, print_diagnostics
 from buildtool.errors import InputError
 from buildtool.fsutil import write_if_changed
+from buildtool.loader.plan import Decision, Outcome
 
 
 
@@ -36,14 +37,15 @@ def to_dot(loader) -> str:
     in_cycle = {n for cycle in plan.cycles for n in cycle}
     lines = ["digraph modules {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica", style=filled, '
              'fillcolor=white];']
-    names = sorted(set(loader.paths) | set(plan.why))
+    names = sorted(set(loader.paths) | set(plan.decisions))
     for name in names:
-        why = plan.why.get(name, plan.invalid.get(name, ""))
+        decision = plan.decisions.get(name, Decision())
+        why = decision.why if decision.outcome is not None else decision.invalid
         if name in in_cycle:
             attrs = 'fillcolor="#f4a6a6", color=red'
-        elif name in plan.invalid:
+        elif decision.invalid:
             attrs = 'fillcolor="#eeeeee", style="filled,dotted"'
-        elif name in plan.predicted:
+        elif decision.outcome is Outcome.WILL_DECLINE:
             attrs = 'fillcolor="#ffd39b"'
         elif name in plan.selected:
             attrs = 'fillcolor="#ffffff"' + (", penwidth=2" if name in plan.preload else "")

@@ -16,7 +16,7 @@ import json
 import os
 import sys
 
-from buildtool.loader.cli_support import add_loader_arguments, make_loader, warn
+from buildtool.loader.cli_support import add_loader_arguments, make_loader, run_command, warn
 from buildtool.commands.common import emit, print_diagnostics
 from buildtool.errors import InputError
 from buildtool.loader.report import build_report, render_text
@@ -110,7 +110,7 @@ def _start_and_report(loader, args, commands: list[str]) -> int:
         ok = loader.plan.ok
     results = []
     if ok and startup_ok:
-        results = [loader.run_command(line) for line in commands]
+        results = [run_command(loader, line) for line in commands]
     _emit_report(build_report(loader, dry_run=args.dry_run, commands=results, explain=args.explain), args)
     if not loader.plan.ok:
         if args.format == "json":
@@ -124,7 +124,7 @@ def _start_and_report(loader, args, commands: list[str]) -> int:
               "the library to pass with --preload-library", file=sys.stderr)
         return 1
     if not startup_ok:
-        for message in loader.errors:
-            print(f"buildtool load: {message}", file=sys.stderr)
+        for problem in loader.errors:
+            print(f"buildtool load: {problem.message}", file=sys.stderr)
         return 1
     return 0 if all(r["ok"] for r in results) else 1

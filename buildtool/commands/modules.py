@@ -9,7 +9,8 @@ import sys
 
 from buildtool.loader.cli_support import add_loader_arguments, make_loader
 from buildtool.commands.common import emit
-from buildtool.loader.runtime import DECLINED, FAILED, RUNNING
+from buildtool.loader.plan import Decision, Outcome
+from buildtool.loader.runtime import Status
 
 
 
@@ -30,7 +31,8 @@ def provided(meta) -> list[str]:
 def _reason(name: str, st, plan) -> str:
     if st is not None and st.reason:
         return st.reason
-    return plan.predicted.get(name) or plan.why.get(name, "")
+    found = plan.decisions.get(name, Decision())
+    return found.reason if found.outcome is Outcome.WILL_DECLINE else found.why
 
 
 def run(args) -> int:
@@ -60,17 +62,19 @@ def _start_and_show(loader, args) -> int:
 def _show(loader, args) -> int:
     plan = loader.plan
     rows = []
-    for name in sorted(set(loader.paths) | set(plan.why)):
+    for name in sorted(set(loader.paths) | set(plan.decisions)):
         meta = plan.metas.get(name) or loader.meta(name)
         st = loader.states.get(name)
+        decision = plan.decisions.get(name, Decision())
         if args.dry_run:
-            status = ("Will Load" if name in plan.selected and name not in plan.predicted
-                      else "Will Decline" if name in plan.predicted else "Not Loaded")
+            declines = decision.outcome is Outcome.WILL_DECLINE
+            status = ("Will Load" if name in plan.selected and not declines
+                      else "Will Decline" if declines else "Not Loaded")
         else:
-            status = {RUNNING: "Running", DECLINED: "Declined", FAILED: "Failed"}.get(
-                st.status if st else "", "Not Running")
+            status = {Status.RUNNING: "Running", Status.DECLINED: "Declined", Status.FAILED: "Failed"}.get(
+                st.status if st else None, "Not Running")
         rows.append({
-            "module": f"{name}.so", "description": meta.description if meta else plan.invalid.get(name, ""),
+            "module": f"{name}.so", "description": meta.description if meta else decision.invalid,
             "use_count": st.use_count if st else 0, "status": status,
             "support_level": (meta.support_level or "unknown") if meta else "unknown",
             "provides": provided(meta),

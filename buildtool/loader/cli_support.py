@@ -1,4 +1,5 @@
-"""Arguments and set-up shared by the loader's commands (buildtool load, modules, graph)."""
+"""Arguments and set-up shared by the loader's commands (buildtool load, modules, graph), and the
+runtime command language of ``load --then``/``--commands`` (``run_command``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 
 from buildtool.commands.common import print_diagnostics
 from buildtool.diagnostics import Severity
-from buildtool.errors import InputError
+from buildtool.errors import CommandError, InputError
 from buildtool.loader.config import ModulesConfig, read_config
 from buildtool.loader.dl import DlError
 from buildtool.loader.meta import _default_listing
@@ -107,3 +108,34 @@ def _verify_xmldoc(loader: Loader, args) -> None:
 
 def warn(message: str) -> None:
     print(f"buildtool: warning: {message}", file=sys.stderr)
+
+
+RUNTIME_USAGE = ("unknown command (expected: load NAME, unload [-r] NAME, reload NAME, "
+                 "load-provider KIND:NAME, refresh [-r] NAME)")
+
+
+def run_command(loader: Loader, line: str) -> dict:
+    """One runtime command line (``load NAME``, ``unload [-r] NAME``, ``reload NAME``,
+    ``load-provider KIND:NAME``, ``refresh [-r] NAME``) on a started loader: its result for the report."""
+    loader.command_started(line)
+    words = line.split()
+    out: dict = {"command": line, "ok": True}
+    try:
+        if len(words) == 2 and words[0] == "load":
+            out.update(loader.load(words[1]))
+        elif words and words[0] == "unload":
+            flags = {w for w in words[1:] if w.startswith("-")}
+            rest = [w for w in words[1:] if not w.startswith("-")]
+            if len(rest) != 1 or flags - {"-r", "--recursive"}:
+                raise CommandError("usage: unload [-r|--recursive] NAME")
+            out.update(loader.unload(rest[0], recursive=bool(flags)))
+        elif len(words) == 2 and words[0] == "reload":
+            out.update(loader.reload(words[1]))
+        elif words and words[0] in ("load-provider", "refresh"):
+            from buildtool.loader import ondemand  # load by provided name, refresh with rollback
+            out.update(ondemand.COMMANDS[words[0]](loader, line.strip()[len(words[0]):].strip()))
+        else:
+            raise CommandError(RUNTIME_USAGE)
+    except CommandError as exc:
+        out.update(exc.to_json())
+    return loader.command_finished(out)

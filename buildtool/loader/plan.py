@@ -34,6 +34,7 @@ import gc
 import heapq
 from collections import deque
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Callable, Iterable
 
 from buildtool import graphs
@@ -48,16 +49,32 @@ REQUIRED_KINDS = ("require", "preload-require")
 PRELOAD_KINDS = ("preload", "preload-require")
 
 
+class Outcome(StrEnum):
+    """What the plan decided for one module (the value is the word the docs use)."""
+
+    LOAD = "load"                  # selected, and nothing known stops it
+    SKIP = "skip"                  # not loaded: a rule of modules.conf, a cycle, or not a module
+    WILL_DECLINE = "will decline"  # selected or named, but it cannot load whatever its code does
+
+
+@dataclass(slots=True)
+class Decision:
+    """One module's outcome: everything the report, ``buildtool modules`` and ``graph`` say about it."""
+
+    outcome: Outcome | None = None   # None: read (or found unreadable), not decided yet
+    why: str = ""                    # the explanation, for every module decided
+    reason: str = ""                 # SKIP: the rule; WILL_DECLINE: what stops it
+    invalid: str = ""                # why the file is not a readable module ("" when it is one)
+    chain: list[str] | None = None   # loaded as a dependency: from it back to ... the root, reversed
+
+
 @dataclass
 class Plan:
     config: ModulesConfig
     order: list[str] = field(default_factory=list)          # selected modules, in load order
     selected: set[str] = field(default_factory=set)
     metas: dict[str, ModuleMeta] = field(default_factory=dict)
-    invalid: dict[str, str] = field(default_factory=dict)   # name -> why the file is not a module
-    why: dict[str, str] = field(default_factory=dict)       # every known name -> explanation
-    skipped: dict[str, str] = field(default_factory=dict)   # not selected: rule or config
-    predicted: dict[str, str] = field(default_factory=dict)  # selected but will decline (missing deps)
+    decisions: dict[str, Decision] = field(default_factory=dict)  # every known or named module
     errors: list[Diagnostic] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     explicit: set[str] = field(default_factory=set)          # chosen by config itself, not as a dependency
@@ -65,12 +82,46 @@ class Plan:
     preload: set[str] = field(default_factory=set)
     cycles: list[list[str]] = field(default_factory=list)
     edges: list[tuple[str, str, str]] = field(default_factory=list)  # (before, after, kind)
-    dependency_chain: dict[str, list[str]] = field(default_factory=dict)
     providers: Providers | None = None  # provided names and interfaces (buildtool.loader.provided)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def decision(self, name: str) -> Decision:
+        found = self.decisions.get(name)
+        if found is None:
+            found = self.decisions[name] = Decision()
+        return found
+
+    def _decide(self, name: str, outcome: Outcome, why: str, reason: str = "") -> Decision:
+        found = self.decision(name)
+        found.outcome, found.why, found.reason = outcome, why, reason
+        return found
+
+    def _skip(self, name: str, text: str) -> None:
+        self._decide(name, Outcome.SKIP, text, text)
+
+    # Views by outcome, built on each access (for reports and tests; the planner reads ``decisions``).
+    @property
+    def why(self) -> dict[str, str]:
+        return {n: d.why for n, d in self.decisions.items() if d.outcome is not None}
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        return {n: d.reason for n, d in self.decisions.items() if d.outcome is Outcome.SKIP}
+
+    @property
+    def predicted(self) -> dict[str, str]:
+        return {n: d.reason for n, d in self.decisions.items() if d.outcome is Outcome.WILL_DECLINE}
+
+    @property
+    def invalid(self) -> dict[str, str]:
+        return {n: d.invalid for n, d in self.decisions.items() if d.invalid}
+
+    @property
+    def dependency_chain(self) -> dict[str, list[str]]:
+        return {n: d.chain for n, d in self.decisions.items() if d.chain is not None}
 
 
 def _chain_text(chain: list[str]) -> str:
@@ -95,17 +146,22 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str, tree=No
     plan = Plan(config=config)
     known = set(names)
     metas = plan.metas
+    decisions = plan.decisions
+
+    def invalid(name: str) -> str:
+        found = decisions.get(name)
+        return found.invalid if found is not None else ""
 
     def meta(name: str) -> ModuleMeta | None:
         if name in metas:
             return metas[name]
-        if name in plan.invalid or name not in known:
+        if name not in known or invalid(name):
             return None
         try:
             metas[name] = m = get(name)
             return m
         except MetaError as exc:
-            plan.invalid[name] = str(exc)
+            plan.decision(name).invalid = str(exc)
             return None
 
     # Provided names in modules.conf (load-provider => application:Gosub) become the module's line.
@@ -136,13 +192,13 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str, tree=No
 
         for name in sorted(known):
             if name in noload:
-                plan.skipped[name] = plan.why[name] = f"not loaded: {noload[name].describe()}"
+                plan._skip(name, f"not loaded: {noload[name].describe()}")
             elif name in excluded:
                 root = excluded[name][1]
                 chain = _trail(excluded, name)
                 text = (f"not loaded: it requires {root.name}, which is noload ({root.describe()}); "
                         f"implied noload through {_chain_text(chain)}")
-                plan.skipped[name] = plan.why[name] = text
+                plan._skip(name, text)
                 if name in loadnamed:
                     entry = loadnamed[name]
                     plan.errors.append(error(
@@ -151,15 +207,15 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str, tree=No
                         f"{name}, which requires {root.name} ({_chain_text(chain)})", module=name,
                         data={"chain": chain, "lines": [entry.where, root.where]}))
             elif name in passed_over:
-                plan.skipped[name] = plan.why[name] = passed_over[name]
-            elif name in plan.invalid:
-                plan.skipped[name] = plan.why[name] = f"not loaded: {plan.invalid[name]}"
+                plan._skip(name, passed_over[name])
+            elif invalid(name):
+                plan._skip(name, f"not loaded: {invalid(name)}")
             else:
                 selected.add(name)
                 plan.explicit.add(name)
                 entry = loadnamed.get(name)
-                plan.why[name] = (f"loaded: named by {entry.describe()}" if entry
-                                  else f"loaded: {config.describe_autoload()}")
+                plan._decide(name, Outcome.LOAD, f"loaded: named by {entry.describe()}" if entry
+                             else f"loaded: {config.describe_autoload()}")
     else:
         # Implied load, breadth first from the named modules in file order, to what they require.
         roots = sorted(loadnamed.values(), key=lambda e: (e.line, e.name))
@@ -189,9 +245,9 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str, tree=No
                 if name not in noload:
                     selected.add(name)
                     plan.explicit.add(name)
-                    plan.why[name] = f"loaded: named by {entry.describe()}"
+                    plan._decide(name, Outcome.LOAD, f"loaded: named by {entry.describe()}")
                 else:  # both lines: an error above, and not loaded
-                    plan.skipped[name] = plan.why[name] = f"not loaded: {noload[name].describe()}"
+                    plan._skip(name, f"not loaded: {noload[name].describe()}")
             elif name in pulled:
                 dependant, root = pulled[name]
                 chain = list(reversed(_trail(pulled, name)))
@@ -202,26 +258,25 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str, tree=No
                         f"{nl.describe()} contradicts {root.describe()}, which implies load for {name} "
                         f"({_chain_text(chain)})", module=name,
                         data={"chain": chain, "lines": [nl.where, root.where]}))
-                    plan.skipped[name] = plan.why[name] = f"not loaded: {nl.describe()}"
+                    plan._skip(name, f"not loaded: {nl.describe()}")
                 elif meta(name) is None:
-                    plan.skipped[name] = plan.why[name] = f"not loaded: {plan.invalid[name]}"
+                    plan._skip(name, f"not loaded: {invalid(name)}")
                 else:
                     selected.add(name)
-                    plan.dependency_chain[name] = chain
                     dep_meta = meta(dependant)
                     if name in interface_pull and (dep_meta is None or name not in dep_meta.requires):
                         iface, reason = interface_pull[name]
-                        plan.why[name] = (f"loaded: provides interface {iface}, which {dependant} requires "
-                                          f"({name} is {reason}); implied load from {root.describe()} "
-                                          f"({_chain_text(chain)})")
+                        why = (f"loaded: provides interface {iface}, which {dependant} requires "
+                               f"({name} is {reason}); implied load from {root.describe()} "
+                               f"({_chain_text(chain)})")
                     else:
-                        plan.why[name] = (f"loaded: required by {dependant}; implied load from "
-                                          f"{root.describe()} ({_chain_text(chain)})")
+                        why = (f"loaded: required by {dependant}; implied load from "
+                               f"{root.describe()} ({_chain_text(chain)})")
+                    plan._decide(name, Outcome.LOAD, why).chain = chain
             elif name in noload:
-                plan.skipped[name] = plan.why[name] = f"not loaded: {noload[name].describe()}"
+                plan._skip(name, f"not loaded: {noload[name].describe()}")
             else:
-                plan.skipped[name] = plan.why[name] = (f"not loaded: {config.describe_autoload()} and nothing "
-                                                       "named or required it")
+                plan._skip(name, f"not loaded: {config.describe_autoload()} and nothing named or required it")
 
     # Named modules that cannot load at all: not in the directory, or not a readable module.
     for name, entry in sorted(loadnamed.items()):
@@ -229,13 +284,12 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str, tree=No
             continue
         if name not in known:
             from buildtool.loader.hints import module_name
-            plan.predicted[name] = (f"named by {entry.describe()}, but there is no {name}.so in {module_dir_label}"
-                                    f"{module_name(name, known)}")
-            plan.why[name] = f"not loaded: {plan.predicted[name]}"
-        elif name in plan.invalid:
-            plan.predicted[name] = f"named by {entry.describe()}, but {plan.invalid[name]}"
-            plan.why[name] = f"not loaded: {plan.predicted[name]}"
-            plan.skipped.pop(name, None)
+            reason = (f"named by {entry.describe()}, but there is no {name}.so in {module_dir_label}"
+                      f"{module_name(name, known)}")
+            plan._decide(name, Outcome.WILL_DECLINE, f"not loaded: {reason}", reason)
+        elif invalid(name):
+            reason = f"named by {entry.describe()}, but {invalid(name)}"
+            plan._decide(name, Outcome.WILL_DECLINE, f"not loaded: {reason}", reason)
 
     plan.selected = selected
     _check_conflicts(plan, loadnamed)
@@ -255,8 +309,8 @@ def _check_conflicts(plan: Plan, loadnamed: dict[str, Entry]) -> None:
                                    else (plan.metas[name].path or plan.config.path, 0, 0))
                 plan.errors.append(error(
                     path, line, col, "loader-conflict",
-                    f"{name} conflicts with {other}, and both would be loaded ({name}: {plan.why[name]}; "
-                    f"{other}: {plan.why[other]}); noload one of them", module=name,
+                    f"{name} conflicts with {other}, and both would be loaded ({name}: {plan.decisions[name].why}; "
+                    f"{other}: {plan.decisions[other].why}); noload one of them", module=name,
                     data={"modules": [name, other]}))
 
 
@@ -417,15 +471,15 @@ def _report_cycles(plan: Plan, left: list[str], hard_preds: dict[str, list[str]]
                                  "required dependencies form a cycle: " + " requires ".join(said) + extra,
                                  module=start, data={"cycle": said}))
     for name in left:
-        plan.why[name] = ("not loaded: in a cycle of required dependencies" if name in in_cycle
-                          else "not loaded: depends on a cycle of required dependencies")
-        plan.skipped[name] = plan.why[name]
+        plan._skip(name, "not loaded: in a cycle of required dependencies" if name in in_cycle
+                   else "not loaded: depends on a cycle of required dependencies")
 
 
 def _predict_declines(plan: Plan, known: set[str]) -> None:
     """Selected modules that cannot load whatever their code does: a required module missing or unreadable,
     a required interface nobody selected provides. Propagated along required edges, in load order."""
     will: set[str] = set()
+    decisions = plan.decisions
     provided: dict[str, list[str]] = {}
     for name in plan.order:
         m = plan.metas[name]
@@ -433,14 +487,15 @@ def _predict_declines(plan: Plan, known: set[str]) -> None:
         for dep in m.requires:
             if dep in will:
                 continue
-            if dep in plan.predicted:
-                reason = f"requires {dep}, which will decline: {plan.predicted[dep]}"
+            found = decisions.get(dep)
+            if found is not None and found.outcome is Outcome.WILL_DECLINE:
+                reason = f"requires {dep}, which will decline: {found.reason}"
             elif dep not in known:
                 reason = f"requires {dep}, which is not in the modules directory"
-            elif dep in plan.invalid:
-                reason = f"requires {dep}, which is not a loadable module: {plan.invalid[dep]}"
+            elif found is not None and found.invalid:
+                reason = f"requires {dep}, which is not a loadable module: {found.invalid}"
             elif dep not in plan.selected:
-                reason = f"requires {dep}, which is not loaded ({plan.why.get(dep, '')})"
+                reason = f"requires {dep}, which is not loaded ({found.why if found is not None else ''})"
             if reason:
                 break
         if reason is None:
@@ -449,8 +504,8 @@ def _predict_declines(plan: Plan, known: set[str]) -> None:
                     reason = f"uses interface {iface}, but no module that provides it will be loaded"
                     break
         if reason:
-            plan.predicted[name] = reason
-            plan.why[name] = f"will decline: {reason} ({plan.why.get(name, '')})"
+            mine = decisions[name]
+            mine.outcome, mine.reason, mine.why = Outcome.WILL_DECLINE, reason, f"will decline: {reason} ({mine.why})"
             continue
         will.add(name)
         for iface in m.provides:

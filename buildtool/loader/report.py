@@ -20,10 +20,13 @@ def build_report(loader: Loader, dry_run: bool = False, commands: list[dict] | N
                  explain: list[str] = ()) -> dict:
     plan = loader.make_plan()
     errors = [d.to_json() for d in plan.errors]
-    errors += [{"severity": "error", "code": "loader-startup", "message": m} for m in loader.errors]
-    why = dict(plan.why)
-    for name in plan.invalid:
-        why.setdefault(name, f"not loaded: {plan.invalid[name]}")
+    errors += [problem.to_json() for problem in loader.errors]
+    why = {}
+    for name, decision in plan.decisions.items():
+        if decision.outcome is not None:
+            why[name] = decision.why
+        elif decision.invalid:
+            why[name] = f"not loaded: {decision.invalid}"
     report: dict = {
         "dry_run": dry_run,
         "modules_dir": loader.modules_dir,
@@ -33,13 +36,14 @@ def build_report(loader: Loader, dry_run: bool = False, commands: list[dict] | N
         "notes": list(plan.notes),
     }
     if dry_run:
+        predicted = plan.predicted
         report.update(
-            order=[n for n in plan.order if n not in plan.predicted],
-            declined=dict(sorted(plan.predicted.items())),
+            order=[n for n in plan.order if n not in predicted],
+            declined=dict(sorted(predicted.items())),
             skipped=dict(sorted(plan.skipped.items())),
             failed={},
             use_counts={},
-            explicit=sorted(n for n in plan.explicit if n not in plan.predicted),
+            explicit=sorted(n for n in plan.explicit if n not in predicted),
         )
     else:
         declined, failed, skipped = {}, {}, dict(plan.skipped)

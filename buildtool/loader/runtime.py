@@ -29,6 +29,7 @@ from __future__ import annotations
 import gc
 import os
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from buildtool.errors import CommandError, MetaError, StartupStopped
 from buildtool.loader import abi
@@ -38,14 +39,36 @@ from buildtool.loader.dl import RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NOLOAD,
 from buildtool.loader.meta import Listing, ModuleMeta, discover
 from buildtool.loader.plan import Plan, make_plan
 
-RUNNING, DECLINED, FAILED, NOT_LOADED = "running", "declined", "failed", "not loaded"
+class Status(StrEnum):
+    """A module's state in the running loader (kmod's ``kmod_module_initstate``); the value is the
+    word the report, the journal and the messages use ("requires X, which declined: ...")."""
+
+    RUNNING = "running"
+    DECLINED = "declined"
+    FAILED = "failed"
+    NOT_LOADED = "not loaded"
+
+
+RUNNING, DECLINED, FAILED, NOT_LOADED = Status.RUNNING, Status.DECLINED, Status.FAILED, Status.NOT_LOADED
+
+
+@dataclass(frozen=True, slots=True)
+class StartupProblem:
+    """Something that went wrong in the loader itself (not a module's refusal): the report's
+    ``errors`` entry with code ``loader-startup``, and a line on stderr when start-up stopped."""
+
+    message: str
+    code = "loader-startup"
+
+    def to_json(self) -> dict:
+        return {"severity": "error", "code": self.code, "message": self.message}
 
 
 @dataclass
 class ModuleState:
     name: str
     path: str
-    status: str = NOT_LOADED
+    status: Status = NOT_LOADED
     reason: str = ""
     handle: int | None = None
     info: abi.Info | None = None
@@ -66,7 +89,7 @@ class Loader:
         self.store = MetaStore(self.modules_dir, self.paths, use_cache=use_cache)
         self.states: dict[str, ModuleState] = {}
         self.order: list[str] = []          # loaded, in load order
-        self.errors: list[str] = []
+        self.errors: list[StartupProblem] = []
         self.plan: Plan | None = None
         self.preloaded: list[str] = []
         self.stopped = False
@@ -177,7 +200,7 @@ class Loader:
         st = self.state(name)
         if explicit:
             st.explicit = True
-        if st.status == RUNNING or st.status in (DECLINED, FAILED):
+        if st.status != NOT_LOADED:
             return st.status
         if name in stack:
             return self._decline(st, "required dependencies form a cycle: " + " requires ".join(stack + (name,)))
@@ -260,7 +283,7 @@ class Loader:
             self.journal.state(st)
 
     def _error(self, message: str) -> None:
-        self.errors.append(message)
+        self.errors.append(StartupProblem(message))
         if self.journal is not None:
             self.journal.error(message)
 
@@ -430,31 +453,14 @@ class Loader:
             raise CommandError(f"{name}: reload() returned {result}")
         return {"message": f"reloaded {name}"}
 
-    def run_command(self, line: str) -> dict:
+    def command_started(self, line: str) -> None:
+        """A runtime command (``buildtool.loader.cli_support.run_command``) begins: start-up is over."""
         self._in_startup = False
         if self.journal is not None:
             self.journal.command(line)
-        words = line.split()
-        out: dict = {"command": line, "ok": True}
-        try:
-            if len(words) >= 2 and words[0] == "load" and len(words) == 2:
-                out.update(self.load(words[1]))
-            elif words and words[0] == "unload":
-                flags = {w for w in words[1:] if w.startswith("-")}
-                rest = [w for w in words[1:] if not w.startswith("-")]
-                if len(rest) != 1 or flags - {"-r", "--recursive"}:
-                    raise CommandError("usage: unload [-r|--recursive] NAME")
-                out.update(self.unload(rest[0], recursive=bool(flags)))
-            elif len(words) == 2 and words[0] == "reload":
-                out.update(self.reload(words[1]))
-            elif words and words[0] in ("load-provider", "refresh"):
-                from buildtool.loader import ondemand  # load by provided name, refresh with rollback
-                out.update(ondemand.COMMANDS[words[0]](self, line.strip()[len(words[0]):].strip()))
-            else:
-                raise CommandError("unknown command (expected: load NAME, unload [-r] NAME, reload NAME, "
-                                   "load-provider KIND:NAME, refresh [-r] NAME)")
-        except CommandError as exc:
-            out.update(exc.to_json())
+
+    def command_finished(self, out: dict) -> dict:
+        """The command's result, completed with the use counts and mapped files it left."""
         out["use_counts"] = self.use_counts()
         out["mapped"] = self.mapped()
         if self.journal is not None:

@@ -21,7 +21,7 @@ the parent never reads half a record. Records:
   its ``fn()`` is being called;
 - ``S name status reason chain explicit refs`` a module's state after a change
   (``chain`` and ``refs`` comma-joined);
-- ``E message`` an entry of ``loader.errors``;
+- ``E message`` an entry of ``loader.errors`` (its message);
 - ``B line`` a runtime command begins, ``R json`` its result;
 - ``X`` the child ended in Python's own error handling (the CLI reports it),
   ``W`` the report is written.
@@ -40,7 +40,7 @@ import signal
 import struct
 import sys
 
-from buildtool.loader.runtime import FAILED, NOT_LOADED, RUNNING, Loader
+from buildtool.loader.runtime import FAILED, NOT_LOADED, RUNNING, Loader, StartupProblem, Status
 
 SIZE = 8 << 20
 _US, _RS = "\x1f", "\x1e"
@@ -185,7 +185,7 @@ def replay(loader: Loader, records: list[list[str]], how: str, overflowed: bool)
         elif kind == "S":
             name, status, reason, chain, explicit, refs = record[1:7]
             st = loader.state(name)
-            st.status, st.reason = status, reason
+            st.status, st.reason = Status(status), reason
             st.chain = chain.split(",") if chain else []
             st.explicit = explicit == "1"
             st.refs = refs.split(",") if refs else []
@@ -196,7 +196,7 @@ def replay(loader: Loader, records: list[list[str]], how: str, overflowed: bool)
             if running and running[0] == name:
                 running = None
         elif kind == "E":
-            loader.errors.append(record[1])
+            loader.errors.append(StartupProblem(record[1]))
         elif kind == "B":
             command = record[1]
         elif kind == "R":
@@ -219,7 +219,7 @@ def replay(loader: Loader, records: list[list[str]], how: str, overflowed: bool)
         message = f"start-up stopped: {how}, while no module code was running"
     if overflowed:
         message += " (the journal filled up: the last states are not known)"
-    loader.errors.append(message)
+    loader.errors.append(StartupProblem(message))
     if command is not None:
         results.append({"command": command, "ok": False, "message": message,
                         "use_counts": loader.use_counts(), "mapped": []})
