@@ -16,8 +16,9 @@ contain either). Records, in this order:
 
 ``module|NAME|SOURCE|DEFAULT_ENABLED|REQUIRES|LIBS|OPT_LIBS|OPTIONS|OPT_OPTIONS|IFACES|CONFLICTS|PLATFORM_CONFLICTS``
     one per module, in dependency order: every required module and every
-    provider of a required interface comes before the module (Kahn's
-    algorithm, ties broken by name, so the order is the same on every run).
+    provider of a required interface comes before the module
+    (``graphs.topological_order``, ties broken by name, so the order is the
+    same on every run).
     ``SOURCE`` is the file name inside the module directory;
     ``DEFAULT_ENABLED`` is ``yes``/``no`` (``<defaultenabled>``);
     ``CONFLICTS`` are conflicting modules of the tree; ``PLATFORM_CONFLICTS``
@@ -30,7 +31,6 @@ say why not ("requires res_curl, which requires library curl (not found)").
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,23 +88,9 @@ def dependency_order(tree: Tree) -> tuple[list[str], list[Diagnostic]]:
         for iface in module.required_interfaces:
             before |= {p for p in tree.providers(iface) if p != name}
         edges[name] = before
-    dependants: dict[str, list[str]] = {name: [] for name in modules}
-    waiting = {name: len(before) for name, before in edges.items()}
-    for name, before in edges.items():
-        for other in before:
-            dependants[other].append(name)
-    ready = [name for name, count in waiting.items() if count == 0]
-    heapq.heapify(ready)
-    order: list[str] = []
-    while ready:
-        name = heapq.heappop(ready)
-        order.append(name)
-        for dependant in dependants[name]:
-            waiting[dependant] -= 1
-            if waiting[dependant] == 0:
-                heapq.heappush(ready, dependant)
+    placed = graphs.topological_order(modules, {name: sorted(before) for name, before in edges.items()})
+    order, left = placed.order, placed.left
     diagnostics: list[Diagnostic] = []
-    left = sorted(set(modules) - set(order))
     if left and not any(d.code == "dependency-cycle" for d in tree.diagnostics):
         for cycle in graphs.cycles({name: sorted(edges[name] & set(left)) for name in left}):
             module = modules[cycle.path[0]]

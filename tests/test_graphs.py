@@ -86,3 +86,21 @@ def test_the_first_shortest_way_round_is_kept():
     # a longer way round found after the shortest one does not replace it
     graph = {"a": ["b", "c"], "b": ["d"], "c": ["a"], "d": ["a"]}
     assert graphs.cycles(graph) == [Cycle(["a", "c", "a"], ["a", "b", "c", "d"])]
+
+
+def test_one_topological_order_smallest_ready_first():
+    # c needs a, b needs c: a, c, b (not a, b, c: b waits for c); d is free and comes by name
+    placed = graphs.topological_order(["b", "d", "c", "a"], {"b": ["c"], "c": ["a"]})
+    assert (placed.order, placed.left, placed.dropped) == (["a", "c", "b", "d"], [], [])
+    # a priority moves a ready node ahead of a smaller name
+    placed = graphs.topological_order(["a", "b", "z"], {}, priority=lambda n: (n != "z", n))
+    assert placed.order == ["z", "a", "b"]
+
+
+def test_soft_cycle_is_broken_and_hard_cycle_left_out():
+    # x and y want each other softly: the smallest with its hard edges done (x) goes first, its soft edge dropped
+    placed = graphs.topological_order(["x", "y"], {}, {"x": ["y"], "y": ["x"]})
+    assert (placed.order, placed.dropped) == (["x", "y"], [("x", ["y"])])
+    # p <-> q hard: both left out, with r that needs q; s is free
+    placed = graphs.topological_order(["p", "q", "r", "s"], {"p": ["q"], "q": ["p"], "r": ["q"]})
+    assert (placed.order, placed.left) == (["s"], ["p", "q", "r"])

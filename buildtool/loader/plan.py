@@ -31,7 +31,6 @@ Rules (docs/loader.md has them with examples):
 from __future__ import annotations
 
 import gc
-import heapq
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -368,66 +367,14 @@ def _order(plan: Plan) -> None:
                 stack.append(pred)
     plan.preload = group0
 
-    succ: dict[str, list[tuple[str, bool]]] = {n: [] for n in sel}
-    hard_in = {}
-    soft_in = {}
-    for name in sel:
-        hard_in[name] = len(hard_preds[name])
-        soft_in[name] = len(soft_preds[name])
-        for p in hard_preds[name]:
-            succ[p].append((name, True))
-        for p in soft_preds[name]:
-            succ[p].append((name, False))
-
-    # The order is the smallest ready module first (preload group, then name): a priority
-    # order, so a heap it stays (a level-by-level order would differ from it). The keys are
-    # ranks from one sort (plain ints: the cheapest comparison heapq can make), which keeps
-    # the heap's log factor a small constant next to the per-edge work above (issue 9).
-    by_rank = sorted(sel, key=lambda n: (0 if n in group0 else 1, n))
-    rank = {n: i for i, n in enumerate(by_rank)}
-    key = rank.__getitem__
-
-    heap = [key(n) for n in sel if not hard_in[n] and not soft_in[n]]
-    heapq.heapify(heap)
-    # Nodes whose hard edges are all satisfied: where a soft cycle is broken, in O(log n).
-    hard_ready = [key(n) for n in sel if not hard_in[n]]
-    heapq.heapify(hard_ready)
-    emitted: set[str] = set()
-    order = plan.order
-    remaining = len(sel)
-    while remaining:
-        if not heap:
-            forced = None
-            while hard_ready:
-                cand = by_rank[heapq.heappop(hard_ready)]
-                if cand not in emitted:
-                    forced = cand
-                    break
-            if forced is None:
-                _report_cycles(plan, [n for n in sorted(sel) if n not in emitted], hard_preds)
-                return
-            dropped = sorted(p for p in soft_preds[forced] if p not in emitted)
-            plan.notes.append(f"ordering {', '.join(dropped)} before {forced} dropped: optional, interface or "
-                              "enhances edges form a cycle there")
-            soft_in[forced] = 0
-            heapq.heappush(heap, key(forced))
-        cur = by_rank[heapq.heappop(heap)]
-        if cur in emitted:
-            continue
-        emitted.add(cur)
-        order.append(cur)
-        remaining -= 1
-        for nxt, hard in succ[cur]:
-            if nxt in emitted:
-                continue
-            if hard:
-                hard_in[nxt] -= 1
-                if not hard_in[nxt]:
-                    heapq.heappush(hard_ready, key(nxt))
-            else:
-                soft_in[nxt] -= 1
-            if not hard_in[nxt] and soft_in[nxt] <= 0:
-                heapq.heappush(heap, key(nxt))
+    placed = graphs.topological_order(sel, hard_preds, soft_preds,
+                                      priority=lambda n: (0 if n in group0 else 1, n))
+    plan.order.extend(placed.order)
+    for forced, dropped in placed.dropped:
+        plan.notes.append(f"ordering {', '.join(dropped)} before {forced} dropped: optional, interface or "
+                          "enhances edges form a cycle there")
+    if placed.left:
+        _report_cycles(plan, placed.left, hard_preds)
 
 
 def _spread(roots: list[tuple[str, Entry]],
