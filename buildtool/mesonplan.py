@@ -24,9 +24,12 @@ contain either). Records, in this order:
     ``CONFLICTS`` are conflicting modules of the tree; ``PLATFORM_CONFLICTS``
     are conflicting platforms as meson's ``host_machine.system()`` names.
 
-meson walks the module records in order, so when it reaches a module it
-already knows whether everything that module requires is built, and it can
-say why not ("requires res_curl, which requires library curl (not found)").
+Which modules are built, and why not, is decided here too (``decide``), once
+meson has looked the libraries up: ``buildtool meson-plan --decide PLAN``
+gets the facts only meson knows (libraries found, options, the host system)
+and prints, in plan order, ``built|NAME`` or ``disabled|NAME|REASON``, the
+reason naming the chain ("requires res_curl, which requires library curl
+(not found)").
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from buildtool import graphs, treefile
+from buildtool.explain import blocking_requirement
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, Severity, error
 from buildtool.fsutil import write_if_changed
@@ -175,6 +179,88 @@ def parse_plan(text: str) -> dict[str, list[dict[str, object]]]:
             record.update({key: value.split() for key, value in zip(MODULE_FIELDS[4:], fields[4:])})
             out["module"].append(record)
     return out
+
+
+@dataclass(frozen=True)
+class BuildFacts:
+    """What only meson knows at configure time, for ``decide``."""
+
+    found_libraries: frozenset[str]     # libraries whose dependency() was found
+    build_options: frozenset[str]       # -Dbuild_options
+    disabled: frozenset[str]            # -Ddisable_modules
+    skip_default_disabled: bool         # -Ddefault_disabled=skip
+    system: str                         # host_machine.system()
+
+
+def decide(plan: dict[str, list[dict[str, object]]], facts: BuildFacts) -> dict[str, str | None]:
+    """Every module of the plan (``parse_plan``), in plan order -> None when it is built, else why not.
+
+    The plan's order puts what a module requires first, so its fate is known when the module is
+    reached. Between two modules in ``<conflict>`` (either may declare it), the first built wins.
+    """
+    dependency_names = {lib["name"]: lib["dependency"] for lib in plan["library"]}
+    interfaces = {iface["name"]: iface for iface in plan["interface"]}
+    conflicts: dict[str, list[str]] = {}
+    for module in plan["module"]:
+        for other in module["conflicts"]:
+            conflicts.setdefault(module["name"], []).append(other)
+            conflicts.setdefault(other, []).append(module["name"])
+    reasons: dict[str, str | None] = {}
+    built: set[str] = set()
+
+    def not_built(name: str) -> str | None:
+        return None if name in built else reasons.get(name) or "is not a module of the tree"
+
+    for module in plan["module"]:
+        name = module["name"]
+        reason = None
+        if name in facts.disabled:
+            reason = "is left out by -Ddisable_modules"
+        elif module["default_enabled"] == "no" and facts.skip_default_disabled:
+            reason = "is <defaultenabled>no</defaultenabled> and -Ddefault_disabled=skip"
+        if reason is None and facts.system in module["platform_conflicts"]:
+            reason = "conflicts with the platform " + facts.system
+        if reason is None:
+            blocked = blocking_requirement(module["requires"], not_built)
+            reason = blocked[1] if blocked else None
+        if reason is None:
+            for lib in module["libraries"]:
+                if lib not in facts.found_libraries:
+                    depname = dependency_names[lib]
+                    reason = f"requires library {lib} (not found{': dependency ' + depname if depname != lib else ''})"
+                    break
+        if reason is None:
+            for opt in module["options"]:
+                if opt not in facts.build_options:
+                    reason = f"requires build option {opt} (not in -Dbuild_options)"
+                    break
+        if reason is None:
+            for iface in module["interfaces"]:
+                if interfaces[iface]["external"]:
+                    continue
+                providers = interfaces[iface]["providers"]
+                if any(p in built for p in providers):
+                    continue
+                why = [f"{p} {reasons.get(p) or 'is not decided yet'}" for p in providers]
+                reason = (f"requires interface {iface}, whose providers are not built ({'; '.join(why)})" if why
+                          else f"requires interface {iface}, which no module provides")
+                break
+        if reason is None:
+            for other in conflicts.get(name, ()):
+                if other in built:
+                    reason = (f"conflicts with {other}, which is built (-Ddisable_modules={other} builds this "
+                              "one instead)")
+                    break
+        reasons[name] = reason
+        if reason is None:
+            built.add(name)
+    return reasons
+
+
+def decision_text(reasons: dict[str, str | None]) -> str:
+    """``decide``'s answer as meson reads it: ``built|NAME`` or ``disabled|NAME|REASON``, in plan order."""
+    return "".join(f"built{FIELD_SEP}{name}\n" if reason is None else f"disabled{FIELD_SEP}{name}{FIELD_SEP}{reason}\n"
+                   for name, reason in reasons.items())
 
 
 def write_empty_headers(paths: list[str], out_dir: str | Path) -> list[Path]:

@@ -180,3 +180,37 @@ def test_select_tree_drops_unbuilt_modules(tmp_path):
     mtime = out.stat().st_mtime_ns
     _buildtool("meson-plan", "--select-tree", str(full), "--drop", "func_curl,res_curl", "--tree-out", str(out))
     assert out.stat().st_mtime_ns == mtime  # unchanged content: not rewritten (restat)
+
+
+def test_decide_says_why_each_module_is_not_built(tmp_path):
+    # A hand-written plan (the module line's fields in buildtool/mesonplan.py's order) and what meson
+    # found; each reason worked out by hand.
+    def module(name, default="yes", requires="", libs="", options="", interfaces="", conflicts="", systems=""):
+        return "|".join(("module", name, name + ".c", default, requires, libs, "", options, "", interfaces,
+                         conflicts, systems)) + "\n"
+
+    plan = tmp_path / "plan.txt"
+    plan.write_text("library|curl|libcurl\n" "interface|wiz|no|res_wiz\n"
+                    + module("res_curl", libs="curl") + module("res_wiz", systems="windows")
+                    + module("res_a", requires="res_curl") + module("res_b", options="TEST")
+                    + module("res_c", interfaces="wiz") + module("res_d", default="no")
+                    + module("res_e", conflicts="res_f") + module("res_f"), encoding="utf-8")
+    result = _buildtool("meson-plan", "--decide", str(plan), "--default-disabled", "skip", "--system", "windows",
+                        "--disable-modules", "res_x")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "disabled|res_curl|requires library curl (not found: dependency libcurl)",
+        "disabled|res_wiz|conflicts with the platform windows",
+        "disabled|res_a|requires res_curl, which requires library curl (not found: dependency libcurl)",
+        "disabled|res_b|requires build option TEST (not in -Dbuild_options)",
+        "disabled|res_c|requires interface wiz, whose providers are not built (res_wiz conflicts with the platform "
+        "windows)",
+        "disabled|res_d|is <defaultenabled>no</defaultenabled> and -Ddefault_disabled=skip",
+        "built|res_e",
+        "disabled|res_f|conflicts with res_e, which is built (-Ddisable_modules=res_e builds this one instead)",
+    ]
+    built = _buildtool("meson-plan", "--decide", str(plan), "--found-libraries", "curl", "--build-options", "TEST",
+                       "--disable-modules", "res_e", "--system", "linux")
+    assert built.stdout.splitlines() == ["built|res_curl", "built|res_wiz", "built|res_a", "built|res_b", "built|res_c",
+                                         "built|res_d", "disabled|res_e|is left out by -Ddisable_modules",
+                                         "built|res_f"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 
 from buildtool.diagnostics import Diagnostic, error, note, warning
+from buildtool.explain import blocking_requirement
 from buildtool.model import Module, Tree
 
 # A module may require modules of its own level or a stronger one. Lower is stronger.
@@ -43,9 +44,10 @@ def disabled_modules(tree: Tree, explicit: Mapping[str, str] = None,
         for name in sorted(tree.modules):
             if name in reasons:
                 continue
-            gone = sorted(dep for dep in tree.modules[name].requires if dep in reasons)
-            if gone:
-                reasons[name] = f"requires {gone[0]}, which is disabled ({reasons[gone[0]]})"
+            blocked = blocking_requirement(sorted(tree.modules[name].requires),
+                                           lambda dep: f"is disabled ({reasons[dep]})" if dep in reasons else None)
+            if blocked:
+                reasons[name] = blocked[1]
                 changed = True
     return reasons
 

@@ -1,6 +1,6 @@
 """``buildtool meson-plan``: what the top-level meson.build asks at configure time.
 
-Four actions, one per flag (see docs/build.md):
+Five actions, one per flag (see docs/build.md):
 
 - ``meson-plan [--catalog F]... PATH...``: the plan (buildtool/mesonplan.py
   documents the line format) on stdout; scan errors and dependency cycles go
@@ -13,6 +13,11 @@ Four actions, one per flag (see docs/build.md):
 - ``meson-plan --empty-headers --out-dir DIR PATH...``: every module's
   generated header with all injected fields empty (``-Dinjection=false``, the
   benchmark's baseline).
+- ``meson-plan --decide PLAN --found-libraries a,b --build-options X
+  --disable-modules m --default-disabled skip|build --system linux``: which
+  modules of the recorded plan are built, and why each other one is not
+  (``mesonplan.decide``); meson.build builds exactly those and lists the
+  reasons in its summary.
 - ``meson-plan --select-tree TREE --drop a,b --tree-out OUT``: the tree JSON
   without the modules that are not built (what meson installs).
 """
@@ -34,6 +39,15 @@ def configure(parser) -> None:
     action.add_argument("--empty-headers", action="store_true",
                         help="write headers with empty injected data into --out-dir (no injection)")
     action.add_argument("--select-tree", metavar="TREE", help="tree JSON to filter into --tree-out")
+    action.add_argument("--decide", metavar="PLAN",
+                        help="print which modules of the recorded PLAN are built and why the others are not")
+    decide = parser.add_argument_group("with --decide: what meson found at configure time (comma-separated)")
+    decide.add_argument("--found-libraries", default="", metavar="A,B,...", help="libraries whose dependency() was found")
+    decide.add_argument("--build-options", default="", metavar="A,B,...", help="-Dbuild_options")
+    decide.add_argument("--disable-modules", default="", metavar="A,B,...", help="-Ddisable_modules")
+    decide.add_argument("--default-disabled", choices=("build", "skip"), default="build",
+                        help="-Ddefault_disabled")
+    decide.add_argument("--system", default="", help="host_machine.system()")
     parser.add_argument("--out-dir", metavar="DIR", help="with --empty-headers: where the headers go")
     parser.add_argument("--drop", default="", metavar="A,B,...",
                         help="with --select-tree: modules to leave out (comma-separated)")
@@ -49,6 +63,17 @@ def run(args) -> int:
         if not args.tree_out:
             raise InputError("meson-plan", 0, 0, "--select-tree needs --tree-out")
         mesonplan.select_tree(args.select_tree, {n for n in args.drop.split(",") if n}, args.tree_out)
+        return 0
+    if args.decide:
+        from pathlib import Path
+
+        def names(text: str) -> frozenset[str]:
+            return frozenset(n for n in text.split(",") if n)
+
+        facts = mesonplan.BuildFacts(names(args.found_libraries), names(args.build_options),
+                                     names(args.disable_modules), args.default_disabled == "skip", args.system)
+        plan = mesonplan.parse_plan(Path(args.decide).read_text(encoding="utf-8"))
+        sys.stdout.write(mesonplan.decision_text(mesonplan.decide(plan, facts)))
         return 0
     if not args.paths:
         raise InputError("meson-plan", 0, 0, "no module directory or source given")

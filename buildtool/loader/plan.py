@@ -40,6 +40,7 @@ from buildtool import graphs
 from buildtool.diagnostics import Diagnostic, error
 from buildtool.loader.config import Entry, ModulesConfig
 from buildtool.errors import MetaError
+from buildtool.explain import blocking_requirement
 from buildtool.loader.meta import ModuleMeta
 from buildtool.loader.provided import Providers
 
@@ -428,23 +429,25 @@ def _predict_declines(plan: Plan, known: set[str]) -> None:
     will: set[str] = set()
     decisions = plan.decisions
     provided: dict[str, list[str]] = {}
+
+    def fate(dep: str) -> str | None:
+        if dep in will:
+            return None
+        found = decisions.get(dep)
+        if found is not None and found.outcome is Outcome.WILL_DECLINE:
+            return f"will decline: {found.reason}"
+        if dep not in known:
+            return "is not in the modules directory"
+        if found is not None and found.invalid:
+            return f"is not a loadable module: {found.invalid}"
+        if dep not in plan.selected:
+            return f"is not loaded ({found.why if found is not None else ''})"
+        return None  # selected, placed later or kept out by a cycle: said where that is decided
+
     for name in plan.order:
         m = plan.metas[name]
-        reason = None
-        for dep in m.requires:
-            if dep in will:
-                continue
-            found = decisions.get(dep)
-            if found is not None and found.outcome is Outcome.WILL_DECLINE:
-                reason = f"requires {dep}, which will decline: {found.reason}"
-            elif dep not in known:
-                reason = f"requires {dep}, which is not in the modules directory"
-            elif found is not None and found.invalid:
-                reason = f"requires {dep}, which is not a loadable module: {found.invalid}"
-            elif dep not in plan.selected:
-                reason = f"requires {dep}, which is not loaded ({found.why if found is not None else ''})"
-            if reason:
-                break
+        blocked = blocking_requirement(m.requires, fate)
+        reason = blocked[1] if blocked else None
         if reason is None:
             for iface in m.uses:
                 if not provided.get(iface):

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from buildtool.errors import CommandError, MetaError, StartupStopped
+from buildtool.explain import blocking_requirement
 from buildtool.loader import abi
 from buildtool.loader.cache import MetaStore
 from buildtool.loader.config import ModulesConfig, module_name
@@ -215,14 +216,18 @@ class Loader:
             return self._decline(st, self.refusals[name])
         # Dependencies first, recursively (they are loaded only as dependencies).
         states = self.states
-        for dep in meta.requires:
+
+        def fate(dep: str) -> str | None:
             dst = states.get(dep)
             if dst is not None and dst.status == RUNNING:
-                continue  # the common case in graph order: no call, no new stack tuple
+                return None  # the common case in graph order: no call, no new stack tuple
             status = self._ensure(dep, explicit=False, stack=stack + (name,))
-            if status != RUNNING:
-                dst = self.state(dep)
-                return self._decline(st, f"requires {dep}, which {status}: {dst.reason}", [name] + dst.chain)
+            return None if status == RUNNING else f"{status}: {self.state(dep).reason}"
+
+        blocked = blocking_requirement(meta.requires, fate)
+        if blocked is not None:
+            dep, reason = blocked
+            return self._decline(st, reason, [name] + self.state(dep).chain)
         for iface in meta.uses:
             if not self._providers.get(iface):
                 from buildtool.loader.hints import interface_providers
