@@ -38,7 +38,7 @@ from buildtool.loader import abi  # noqa: E402
 from buildtool.loader.config import ModulesConfig  # noqa: E402
 from buildtool.loader.dl import RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NOW, Dl  # noqa: E402
 from buildtool.loader.meta import ModuleMeta  # noqa: E402
-from buildtool.loader.plan import make_plan  # noqa: E402
+from buildtool.loader.plan import plan_load  # noqa: E402
 from buildtool.loader.runtime import Loader  # noqa: E402
 from buildtool.loader.supervise import Journal  # noqa: E402
 
@@ -75,7 +75,7 @@ def bench_plan() -> list[tuple]:
         times = []
         for _ in range(5):
             t0 = time.perf_counter()
-            plan = make_plan(list(table), table.__getitem__, ModulesConfig())
+            plan = plan_load(list(table), table.__getitem__, ModulesConfig())
             times.append(time.perf_counter() - t0)
             assert plan.ok and len(plan.order) == n
         edges = len(plan.edges)  # real graph edges: an interface use is one edge per provider

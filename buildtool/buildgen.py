@@ -12,7 +12,7 @@ work so that an edit costs what it changes:
    blocks as the sources themselves would scan (same prefix, same offsets,
    same diagnostics with the real source paths), writes every header whose
    content changed, the scanned tree and the tree of the modules built (the
-   one meson installs), and compares the plan (``mesonplan.make_plan``) with the
+   one meson installs), and compares the plan (``mesonplan.make_meson_plan``) with the
    one meson configured. The plan is exactly what configuration decided from
    the sources, so when it is unchanged nothing configured can be stale.
 
@@ -120,7 +120,7 @@ def run(source_dir: str, blocks_dir: str, out_dir: str, catalog: Catalog, config
     if not has_errors(tree.diagnostics):
         # With errors the plan cannot be made; the broken modules fail to compile at
         # their MODULEINFO line instead, and the plan is compared once they are fixed.
-        plan = mesonplan.make_plan(tree, catalog)
+        plan = mesonplan.make_meson_plan(tree, catalog)
         extra = [d for d in plan.diagnostics if d not in tree.diagnostics]
         if plan.failed:
             print_diagnostics(extra)

@@ -61,7 +61,7 @@ PLATFORM_SYSTEMS = {
 
 
 @dataclass(frozen=True)
-class Plan:
+class MesonPlan:
     lines: list[str]
     diagnostics: list[Diagnostic]
 
@@ -114,7 +114,7 @@ def _check_field(value: str, what: str, module: Module) -> list[Diagnostic]:
     return []
 
 
-def make_plan(tree: Tree, catalog: Catalog) -> Plan:
+def make_meson_plan(tree: Tree, catalog: Catalog) -> MesonPlan:
     diagnostics = list(tree.diagnostics)
     order, more = dependency_order(tree)
     diagnostics += more
@@ -160,7 +160,7 @@ def make_plan(tree: Tree, catalog: Catalog) -> Plan:
         ]
         assert len(fields) == len(MODULE_FIELDS)
         lines.append(FIELD_SEP.join(fields))
-    return Plan(lines, diagnostics)
+    return MesonPlan(lines, diagnostics)
 
 
 def parse_plan(text: str) -> dict[str, list[dict[str, object]]]:

@@ -7,7 +7,7 @@ MODULEINFO block, so no information is lost:
 
 - a required module -> ``<depend type="module">name</depend>``;
 - a required core built-in (``cdr``, ``http``; see
-  ``check.handwritten_drift.is_builtin``) -> ``<depend>name</depend>`` (the
+  ``resolve.is_builtin``) -> ``<depend>name</depend>`` (the
   catalogue must list it in ``builtins``; a note says so when it does not);
 - an optional module -> ``<use type="module">name</use>``;
 - an enhanced module -> ``<enhance>name</enhance>``.
@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 
 from buildtool import handwritten
 from buildtool.catalog import Catalog
-from buildtool.check.handwritten_drift import is_builtin
 from buildtool.diagnostics import Diagnostic, note, warning
 from buildtool.extract import find_blocks
 from buildtool.model import Module, Tree
+from buildtool.resolve import is_builtin
 
 _AFTER_VALUE = re.compile(r"(?:[ \t\r\n]|/\*.*?\*/|//[^\n]*\n)*?,", re.S)
 _LAST_TAG = re.compile(r"</(?:depend|use|enhance|provide|conflict)\s*>|<(?:depend|use|enhance|provide|conflict)\b[^>]*/>")

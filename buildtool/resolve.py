@@ -260,6 +260,18 @@ class _Resolver:
                                           data={"cycle": list(cycle)}))
 
 
+def is_builtin(name: str, tree: Tree, catalog: Catalog) -> bool:
+    """A name a hand-written ``.requires`` may hold that is a core built-in: declared in the
+    catalogue's ``builtins``, or no module of the tree and no other known name, and without the
+    ``_`` every module name has (``cdr``, ``http``). ``check --hand-written`` and ``migrate`` use it."""
+    if name in catalog.builtins:
+        return True
+    if name in tree.modules or "_" in name:
+        return False
+    return not (catalog.library(name) or name in catalog.options or name in catalog.interfaces
+                or name in catalog.platforms)
+
+
 def required_cycles(modules: dict[str, Module]) -> list[list[str]]:
     """Each required cycle as a closed path ``[a, b, ..., a]`` (a requires b ...), starting at its smallest name."""
     return [cycle.path for cycle in graphs.cycles({name: m.requires for name, m in modules.items()})]

@@ -292,7 +292,7 @@ def plan_in_process(mdir: Path, config: str | None, listing_seed: int | None = N
             random.Random(listing_seed).shuffle(names)
             return names
     loader = Loader(str(mdir), conf, listing=listing, use_cache=False)
-    loader.make_plan()
+    loader.load_plan()
     report = build_report(loader, dry_run=True)
     report.pop("modules_dir")
     report.pop("config")

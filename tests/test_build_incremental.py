@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, meson_setup, project_copy, run_ninja
+from helpers.build import REPO, meson_setup, project_copy, run_ninja
 
 COMPILE = re.compile(r"Compiling C object modules/([A-Za-z0-9_]+)\.so\.p/")
 GENERATE = "Generating modules/modinfo with"   # the whole-tree generator (not the per-module steps)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, build_project, meson, meson_setup, run_ninja, tool_env
+from helpers.build import REPO, build_project, meson, meson_setup, run_ninja, tool_env
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from conftest import REPO, build_project, meson_setup
+from helpers.build import REPO, build_project, meson_setup
 
 GLOBAL_SYMBOLS = 1 << 0
 

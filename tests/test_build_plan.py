@@ -20,9 +20,9 @@ def _buildtool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProce
     return subprocess.run([sys.executable, "-m", "buildtool", *args], capture_output=True, text=True, cwd=cwd)
 
 
-def _plan(paths=(MODULES,), catalog=CATALOG) -> mesonplan.Plan:
+def _plan(paths=(MODULES,), catalog=CATALOG) -> mesonplan.MesonPlan:
     cat = catalog_mod.load_all([str(catalog)])
-    return mesonplan.make_plan(scan([str(p) for p in paths], cat), cat)
+    return mesonplan.make_meson_plan(scan([str(p) for p in paths], cat), cat)
 
 
 def _module(path: Path, body: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from buildtool import handwritten
-from test_check_helpers import FIXTURES, by_code, check_json
+from helpers.check import FIXTURES, by_code, check_json
 
 HW = FIXTURES / "handwritten"
 

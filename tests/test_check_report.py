@@ -13,8 +13,8 @@ import jsonschema
 from lxml import etree
 
 from buildtool.diagnostics import Severity, error, note, warning
-from buildtool.report import render_json, render_junit, render_sarif, render_text
-from test_check_helpers import FIXTURES, run_cli
+from buildtool.check.report import render_json, render_junit, render_sarif, render_text
+from helpers.check import FIXTURES, run_cli
 
 SCHEMAS = FIXTURES / "schemas"
 HW = FIXTURES / "handwritten"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from test_check_helpers import CC, build, by_code, check_json, module_source, needs_cc, write_sources
+from helpers.check import CC, build, by_code, check_json, module_source, needs_cc, write_sources
 
 pytestmark = needs_cc
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import REPO
+from helpers.build import REPO
 
 
 def imported(*args: str) -> set[str]:

@@ -9,7 +9,7 @@ from buildtool import graphs
 from buildtool.graphs import Cycle
 from buildtool.loader.config import parse_config
 from buildtool.loader.meta import ModuleMeta
-from buildtool.loader.plan import make_plan
+from buildtool.loader.plan import plan_load
 from buildtool.model import Module
 from buildtool.resolve import required_cycles
 
@@ -60,7 +60,7 @@ def test_module_requiring_itself_is_a_required_cycle_for_the_resolver():
 def test_module_requiring_itself_is_refused_by_the_loader_plan():
     config, _ = parse_config("[modules]\n", "modules.conf")
     metas = {"a": ModuleMeta(name="a", requires=("a",)), "b": ModuleMeta(name="b")}
-    plan = make_plan(list(metas), metas.__getitem__, config)
+    plan = plan_load(list(metas), metas.__getitem__, config)
     assert not plan.ok
     assert [(e.code, e.module, e.message) for e in plan.errors] == [
         ("loader-cycle", "a", "required dependencies form a cycle: a requires a")]

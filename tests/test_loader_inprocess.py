@@ -174,7 +174,7 @@ def test_refusals_before_load(tmp_path, loaders):
     assert got["sym_missing"] == (DECLINED, "refused before its load(): undefined symbol ast_no_such_function "
                                             "not found in the global scope (nor in its own libraries)")
     assert got["sym_dependant"][1].startswith("requires sym_missing, which declined: refused before its load()")
-    assert loader.make_plan().invalid["junk"].startswith("not an ELF file") or "junk" not in loader.states
+    assert loader.load_plan().invalid["junk"].startswith("not an ELF file") or "junk" not in loader.states
     assert all(loader.states[n].handle is None for n in loader.states if n != "gen_a")
 
 

@@ -10,7 +10,7 @@ import gc
 
 from buildtool.loader.config import parse_config
 from buildtool.loader.meta import MetaError, ModuleMeta
-from buildtool.loader.plan import make_plan
+from buildtool.loader.plan import plan_load
 
 
 def M(name, **kw):
@@ -28,7 +28,7 @@ def run(metas, conf, invalid=()):
         if name in invalid:
             raise MetaError(f"{name}: not an ELF file")
         return table[name]
-    plan = make_plan(list(table) + list(invalid), get, config, "DIR")
+    plan = plan_load(list(table) + list(invalid), get, config, "DIR")
     assert len(asked) == len(set(asked))  # each module's metadata is read once
     assert gc.isenabled()  # the planner turns the cyclic GC off while it runs, and back on
     assert set(table) | set(invalid) <= set(plan.why)  # a reason for every module
@@ -309,6 +309,6 @@ def test_plan_conflicts_and_soft_cycles():
 
 def test_default_label_of_the_modules_directory():
     config, _ = parse_config("[modules]\nrequire => ghost\n", "modules.conf")
-    plan = make_plan([], lambda name: None, config)
+    plan = plan_load([], lambda name: None, config)
     assert plan.predicted == {"ghost": "named by 'require => ghost' at modules.conf:2, but there is no ghost.so in "
                                         "the modules directory"}

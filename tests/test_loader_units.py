@@ -15,7 +15,7 @@ from buildtool.loader.cache import MetaStore
 from buildtool.loader.config import parse_config
 from buildtool.loader.dl import RTLD_LAZY, RTLD_LOCAL, Dl, DlError, mapped_files
 from buildtool.loader.meta import MetaError, ModuleMeta, discover
-from buildtool.loader.plan import make_plan
+from buildtool.loader.plan import plan_load
 
 
 def test_config_syntax():
@@ -46,7 +46,7 @@ def plan_of(metas, conf="[modules]\n"):
     config, diags = parse_config(conf, "modules.conf")
     assert not diags
     table = {m.name: m for m in metas}
-    return make_plan(list(table), table.__getitem__, config)
+    return plan_load(list(table), table.__getitem__, config)
 
 
 def test_order_is_independent_of_listing_order():
@@ -92,7 +92,7 @@ def test_autoload_no_reads_only_what_it_needs():
         asked.append(name)
         return table[name]
     config, _ = parse_config("[modules]\nautoload = no\nload => a\n", "m.conf")
-    plan = make_plan(list(table), get, config)
+    plan = plan_load(list(table), get, config)
     assert plan.order == ["b", "a"] and sorted(asked) == ["a", "b"]
 
 
@@ -102,7 +102,7 @@ def test_unreadable_module_is_explained():
             raise MetaError("not an ELF file")
         return M(name)
     config, _ = parse_config("", "m.conf")
-    plan = make_plan(["bad", "good"], get, config)
+    plan = plan_load(["bad", "good"], get, config)
     assert plan.order == ["good"] and "not an ELF file" in plan.why["bad"]
 
 

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 from buildtool.elfinfo import read_record
-from test_check_helpers import CC, FIXTURES, INCLUDE, by_code, check_json, needs_cc, run_cli
+from helpers.check import CC, FIXTURES, INCLUDE, by_code, check_json, needs_cc, run_cli
 
 HW = FIXTURES / "handwritten"
 

@@ -17,7 +17,7 @@ import pytest
 
 from buildtool.binary import read_binary
 from buildtool.elfinfo import RecordError, _parse, read_record
-from test_check_helpers import build, module_source, needs_cc, write_sources
+from helpers.check import build, module_source, needs_cc, write_sources
 
 TEXT = b"name=res_a\0requires=res_b,res_c\0description=A\0"
 

@@ -14,8 +14,8 @@ import pytest
 
 from buildtool.loader.cache import CACHE_NAME, MetaStore, file_key
 from buildtool.loader.meta import discover
+from helpers.bounded import bt, bt_unprivileged
 from loader_helpers import ROOT, built_dir
-from test_reliability_elf import bt, bt_unprivileged
 
 
 # -- the loader's metadata cache ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from importlib import resources
 
 import jsonschema
 
-from conftest import REPO
+from helpers.build import REPO
 
 
 def validator(name: str) -> jsonschema.Draft202012Validator:

@@ -12,7 +12,7 @@ from lxml import etree
 
 from buildtool import xmldoc
 from buildtool.elfinfo import read_record
-from test_check_helpers import build, by_code, check_json, module_source, needs_cc, run_cli, write_sources
+from helpers.check import build, by_code, check_json, module_source, needs_cc, run_cli, write_sources
 
 DOC = """
 /*** DOCUMENTATION

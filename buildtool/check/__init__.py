@@ -1,7 +1,8 @@
 """``buildtool check``: the release checks, one small module per job.
 
 - ``sources``: every scanner diagnostic (cycles included);
-- ``graph``: conflicts, deprecated/removed requirements, support-level policy;
+- ``graph_soundness`` (category ``graph``): conflicts, deprecated/removed requirements, support-level
+  policy, and which modules would be built;
 - ``binaries``: built modules against their sources (``--binaries``);
 - ``symbols``: undefined symbols against declarations (``--binaries``);
 - ``handwritten_drift``: hand-written lists against MODULEINFO (``--hand-written``);
@@ -18,7 +19,12 @@ from pathlib import Path
 
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, sorted_unique
-from buildtool.model import Tree
+from buildtool.model import Module, Tree
+
+
+def at_module(module: Module) -> tuple[str, int, int]:
+    """Where a finding about a whole module points: its MODULEINFO line (line 1 when unknown)."""
+    return module.source, max(module.line, 1), 1
 
 
 @dataclass
@@ -78,7 +84,7 @@ def _installed_binaries(options: Options) -> dict:
 
 
 def run(options: Options) -> Result:
-    from buildtool.check import binaries, graph, handwritten_drift, sources, symbols
+    from buildtool.check import binaries, graph_soundness, handwritten_drift, sources, symbols
 
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -92,12 +98,12 @@ def run(options: Options) -> Result:
             source_bytes[name] = Path(module.source).read_bytes()
         except OSError as exc:
             findings.append(error(module.source, 0, 0, "io-error", f"cannot read: {exc.strerror}", module=name))
-    disabled = graph.disabled_modules(tree, options.disabled, options.missing_libraries,
+    disabled = graph_soundness.disabled_modules(tree, options.disabled, options.missing_libraries,
                                       default_disabled_is_off=not options.disabled_is_complete)
     # Installed modules take part in the graph (what the scanned ones require) but
     # are not themselves checked: their findings were the installed tree's own.
     whole = Tree({**options.installed.modules, **tree.modules}) if options.installed else tree
-    findings += [d for d in graph.check(whole, disabled) if d.module is None or d.module in tree.modules]
+    findings += [d for d in graph_soundness.check(whole, disabled) if d.module is None or d.module in tree.modules]
     if options.installed is not None:
         # Out of tree, the module's libraries are what `cflags --libs` links: one absent
         # here is an error, as it is for the build (in tree, meson disables the module).
@@ -118,7 +124,7 @@ def run(options: Options) -> Result:
         start = time.perf_counter()
         found, built = binaries.check(tree, source_bytes, options.binaries, disabled)
         findings += found
-        findings += graph.disabled_notes(tree, {n: r for n, r in disabled.items() if n not in built})
+        findings += graph_soundness.disabled_notes(tree, {n: r for n, r in disabled.items() if n not in built})
         timings["binaries"] = time.perf_counter() - start
         if options.symbols:
             start = time.perf_counter()

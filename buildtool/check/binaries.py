@@ -17,6 +17,7 @@ import os
 from typing import Mapping
 
 from buildtool.binary import Binary, info_struct_size, read_binary
+from buildtool.check import at_module
 from buildtool.diagnostics import Diagnostic, error, warning
 from buildtool.elfinfo import ABI_VERSION
 from buildtool.errors import RecordError
@@ -42,10 +43,6 @@ def discover(directory: str) -> list[str]:
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".p"))
         found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(".so"))
     return found
-
-
-def _at(module: Module) -> tuple[str, int, int]:
-    return module.source, max(module.line, 1), 1
 
 
 def expected_fields(module: Module, source: bytes) -> dict[str, str]:
@@ -110,7 +107,7 @@ def check(tree: Tree, sources: Mapping[str, bytes], directory: str,
     for name in sorted(tree.modules):
         if name not in by_module and name not in disabled and name not in unreadable:
             module = tree.modules[name]
-            findings.append(error(*_at(module), "binary-missing",
+            findings.append(error(*at_module(module), "binary-missing",
                                   f"{name} has no binary {name}.so under {directory} and is not disabled",
                                   module=name, data={"binaries": directory}))
     return findings, by_module
@@ -118,7 +115,7 @@ def check(tree: Tree, sources: Mapping[str, bytes], directory: str,
 
 def _check_one(module: Module, source: bytes | None, binary: Binary) -> list[Diagnostic]:
     name = module.name
-    at = _at(module)
+    at = at_module(module)
     rel = binary.path
     if binary.abi_version is not None and binary.abi_version != ABI_VERSION:
         return [error(*at, "abi-version",

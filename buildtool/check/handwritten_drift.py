@@ -28,16 +28,8 @@ from typing import Mapping
 from buildtool import handwritten
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, note, warning
+from buildtool.resolve import is_builtin
 from buildtool.model import Module, Tree
-
-
-def is_builtin(name: str, tree: Tree, catalog: Catalog) -> bool:
-    if name in catalog.builtins:
-        return True
-    if name in tree.modules or "_" in name:
-        return False
-    return not (catalog.library(name) or name in catalog.options or name in catalog.interfaces
-                or name in catalog.platforms)
 
 
 def declared(module: Module) -> dict[str, set[str]]:

@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Mapping
 
-from buildtool.catalog import Catalog
 from buildtool.binary import Binary, read_binary
+from buildtool.catalog import Catalog
+from buildtool.check import at_module
 from buildtool.diagnostics import Diagnostic, error, note, warning
 from buildtool.errors import RecordError
 from buildtool.model import Module, Tree
@@ -176,10 +177,6 @@ def closure(tree: Tree, start: Iterable[str]) -> set[str]:
     return seen
 
 
-def _at(module: Module) -> tuple[str, int, int]:
-    return module.source, max(module.line, 1), 1
-
-
 def _more(symbols: list[str]) -> str:
     return symbols[0] + (f" (and {len(symbols) - 1} more)" if len(symbols) > 1 else "")
 
@@ -204,7 +201,7 @@ def check(tree: Tree, binaries: Mapping[str, Binary], context: SymbolContext,
 def _check_module(tree: Tree, module: Module, binary: Binary, definers: Mapping[str, list[str]],
                   context: SymbolContext, built: set[str]) -> list[Diagnostic]:
     name = module.name
-    at = _at(module)
+    at = at_module(module)
     providers = {p for use in module.uses for p in tree.providers(use.name)}
     allowed = closure(tree, set(module.requires) | providers) - {name}
     optional = closure(tree, module.optional_modules) - allowed - {name}

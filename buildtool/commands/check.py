@@ -13,7 +13,7 @@ from pathlib import Path
 from buildtool.commands.common import add_catalog_argument, emit, scan_paths
 from buildtool.diagnostics import Severity
 from buildtool.errors import InputError, UnreadableInput
-from buildtool.report import FORMATS, failing, render
+from buildtool.check.report import FORMATS, failing, render
 
 
 def configure(parser) -> None:

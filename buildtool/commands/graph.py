@@ -33,7 +33,7 @@ def _q(text: str) -> str:
 
 
 def to_dot(loader) -> str:
-    plan = loader.make_plan()
+    plan = loader.load_plan()
     in_cycle = {n for cycle in plan.cycles for n in cycle}
     lines = ["digraph modules {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica", style=filled, '
              'fillcolor=white];']

@@ -85,7 +85,7 @@ def run(args) -> int:
     # Module code may kill the process: load in a supervised child (buildtool/loader/supervise.py).
     from buildtool.loader.supervise import supervise
 
-    loader.make_plan()  # here, in the parent: no module code runs to plan, and a dead child cannot lose it
+    loader.load_plan()  # here, in the parent: no module code runs to plan, and a dead child cannot lose it
     code, report, message = supervise(loader, lambda child_loader: _start_and_report(child_loader, args, commands))
     if message:
         print(f"buildtool load: {message}", file=sys.stderr)
@@ -103,7 +103,7 @@ def _emit_report(report: dict, args) -> None:
 
 def _start_and_report(loader, args, commands: list[str]) -> int:
     if args.dry_run:
-        plan = loader.make_plan()
+        plan = loader.load_plan()
         ok, startup_ok = plan.ok, True
     else:
         startup_ok = loader.start()

@@ -88,7 +88,7 @@ def run(args) -> int:
         mesonplan.write_empty_headers(args.paths, args.out_dir)
         return 0
     tree = scan(args.paths, catalog.load_all(args.catalog))
-    plan = mesonplan.make_plan(tree, catalog.load_all(args.catalog))
+    plan = mesonplan.make_meson_plan(tree, catalog.load_all(args.catalog))
     print_diagnostics(plan.diagnostics)
     if plan.failed:
         return 1

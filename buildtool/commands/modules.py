@@ -40,12 +40,12 @@ def run(args) -> int:
     if loader is None:
         return 2
     if args.dry_run:
-        loader.make_plan()
+        loader.load_plan()
         return _show(loader, args)
     # Module code runs: in a supervised child, as for buildtool load (buildtool/loader/supervise.py).
     from buildtool.loader.supervise import supervise
 
-    loader.make_plan()
+    loader.load_plan()
     code, report, message = supervise(loader, lambda child_loader: _start_and_show(child_loader, args))
     if message:
         print(f"buildtool modules: {message}", file=sys.stderr)

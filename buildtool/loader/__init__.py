@@ -15,7 +15,7 @@ One concept per module:
 
 from buildtool.loader.config import ModulesConfig, parse_config, read_config
 from buildtool.loader.meta import ModuleMeta, discover
-from buildtool.loader.plan import Plan, make_plan
+from buildtool.loader.plan import LoadPlan, plan_load
 from buildtool.loader.runtime import Loader
 
-__all__ = ["Loader", "ModuleMeta", "ModulesConfig", "Plan", "discover", "make_plan", "parse_config", "read_config"]
+__all__ = ["Loader", "ModuleMeta", "ModulesConfig", "LoadPlan", "discover", "plan_load", "parse_config", "read_config"]

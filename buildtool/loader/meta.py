@@ -77,7 +77,7 @@ def meta_from_record(record: elfinfo.ModuleRecord, undefined: Iterable[str] = ()
 def read_meta(path: str, name: str) -> ModuleMeta:
     try:
         found = binary.read_binary(path)
-    except elfinfo.RecordError as exc:
+    except RecordError as exc:
         raise MetaError(exc.reason) from None
     if found.record is None:
         raise MetaError(found.record_error or "no module record")

@@ -22,7 +22,7 @@ from buildtool.loader.runtime import DECLINED, FAILED, NOT_LOADED, RUNNING, Load
 
 
 def providers_of(loader: Loader) -> Providers:
-    return Providers(loader.paths, loader.meta, loader.make_plan().config, loader.modules_dir,
+    return Providers(loader.paths, loader.meta, loader.load_plan().config, loader.modules_dir,
                      loader.source_tree)
 
 
@@ -149,7 +149,7 @@ def _load_in_order(loader: Loader, names: list[str], explicit: dict[str, bool], 
 def explanations(loader: Loader, names: list[str] = ()) -> list[dict]:
     """The report's ``provided``: for each provided-name line of modules.conf and each ``--explain``
     name, which module provides it and what that module needs (read from the records only)."""
-    plan = loader.make_plan()
+    plan = loader.load_plan()
     providers = plan.providers or providers_of(loader)
     out = []
     for entry in plan.config.entries:

@@ -69,7 +69,7 @@ class Decision:
 
 
 @dataclass
-class Plan:
+class LoadPlan:
     config: ModulesConfig
     order: list[str] = field(default_factory=list)          # selected modules, in load order
     selected: set[str] = field(default_factory=set)
@@ -128,22 +128,22 @@ def _chain_text(chain: list[str]) -> str:
     return " -> ".join(chain)
 
 
-def make_plan(names: list[str] | dict, get: Callable[[str], ModuleMeta], config: ModulesConfig,
-              module_dir_label: str = "the modules directory", tree=None) -> Plan:
+def plan_load(names: list[str] | dict, get: Callable[[str], ModuleMeta], config: ModulesConfig,
+             module_dir_label: str = "the modules directory", tree=None) -> LoadPlan:
     """``tree``: the sources' tree (buildtool.model.Tree), to say which module would provide a name
     that no built module provides."""
     # The planner makes many small acyclic objects; the cyclic GC would only rescan them.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _make_plan(names, get, config, module_dir_label, tree)
+        return _plan_load(names, get, config, module_dir_label, tree)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _make_plan(names, get, config: ModulesConfig, module_dir_label: str, tree=None) -> Plan:
-    plan = Plan(config=config)
+def _plan_load(names, get, config: ModulesConfig, module_dir_label: str, tree=None) -> LoadPlan:
+    plan = LoadPlan(config=config)
     known = set(names)
     metas = plan.metas
     decisions = plan.decisions
@@ -298,7 +298,7 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str, tree=No
     return plan
 
 
-def _check_conflicts(plan: Plan, loadnamed: dict[str, Entry]) -> None:
+def _check_conflicts(plan: LoadPlan, loadnamed: dict[str, Entry]) -> None:
     reported = set()
     for name in sorted(plan.selected):
         for other in plan.metas[name].conflicts:
@@ -314,7 +314,7 @@ def _check_conflicts(plan: Plan, loadnamed: dict[str, Entry]) -> None:
                     data={"modules": [name, other]}))
 
 
-def _order(plan: Plan) -> None:
+def _order(plan: LoadPlan) -> None:
     sel = plan.selected
     metas = plan.metas
     providers: dict[str, list[str]] = {}
@@ -403,7 +403,7 @@ def _trail(reached: dict[str, tuple[str, Entry]], name: str) -> list[str]:
     return chain
 
 
-def _report_cycles(plan: Plan, left: list[str], hard_preds: dict[str, list[str]]) -> None:
+def _report_cycles(plan: LoadPlan, left: list[str], hard_preds: dict[str, list[str]]) -> None:
     """Name each cycle of required edges among the modules left, in full."""
     nodes = set(left)
     in_cycle: set[str] = set()
@@ -423,7 +423,7 @@ def _report_cycles(plan: Plan, left: list[str], hard_preds: dict[str, list[str]]
                    else "not loaded: depends on a cycle of required dependencies")
 
 
-def _predict_declines(plan: Plan, known: set[str]) -> None:
+def _predict_declines(plan: LoadPlan, known: set[str]) -> None:
     """Selected modules that cannot load whatever their code does: a required module missing or unreadable,
     a required interface nobody selected provides. Propagated along required edges, in load order."""
     will: set[str] = set()

@@ -18,7 +18,7 @@ from buildtool.loader.runtime import DECLINED, FAILED, RUNNING, Loader
 
 def build_report(loader: Loader, dry_run: bool = False, commands: list[dict] | None = None,
                  explain: list[str] = ()) -> dict:
-    plan = loader.make_plan()
+    plan = loader.load_plan()
     errors = [d.to_json() for d in plan.errors]
     errors += [problem.to_json() for problem in loader.errors]
     why = {}

@@ -38,7 +38,7 @@ from buildtool.loader.cache import MetaStore
 from buildtool.loader.config import ModulesConfig, module_name
 from buildtool.loader.dl import RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NOLOAD, RTLD_NOW, Dl, DlError, mapped_files
 from buildtool.loader.meta import Listing, ModuleMeta, discover
-from buildtool.loader.plan import Plan, make_plan
+from buildtool.loader.plan import LoadPlan, plan_load
 
 class Status(StrEnum):
     """A module's state in the running loader (kmod's ``kmod_module_initstate``); the value is the
@@ -91,7 +91,7 @@ class Loader:
         self.states: dict[str, ModuleState] = {}
         self.order: list[str] = []          # loaded, in load order
         self.errors: list[StartupProblem] = []
-        self.plan: Plan | None = None
+        self.plan: LoadPlan | None = None
         self.preloaded: list[str] = []
         self.stopped = False
         self._seq = 0
@@ -123,9 +123,9 @@ class Loader:
         except MetaError:
             return None
 
-    def make_plan(self) -> Plan:
+    def load_plan(self) -> LoadPlan:
         if self.plan is None:
-            self.plan = make_plan(list(self.paths), self.store.get, self.config, self.modules_dir,
+            self.plan = plan_load(list(self.paths), self.store.get, self.config, self.modules_dir,
                                   tree=self.source_tree)
             self.store.save()
         return self.plan
@@ -155,7 +155,7 @@ class Loader:
                 gc.enable()
 
     def _start(self) -> bool:
-        plan = self.make_plan()
+        plan = self.load_plan()
         if not plan.ok:
             self.stopped = True
             return False

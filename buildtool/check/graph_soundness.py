@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+from buildtool.check import at_module
 from buildtool.diagnostics import Diagnostic, error, note, warning
 from buildtool.explain import blocking_requirement
-from buildtool.model import Module, Tree
+from buildtool.model import Tree
 
 # A module may require modules of its own level or a stronger one. Lower is stronger.
 _LEVEL_RANK = {"core": 0, "extended": 1, "external": 1, "deprecated": 2}
@@ -52,17 +53,13 @@ def disabled_modules(tree: Tree, explicit: Mapping[str, str] = None,
     return reasons
 
 
-def _at(module: Module) -> tuple[str, int, int]:
-    return module.source, max(module.line, 1), 1
-
-
 def check(tree: Tree, disabled: Mapping[str, str]) -> list[Diagnostic]:
     findings: list[Diagnostic] = []
     modules = tree.modules
     built = {name for name in modules if name not in disabled}
     for name in sorted(modules):
         module = modules[name]
-        path, line, col = _at(module)
+        path, line, col = at_module(module)
         for other in module.conflicts:
             if other not in modules or name not in built or other not in built:
                 continue
@@ -97,6 +94,6 @@ def check(tree: Tree, disabled: Mapping[str, str]) -> list[Diagnostic]:
 
 
 def disabled_notes(tree: Tree, disabled: Mapping[str, str]) -> list[Diagnostic]:
-    return [note(*_at(tree.modules[name]), "binary-disabled", f"{name} is not built: {reason}", module=name,
+    return [note(*at_module(tree.modules[name]), "binary-disabled", f"{name} is not built: {reason}", module=name,
                  data={"reason": reason})
             for name, reason in sorted(disabled.items()) if name in tree.modules]
