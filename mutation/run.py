@@ -34,7 +34,8 @@ MUTMUT = str(Path(sys.executable).with_name("mutmut"))
 
 # target -> (module, the fast test files that exercise it in-process)
 TARGETS: dict[str, tuple[str, list[str]]] = {
-    "graphs": ("buildtool/graphs.py", ["tests/test_graphs.py"]),
+    # the loader's and the meson plan's orders are graphs.topological_order: their tests exercise it too
+    "graphs": ("buildtool/graphs.py", ["tests/test_graphs.py", "tests/test_loader_plan.py", "tests/test_build_plan.py"]),
     "plan": ("buildtool/loader/plan.py",
              ["tests/test_loader_plan.py", "tests/test_loader_units.py", "tests/test_graphs.py",
               "tests/test_loader_inprocess.py"]),
