@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
+from buildtool.fields import RECORD_BOOLEANS, RECORD_LISTS
 from buildtool.model import ABI_VERSION  # noqa: F401  (defined once, there; the generator needs it without pyelftools)
 
 SECTION = ".ast_modinfo"
@@ -35,10 +36,9 @@ def describe_flags(flags: int) -> str:
     """``0x3 (GLOBAL_SYMBOLS|LOAD_ORDER)``; ``0x0 (DEFAULT)``."""
     return f"{flags:#x} ({'|'.join(flag_names(flags)) or 'DEFAULT'})"
 HEADER_SIZE = 24
-# Record keys whose "yes"/"no" is a boolean in JSON (as in the tree's JSON).
-BOOLEAN_KEYS = ("default_enabled",)
-LIST_KEYS = ("requires", "optional_modules", "enhances", "provides", "uses", "optional_uses",
-             "libraries", "optional_libraries", "options", "builtins", "conflicts", "names")
+# Record keys whose "yes"/"no" is a boolean in JSON (as in the tree's JSON), and the lists.
+BOOLEAN_KEYS = RECORD_BOOLEANS
+LIST_KEYS = RECORD_LISTS
 SUPPORT_LEVEL_NAMES = {0: None, 1: "core", 2: "extended", 3: "deprecated", 4: "external"}
 
 

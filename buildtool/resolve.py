@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from buildtool import graphs
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning, sorted_unique
-from buildtool.model import EXCLUSIVE_KINDS, InterfaceUse, Module, Tree
+from buildtool.model import EXCLUSIVE_KINDS, Module, Tree
 from buildtool.moduleinfo import Declarations, NameRef, Position
 
 
@@ -36,7 +36,8 @@ class _Collected:
     optional_modules: set[str] = field(default_factory=set)
     enhances: set[str] = field(default_factory=set)
     provides: set[str] = field(default_factory=set)
-    uses: set[InterfaceUse] = field(default_factory=set)
+    interfaces_required: set[str] = field(default_factory=set)
+    interfaces_optional: set[str] = field(default_factory=set)
     libraries_required: set[str] = field(default_factory=set)
     libraries_optional: set[str] = field(default_factory=set)
     options_required: set[str] = field(default_factory=set)
@@ -169,7 +170,7 @@ class _Resolver:
                 if required or ref.type == "builtin":
                     got.builtins.add(ref.name)
             elif kind == "interface":
-                got.uses.add(InterfaceUse(ref.name, required))
+                (got.interfaces_required if required else got.interfaces_optional).add(ref.name)
             elif kind == "platform":
                 self.diagnostics.append(warning(ref.at.path, ref.at.line, ref.at.column, "platform-dependency",
                                                 f"<{ref.tag}>{ref.name}</{ref.tag}> names a platform; "
@@ -178,8 +179,7 @@ class _Resolver:
         got.optional_modules -= got.requires
         got.libraries_optional -= got.libraries_required
         got.options_optional -= got.options_required
-        required_ifaces = {u.name for u in got.uses if u.required}
-        got.uses = {u for u in got.uses if u.required or u.name not in required_ifaces}
+        got.interfaces_optional -= got.interfaces_required
         scalars = {k: v for k, (v, _) in decl.scalars.items()}
         if "replacement" in decl.scalars:
             value, at = decl.scalars["replacement"]
@@ -199,7 +199,8 @@ class _Resolver:
             optional_modules=tuple(got.optional_modules),
             enhances=tuple(got.enhances),
             provides=tuple(got.provides),
-            uses=tuple(got.uses),
+            interfaces_required=tuple(got.interfaces_required),
+            interfaces_optional=tuple(got.interfaces_optional),
             libraries_required=tuple(got.libraries_required),
             libraries_optional=tuple(got.libraries_optional),
             options_required=tuple(got.options_required),

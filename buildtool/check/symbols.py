@@ -205,7 +205,8 @@ def _check_module(tree: Tree, module: Module, binary: Binary, definers: Mapping[
                   context: SymbolContext, built: set[str]) -> list[Diagnostic]:
     name = module.name
     at = _at(module)
-    providers = {p for use in module.uses for p in tree.providers(use.name)}
+    providers = {p for iface in module.interfaces_required + module.interfaces_optional
+                 for p in tree.providers(iface)}
     allowed = closure(tree, set(module.requires) | providers) - {name}
     optional = closure(tree, module.optional_modules) - allowed - {name}
     core = context.core_for(binary)

@@ -12,6 +12,7 @@ import ctypes
 from dataclasses import dataclass
 
 from buildtool.elfinfo import FLAG_NAMES
+from buildtool.fields import FIELDS, LIST
 
 ABI_VERSION = 1
 SYMBOL = b"__ast_module_info"
@@ -24,39 +25,25 @@ GLOBAL_SYMBOLS, LOAD_ORDER = sorted(FLAG_NAMES)   # enum ast_module_flags, defin
 SUPPORT_LEVELS = {0: "unknown", 1: "core", 2: "extended", 3: "deprecated", 4: "external"}
 
 
+def _members() -> list[tuple[str, object]]:
+    """struct ast_module_info member by member: Asterisk's own layout, with the members of the
+    field table (buildtool/fields.py) that Asterisk has at its places, then buildtool's injected
+    members in the table's order."""
+    own = [f for f in FIELDS if f.member]
+    return ([("abi_version", ctypes.c_uint32), ("struct_size", ctypes.c_uint32),
+             ("self", ctypes.c_void_p), ("load", LoadFn), ("reload", LoadFn), ("unload", LoadFn),
+             ("name", ctypes.c_char_p), ("description", ctypes.c_char_p), ("key", ctypes.c_char_p),
+             ("flags", ctypes.c_uint), ("buildopt_sum", ctypes.c_char_p), ("load_pri", ctypes.c_ubyte)]
+            + [(f.member, ctypes.c_char_p) for f in own if f.asterisk and f.kind == LIST]
+            + [(f"reserved{i}", ctypes.c_void_p) for i in range(1, 5)]
+            # Asterisk's one scalar member, enum ast_module_support_level
+            + [(f.member, ctypes.c_int) for f in own if f.asterisk and f.kind != LIST]
+            + [(f.member, ctypes.c_char_p) for f in own if not f.asterisk]
+            + [("record", ctypes.c_void_p)])
+
+
 class AstModuleInfo(ctypes.Structure):
-    _fields_ = [
-        ("abi_version", ctypes.c_uint32),
-        ("struct_size", ctypes.c_uint32),
-        ("self", ctypes.c_void_p),
-        ("load", LoadFn),
-        ("reload", LoadFn),
-        ("unload", LoadFn),
-        ("name", ctypes.c_char_p),
-        ("description", ctypes.c_char_p),
-        ("key", ctypes.c_char_p),
-        ("flags", ctypes.c_uint),
-        ("buildopt_sum", ctypes.c_char_p),
-        ("load_pri", ctypes.c_ubyte),
-        ("requires", ctypes.c_char_p),
-        ("optional_modules", ctypes.c_char_p),
-        ("enhances", ctypes.c_char_p),
-        ("reserved1", ctypes.c_void_p),
-        ("reserved2", ctypes.c_void_p),
-        ("reserved3", ctypes.c_void_p),
-        ("reserved4", ctypes.c_void_p),
-        ("support_level", ctypes.c_int),  # enum ast_module_support_level
-        ("provides", ctypes.c_char_p),
-        ("uses", ctypes.c_char_p),
-        ("optional_uses", ctypes.c_char_p),
-        ("libraries", ctypes.c_char_p),
-        ("optional_libraries", ctypes.c_char_p),
-        ("options", ctypes.c_char_p),
-        ("builtins", ctypes.c_char_p),
-        ("conflicts", ctypes.c_char_p),
-        ("source_hash", ctypes.c_char_p),
-        ("record", ctypes.c_void_p),
-    ]
+    _fields_ = _members()
 
 
 STRUCT_SIZE = ctypes.sizeof(AstModuleInfo)

@@ -26,7 +26,9 @@ from buildtool.fsutil import write_if_changed
 from buildtool.loader.meta import MetaError, ModuleMeta, read_meta
 
 CACHE_NAME = ".buildtool-modules.cache.json"
-CACHE_VERSION = 5  # 4: every entry validated (issue 12); 5: rows end with the provided names
+# 4: every entry validated (issue 12); 5: rows end with the provided names; 6: a row holds every
+# list of the record, in the field table's order (buildtool/fields.py)
+CACHE_VERSION = 6
 
 
 def file_key(st: os.stat_result) -> list[int]:

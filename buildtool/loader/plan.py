@@ -171,7 +171,7 @@ def _make_plan(names, get, config: ModulesConfig, module_dir_label: str, tree=No
                 return []
             deps = [dep for dep in m.requires if dep in known]
             # A required interface pulls in its chosen provider (docs/loader.md, preferred providers).
-            for iface in m.uses:
+            for iface in m.interfaces_required:
                 pulled = providers.pulled_provider(iface, loadnamed)
                 if pulled is not None:
                     deps.append(pulled[0])
@@ -290,12 +290,12 @@ def _order(plan: Plan) -> None:
             if dep in sel:
                 sp.append(dep)
                 edges.append((dep, name, "optional"))
-        for iface in m.uses:
+        for iface in m.interfaces_required:
             for prov in providers.get(iface, ()):
                 if prov != name:
                     hp.append(prov)
                     edges.append((prov, name, "uses " + iface))
-        for iface in m.optional_uses:
+        for iface in m.interfaces_optional:
             for prov in providers.get(iface, ()):
                 if prov != name:
                     sp.append(prov)
@@ -443,7 +443,7 @@ def _predict_declines(plan: Plan, known: set[str]) -> None:
             if reason:
                 break
         if reason is None:
-            for iface in m.uses:
+            for iface in m.interfaces_required:
                 if not provided.get(iface):
                     reason = f"uses interface {iface}, but no module that provides it will be loaded"
                     break
