@@ -86,7 +86,6 @@ FIELDS: tuple[Field, ...] = (
     Field("options_optional", LIST, ("options", "optional"), "use", "option", plan=True),
 )
 
-BY_NAME = {f.name: f for f in FIELDS}
 # The lists of a Module, in table order.
 MODULE_LISTS = tuple(f.name for f in FIELDS if f.kind == LIST)
 # The meson plan's columns.

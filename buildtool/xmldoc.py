@@ -42,7 +42,7 @@ from buildtool.fields import FIELDS, LIST
 from buildtool.generate import source_hash
 from buildtool.model import PROVIDED_KINDS, Module, Tree
 
-if TYPE_CHECKING:  # only named in annotations: a scan reading DOCUMENTATION must not import pyelftools
+if TYPE_CHECKING:  # only named in annotations: a scan reading DOCUMENTATION needs no ELF reader
     from buildtool.elfinfo import ModuleRecord
 
 XI_NS = "http://www.w3.org/2001/XInclude"

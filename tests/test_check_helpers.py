@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 
 from buildtool import catalog as catalog_mod
-from buildtool.binary import read_binary
-from buildtool.elfinfo import read_record
+from buildtool.elfinfo import read_binary, read_record
 from buildtool.generate import HeaderGenerator, cflags
 from buildtool.scan import scan
 

@@ -63,8 +63,7 @@ class Result:
 
 def _installed_binaries(options: Options) -> dict:
     """The installed modules' binaries (``<moduledir>/<module>.so``), read without loading them."""
-    from buildtool.binary import read_binary
-    from buildtool.elfinfo import RecordError
+    from buildtool.elfinfo import RecordError, read_binary
 
     out = {}
     for name in sorted(options.installed.modules):

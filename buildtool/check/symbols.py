@@ -31,9 +31,8 @@ from functools import lru_cache
 from typing import Iterable, Mapping
 
 from buildtool.catalog import Catalog
-from buildtool.binary import Binary, read_binary
 from buildtool.diagnostics import Diagnostic, error, note, warning
-from buildtool.elfinfo import RecordError
+from buildtool.elfinfo import Binary, RecordError, read_binary
 from buildtool.model import Module, Tree
 
 SYSTEM_LIBRARY = re.compile(

@@ -13,16 +13,15 @@ from dataclasses import dataclass
 
 from buildtool.elfinfo import FLAG_NAMES
 from buildtool.fields import FIELDS, LIST
+from buildtool.model import ABI_VERSION
 
-ABI_VERSION = 1
 SYMBOL = b"__ast_module_info"
 
 LoadFn = ctypes.CFUNCTYPE(ctypes.c_int)
 
 SUCCESS, DECLINE, SKIP, PRIORITY, FAILURE = 0, 1, 2, 3, -1
 RESULT_NAMES = {SUCCESS: "SUCCESS", DECLINE: "DECLINE", SKIP: "SKIP", PRIORITY: "PRIORITY", FAILURE: "FAILURE"}
-GLOBAL_SYMBOLS, LOAD_ORDER = sorted(FLAG_NAMES)   # enum ast_module_flags, defined once in elfinfo
-SUPPORT_LEVELS = {0: "unknown", 1: "core", 2: "extended", 3: "deprecated", 4: "external"}
+GLOBAL_SYMBOLS = {name: bit for bit, name in FLAG_NAMES.items()}["GLOBAL_SYMBOLS"]  # defined once in elfinfo
 
 
 def _members() -> list[tuple[str, object]]:
@@ -47,6 +46,41 @@ class AstModuleInfo(ctypes.Structure):
 
 
 STRUCT_SIZE = ctypes.sizeof(AstModuleInfo)
+HOST_CLASS = 8 * ctypes.sizeof(ctypes.c_void_p)
+_POINTERS = (ctypes.c_void_p, ctypes.c_char_p, LoadFn)
+
+
+def struct_size(elfclass: int) -> int:
+    """sizeof(struct ast_module_info) on an ILP32 (32) or LP64 (64) target: the mirror's members
+    with natural alignment, so a module built for another architecture is checked on this host."""
+    pointer = 8 if elfclass == 64 else 4
+    offset = largest = 0
+    for _, ctype in AstModuleInfo._fields_:
+        size = pointer if ctype in _POINTERS else ctypes.sizeof(ctype)
+        largest = max(largest, size)
+        offset = (offset + size - 1) // size * size + size
+    return (offset + largest - 1) // largest * largest
+
+
+@dataclass(frozen=True)
+class LayoutMismatch:
+    """How a module's struct ast_module_info differs from this mirror's layout."""
+
+    field: str      # "abi_version" or "struct_size"
+    found: int
+    expected: int
+
+
+def layout_mismatch(abi_version: int, size: int, elfclass: int = HOST_CLASS) -> LayoutMismatch | None:
+    """The one check of a struct's layout (its version, then its size on an ``elfclass`` target),
+    for a loaded module (``read_info``), a planned one (``meta.read_meta``) and a checked binary
+    (``check.binaries``); None when it is this mirror's."""
+    if abi_version != ABI_VERSION:
+        return LayoutMismatch("abi_version", abi_version, ABI_VERSION)
+    expected = struct_size(elfclass)
+    if size != expected:
+        return LayoutMismatch("struct_size", size, expected)
+    return None
 
 
 class AbiError(Exception):
@@ -85,10 +119,11 @@ def read_info(address: int) -> Info:
     ``from_address`` maps without copying: only the fields accessed are read,
     so a shorter struct of another layout is never read past its end."""
     head = AstModuleInfo.from_address(address)
-    if head.abi_version != ABI_VERSION:
-        raise AbiError(f"struct ast_module_info has ABI version {head.abi_version}, this loader reads "
+    mismatch = layout_mismatch(head.abi_version, head.struct_size)
+    if mismatch and mismatch.field == "abi_version":
+        raise AbiError(f"struct ast_module_info has ABI version {mismatch.found}, this loader reads "
                        f"version {ABI_VERSION}; rebuild the module against this module.h")
-    if head.struct_size != STRUCT_SIZE:
-        raise AbiError(f"struct ast_module_info is {head.struct_size} bytes, this loader's mirror of "
+    if mismatch:
+        raise AbiError(f"struct ast_module_info is {mismatch.found} bytes, this loader's mirror of "
                        f"version {ABI_VERSION} is {STRUCT_SIZE}; rebuild the module against this module.h")
     return Info(head)

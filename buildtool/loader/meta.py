@@ -1,6 +1,6 @@
 """A module's metadata, read from its ELF file without running any of its code.
 
-``read_meta(path)`` parses the file (``buildtool.binary``): the ``.ast_modinfo``
+``read_meta(path)`` parses the file (``buildtool.elfinfo``): the ``.ast_modinfo``
 record and the undefined, non-weak symbols of ``.dynsym``
 (what the module needs from the process before its ``load`` may run). No
 dlopen, so no constructor runs.
@@ -16,7 +16,7 @@ import os
 from collections import namedtuple
 from typing import Callable, Iterable
 
-from buildtool import binary, elfinfo
+from buildtool import elfinfo
 from buildtool.fields import LIST, RECORD_FIELDS
 from buildtool.loader import abi
 
@@ -69,7 +69,7 @@ class MetaError(Exception):
 
 def read_meta(path: str, name: str) -> ModuleMeta:
     try:
-        found = binary.read_binary(path)
+        found = elfinfo.read_binary(path)
     except elfinfo.RecordError as exc:
         raise MetaError(str(exc).removeprefix(f"{path}: ")) from None
     if found.record is None:
@@ -78,7 +78,7 @@ def read_meta(path: str, name: str) -> ModuleMeta:
     # A module built by Asterisk's own make (asterisk-setup) fills Asterisk's struct, whose size is
     # Asterisk's: it can be planned (--dry-run), and only Asterisk itself runs it.
     asterisk_struct = record.fields.get("struct") == "asterisk"
-    if record.struct_size != abi.STRUCT_SIZE and not asterisk_struct:  # caught at planning, before it is opened
+    if abi.layout_mismatch(record.abi_version, record.struct_size) and not asterisk_struct:  # before it is opened
         raise MetaError(f"its record says struct ast_module_info is {record.struct_size} bytes, this "
                         f"loader's is {abi.STRUCT_SIZE}: built against another module.h (or for another "
                         "architecture); rebuild it")
