@@ -58,7 +58,7 @@ def synthetic(n: int, seed: int = 1) -> list[ModuleMeta]:
         provides = (f"iface_{i % 40}",) if rng.random() < 0.05 else ()
         uses = (f"iface_{rng.randrange(40)}",) if rng.random() < 0.05 else ()
         metas.append(ModuleMeta(name=name, requires=tuple(sorted(reqs)), optional_modules=tuple(sorted(opt)),
-                                provides=provides, optional_uses=uses))
+                                provides=provides, interfaces_optional=uses))
     rng.shuffle(metas)
     return metas
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from buildtool import handwritten
 from buildtool.diagnostics import Diagnostic, Severity
+from buildtool.fields import HEADER_LISTS, RECORD_FIELDS, record_text
 from buildtool.fsutil import write_if_changed
 from buildtool.model import ABI_VERSION, Module
 
@@ -61,35 +62,14 @@ def source_hash(data: bytes) -> str:
 
 
 def injected_lists(module: Module) -> list[tuple[str, str]]:
-    """The comma-separated lists, in the order of the struct (record key, value)."""
-    return [
-        ("requires", ",".join(module.requires)),
-        ("optional_modules", ",".join(module.optional_modules)),
-        ("enhances", ",".join(module.enhances)),
-        ("provides", ",".join(module.provides)),
-        ("uses", ",".join(module.required_interfaces)),
-        ("optional_uses", ",".join(module.optional_interfaces)),
-        ("libraries", ",".join(module.libraries_required)),
-        ("optional_libraries", ",".join(module.libraries_optional)),
-        ("options", ",".join(module.options_required)),
-        ("builtins", ",".join(module.builtins)),
-        ("conflicts", ",".join(module.conflicts)),
-    ]
+    """The comma-separated lists of the struct, in its order: (macro, value)."""
+    return [(f.macro, record_text(f, getattr(module, f.name))) for f in HEADER_LISTS]
 
 
 def record_fields(module: Module, digest: str) -> list[tuple[str, str]]:
-    """Everything the section record carries besides name and description."""
-    return injected_lists(module) + [
-        ("support_level", module.support_level or ""),
-        ("default_enabled", "yes" if module.default_enabled else "no"),
-        ("deprecated_in", module.deprecated_in or ""),
-        ("removed_in", module.removed_in or ""),
-        ("replacement", module.replacement or ""),
-        ("source_hash", digest),
-        # What the module provides by name (its DOCUMENTATION), so a loader resolves "application
-        # Gosub" to its module from the binaries alone, with no xmldoc file at run time.
-        ("names", ",".join(module.names)),
-    ]
+    """Everything the section record carries besides name and description: (record key, value)."""
+    return [(f.record, digest if f.name == "source_hash" else record_text(f, getattr(module, f.name)))
+            for f in RECORD_FIELDS]
 
 
 def handwritten_problems(module: Module, text: str) -> list[Problem]:
@@ -174,7 +154,7 @@ class HeaderGenerator:
             guard=re.sub(r"[^A-Za-z0-9]", "_", module.name).upper(),
             abi_version=ABI_VERSION,
             name=module.name,
-            lists=[(key.upper(), value) for key, value in injected_lists(module)],
+            lists=injected_lists(module),
             support_enum=SUPPORT_ENUMS[module.support_level],
             source_hash=digest,
             record=record_fields(module, digest),

@@ -9,19 +9,28 @@ contain either). Records, in this order:
     meson ``dependency()`` / pkg-config name from the catalogue (the name
     itself when the catalogue does not list it).
 
-``interface|NAME|EXTERNAL|PROVIDERS``
-    every interface a module requires; ``EXTERNAL`` is ``yes`` when the
+``columns|name|source|default_enabled|requires|...|platform_conflicts``
+    first: the names of the module records' fields (``MODULE_FIELDS``), so
+    meson reads a field by its name (``m[col['requires']]``), never by a
+    position written twice.
+
+``interface|NAME|CATALOGUED|PROVIDERS``
+    every interface a module requires; ``CATALOGUED`` is ``yes`` when the
     catalogue declares it (provided outside the tree, always available);
     ``PROVIDERS`` the modules of the tree that ``<provide>`` it.
 
-``module|NAME|SOURCE|DEFAULT_ENABLED|REQUIRES|LIBS|OPT_LIBS|OPTIONS|OPT_OPTIONS|IFACES|CONFLICTS|PLATFORM_CONFLICTS``
+``module|NAME|SOURCE|DEFAULT_ENABLED|<the plan's lists>|PLATFORM_CONFLICTS``
     one per module, in dependency order: every required module and every
     provider of a required interface comes before the module
     (``graphs.topological_order``, ties broken by name, so the order is the
     same on every run).
     ``SOURCE`` is the file name inside the module directory;
-    ``DEFAULT_ENABLED`` is ``yes``/``no`` (``<defaultenabled>``);
-    ``CONFLICTS`` are conflicting modules of the tree; ``PLATFORM_CONFLICTS``
+    ``DEFAULT_ENABLED`` is ``yes``/``no`` (``<defaultenabled>``); then one
+    field per list of the field table (``buildtool/fields.py``) that decides
+    whether or how a module is built (``Field.plan``), named as the table
+    names it (``requires`` and ``conflicts`` keep only modules of the tree;
+    other lists are not in the plan, so editing them never re-configures);
+    ``PLATFORM_CONFLICTS``
     are conflicting platforms as meson's ``host_machine.system()`` names.
 
 Which modules are built, and why not, is decided here too (``decide``), once
@@ -41,6 +50,7 @@ from buildtool import graphs, treefile
 from buildtool.explain import blocking_requirement
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, Severity, error
+from buildtool.fields import PLAN_LISTS
 from buildtool.fsutil import write_if_changed
 from buildtool.generate import HeaderGenerator
 from buildtool.model import Module, Tree
@@ -48,8 +58,9 @@ from buildtool.scan import discover
 
 FIELD_SEP = "|"
 LIST_SEP = " "
-MODULE_FIELDS = ("module", "name", "source", "default_enabled", "requires", "libraries", "optional_libraries",
-                 "options", "optional_options", "interfaces", "conflicts", "platform_conflicts")
+MODULE_FIELDS = ("module", "name", "source", "default_enabled", *PLAN_LISTS, "platform_conflicts")
+# Lists that keep only the modules of the tree (meson builds or explains those alone).
+TREE_ONLY = ("requires", "conflicts")
 
 # MODULEINFO platform names -> meson's host_machine.system() names.
 PLATFORM_SYSTEMS = {
@@ -89,7 +100,7 @@ def dependency_order(tree: Tree) -> tuple[list[str], list[Diagnostic]]:
     edges: dict[str, set[str]] = {}
     for name, module in modules.items():
         before = {r for r in module.requires if r in modules}
-        for iface in module.required_interfaces:
+        for iface in module.interfaces_required:
             before |= {p for p in tree.providers(iface) if p != name}
         edges[name] = before
     placed = graphs.topological_order(modules, {name: sorted(before) for name, before in edges.items()})
@@ -119,7 +130,7 @@ def make_meson_plan(tree: Tree, catalog: Catalog) -> MesonPlan:
     order, more = dependency_order(tree)
     diagnostics += more
     modules = tree.modules
-    lines: list[str] = []
+    lines: list[str] = [FIELD_SEP.join(("columns",) + MODULE_FIELDS[1:])]
 
     libraries: dict[str, str] = {}
     first_user: dict[str, Module] = {}  # the first module (in tree order) naming each library
@@ -133,31 +144,20 @@ def make_meson_plan(tree: Tree, catalog: Catalog) -> MesonPlan:
         diagnostics += _check_field(libraries[name], f"dependency name of library {name}", first_user[name])
         lines.append(FIELD_SEP.join(("library", name, libraries[name])))
 
-    interfaces = sorted({i for m in modules.values() for i in m.required_interfaces})
+    interfaces = sorted({i for m in modules.values() for i in m.interfaces_required})
     for iface in interfaces:
-        external = "yes" if iface in catalog.interfaces else "no"
-        lines.append(FIELD_SEP.join(("interface", iface, external, LIST_SEP.join(tree.providers(iface)))))
+        catalogued = "yes" if iface in catalog.interfaces else "no"
+        lines.append(FIELD_SEP.join(("interface", iface, catalogued, LIST_SEP.join(tree.providers(iface)))))
 
     platforms = {p.lower() for p in catalog.platforms}
     for name in order:
         module = modules[name]
-        conflicts = sorted(c for c in module.conflicts if c in modules)
         systems = sorted({PLATFORM_SYSTEMS.get(c.lower(), c.lower()) for c in module.conflicts
                           if c not in modules and c.lower() in platforms})
-        fields = [
-            "module",
-            name,
-            Path(module.source).name,
-            "yes" if module.default_enabled else "no",
-            LIST_SEP.join(r for r in module.requires if r in modules),
-            LIST_SEP.join(module.libraries_required),
-            LIST_SEP.join(module.libraries_optional),
-            LIST_SEP.join(module.options_required),
-            LIST_SEP.join(module.options_optional),
-            LIST_SEP.join(module.required_interfaces),
-            LIST_SEP.join(conflicts),
-            LIST_SEP.join(systems),
-        ]
+        fields = ["module", name, Path(module.source).name, "yes" if module.default_enabled else "no"]
+        fields += [LIST_SEP.join(n for n in getattr(module, key) if key not in TREE_ONLY or n in modules)
+                   for key in PLAN_LISTS]
+        fields.append(LIST_SEP.join(systems))
         assert len(fields) == len(MODULE_FIELDS)
         lines.append(FIELD_SEP.join(fields))
     return MesonPlan(lines, diagnostics)
@@ -169,10 +169,12 @@ def parse_plan(text: str) -> dict[str, list[dict[str, object]]]:
     for line in text.splitlines():
         fields = line.split(FIELD_SEP)
         kind = fields[0]
+        if kind == "columns":
+            continue
         if kind == "library":
             out["library"].append({"name": fields[1], "dependency": fields[2]})
         elif kind == "interface":
-            out["interface"].append({"name": fields[1], "external": fields[2] == "yes",
+            out["interface"].append({"name": fields[1], "catalogued": fields[2] == "yes",
                                      "providers": fields[3].split()})
         elif kind == "module":
             record: dict[str, object] = dict(zip(MODULE_FIELDS[1:4], fields[1:4]))
@@ -224,19 +226,19 @@ def decide(plan: dict[str, list[dict[str, object]]], facts: BuildFacts) -> dict[
             blocked = blocking_requirement(module["requires"], not_built)
             reason = blocked[1] if blocked else None
         if reason is None:
-            for lib in module["libraries"]:
+            for lib in module["libraries_required"]:
                 if lib not in facts.found_libraries:
                     depname = dependency_names[lib]
                     reason = f"requires library {lib} (not found{': dependency ' + depname if depname != lib else ''})"
                     break
         if reason is None:
-            for opt in module["options"]:
+            for opt in module["options_required"]:
                 if opt not in facts.build_options:
                     reason = f"requires build option {opt} (not in -Dbuild_options)"
                     break
         if reason is None:
-            for iface in module["interfaces"]:
-                if interfaces[iface]["external"]:
+            for iface in module["interfaces_required"]:
+                if interfaces[iface]["catalogued"]:
                     continue
                 providers = interfaces[iface]["providers"]
                 if any(p in built for p in providers):

@@ -7,19 +7,21 @@ library, a build option or an interface (see ``resolve``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from typing import Any, Iterable, Mapping
 
 from buildtool.diagnostics import Diagnostic
+from buildtool.fields import FIELDS, LIST, MODULE_LISTS, json_get, json_put
 
 # The version of the injected record layout (include/asterisk/module.h,
 # AST_MODULE_INFO_ABI_VERSION): the generator writes it, buildtool.elfinfo reads it back.
 ABI_VERSION = 1
 
-# 2 added ``displayname``; 3 added ``names`` (what a module's DOCUMENTATION says it provides).
-SCHEMA_VERSION = 3
+# 2 added ``displayname``; 3 added ``names`` (what a module's DOCUMENTATION says it provides);
+# 4 replaced ``uses`` (a list of {name, required}) by ``interfaces`` ({required, optional}, as libraries).
+SCHEMA_VERSION = 4
 # Older trees are still read: displayname is then "", names ().
-READABLE_SCHEMAS = (1, 2, 3)
+READABLE_SCHEMAS = (1, 2, 3, 4)
 
 SUPPORT_LEVELS = ("core", "extended", "deprecated", "external")
 
@@ -35,107 +37,48 @@ def _names(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(values)))
 
 
-@dataclass(frozen=True, order=True)
-class InterfaceUse:
-    name: str
-    required: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "required": self.required}
+def _module_post_init(self) -> None:
+    # One canonical form (sorted, unique) so equal data is equal bytes everywhere.
+    for name in MODULE_LISTS:
+        object.__setattr__(self, name, _names(getattr(self, name)))
 
 
-@dataclass(frozen=True)
-class Module:
-    name: str
-    source: str
-    line: int
-    category: str = ""
-    displayname: str = ""  # Asterisk's menuselect display name (the AST_MODULE_INFO description)
-    support_level: str | None = None
-    default_enabled: bool = True
-    requires: tuple[str, ...] = ()
-    optional_modules: tuple[str, ...] = ()
-    enhances: tuple[str, ...] = ()
-    provides: tuple[str, ...] = ()
-    uses: tuple[InterfaceUse, ...] = ()
-    libraries_required: tuple[str, ...] = ()
-    libraries_optional: tuple[str, ...] = ()
-    options_required: tuple[str, ...] = ()
-    options_optional: tuple[str, ...] = ()
-    builtins: tuple[str, ...] = ()
-    conflicts: tuple[str, ...] = ()
-    deprecated_in: str | None = None
-    removed_in: str | None = None
-    replacement: str | None = None
-    # What the module provides by name, from its DOCUMENTATION blocks: "kind:name" strings
-    # ("application:Gosub", "function:LEN"; kinds in xmldoc.PROVIDED_KINDS).
-    names: tuple[str, ...] = ()
+def _module_to_json(self) -> dict[str, Any]:
+    out: dict[str, Any] = {"category": self.category, "displayname": self.displayname, "line": self.line,
+                           "name": self.name, "source": self.source}
+    for f in _DATA:
+        value = getattr(self, f.name)
+        json_put(out, f, list(value) if f.kind == LIST else value)
+    return out
 
-    def __post_init__(self) -> None:
-        # One canonical form (sorted, unique) so equal data is equal bytes everywhere.
-        for name in ("requires", "optional_modules", "enhances", "provides", "libraries_required",
-                     "libraries_optional", "options_required", "options_optional", "builtins", "conflicts", "names"):
-            object.__setattr__(self, name, _names(getattr(self, name)))
-        object.__setattr__(self, "uses", tuple(sorted(set(self.uses))))
 
-    @property
-    def required_interfaces(self) -> tuple[str, ...]:
-        return tuple(u.name for u in self.uses if u.required)
+def _module_from_json(cls, obj: Mapping[str, Any]) -> "Module":
+    data = {f.name: json_get(obj, f, f.default) for f in _DATA}
+    if "uses" in obj:  # schema 1 to 3: [{"name": iface, "required": bool}]
+        data["interfaces_required"] = [u["name"] for u in obj["uses"] if u["required"]]
+        data["interfaces_optional"] = [u["name"] for u in obj["uses"] if not u["required"]]
+    return cls(name=obj["name"], source=obj["source"], line=obj["line"], category=obj.get("category", ""),
+               displayname=obj.get("displayname", ""),
+               **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
-    @property
-    def optional_interfaces(self) -> tuple[str, ...]:
-        return tuple(u.name for u in self.uses if not u.required)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "builtins": list(self.builtins),
-            "category": self.category,
-            "conflicts": list(self.conflicts),
-            "default_enabled": self.default_enabled,
-            "deprecated_in": self.deprecated_in,
-            "displayname": self.displayname,
-            "enhances": list(self.enhances),
-            "libraries": {"optional": list(self.libraries_optional), "required": list(self.libraries_required)},
-            "line": self.line,
-            "name": self.name,
-            "names": list(self.names),
-            "optional_modules": list(self.optional_modules),
-            "options": {"optional": list(self.options_optional), "required": list(self.options_required)},
-            "provides": list(self.provides),
-            "removed_in": self.removed_in,
-            "replacement": self.replacement,
-            "requires": list(self.requires),
-            "source": self.source,
-            "support_level": self.support_level,
-            "uses": [u.to_json() for u in self.uses],
-        }
+# Every datum of the field table that a module carries (those with a tree JSON key).
+_DATA = tuple(f for f in FIELDS if f.json is not None)
 
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> "Module":
-        return cls(
-            name=obj["name"],
-            source=obj["source"],
-            line=obj["line"],
-            category=obj.get("category", ""),
-            displayname=obj.get("displayname", ""),
-            support_level=obj.get("support_level"),
-            default_enabled=obj.get("default_enabled", True),
-            requires=tuple(obj.get("requires", ())),
-            optional_modules=tuple(obj.get("optional_modules", ())),
-            enhances=tuple(obj.get("enhances", ())),
-            provides=tuple(obj.get("provides", ())),
-            uses=tuple(InterfaceUse(u["name"], u["required"]) for u in obj.get("uses", ())),
-            libraries_required=tuple(obj.get("libraries", {}).get("required", ())),
-            libraries_optional=tuple(obj.get("libraries", {}).get("optional", ())),
-            options_required=tuple(obj.get("options", {}).get("required", ())),
-            options_optional=tuple(obj.get("options", {}).get("optional", ())),
-            builtins=tuple(obj.get("builtins", ())),
-            conflicts=tuple(obj.get("conflicts", ())),
-            deprecated_in=obj.get("deprecated_in"),
-            removed_in=obj.get("removed_in"),
-            replacement=obj.get("replacement"),
-            names=tuple(obj.get("names", ())),
-        )
+# A scanned module: where it is, and its data as the field table (buildtool/fields.py) lists it, each
+# attribute named as the table names it (``requires``, ``interfaces_optional``, ``support_level``...).
+# Made from the table, so a field added there is an attribute, a JSON key and a canonical list here.
+Module = make_dataclass(
+    "Module",
+    [("name", str), ("source", str), ("line", int),
+     ("category", str, field(default="")),
+     # Asterisk's menuselect display name (the AST_MODULE_INFO description)
+     ("displayname", str, field(default=""))]
+    + [(f.name, Any, field(default=f.default)) for f in _DATA],
+    frozen=True,
+    namespace={"__post_init__": _module_post_init, "to_json": _module_to_json,
+               "from_json": classmethod(_module_from_json), "__module__": __name__},
+)
 
 
 @dataclass(frozen=True)

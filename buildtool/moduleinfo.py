@@ -92,7 +92,7 @@ _SPACE = re.compile(r"\s*")
 class _Locator:
     """Columns for elements: lxml gives lines only, so find each tag in its line."""
 
-    def __init__(self, block: Block, wrapped_prefix_len: int):
+    def __init__(self, block: Block):
         self.block = block
         self.lines = block.text.split("\n")
         self.cursor: dict[int, int] = {}
@@ -185,7 +185,7 @@ def parse_block(block: Block, path: str) -> tuple[Declarations, list[Diagnostic]
         diagnostics.append(error(path, line, column, "xml-syntax", f"MODULEINFO is not well-formed XML: {message}"))
         return decl, diagnostics
 
-    locate = _Locator(block, len("<moduleinfo>"))
+    locate = _Locator(block)
     if root.text and root.text.strip():
         line, col = _block_position(block, len(text) - len(text.lstrip()))
         diagnostics.append(warning(path, line, col, "stray-text",

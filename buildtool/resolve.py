@@ -10,12 +10,14 @@ never exists.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import SimpleNamespace
 
 from buildtool import graphs
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning, sorted_unique
-from buildtool.model import EXCLUSIVE_KINDS, InterfaceUse, Module, Tree
+from buildtool.fields import FIELDS, LIST
+from buildtool.model import EXCLUSIVE_KINDS, Module, Tree
 from buildtool.moduleinfo import Declarations, NameRef, Position
 
 
@@ -30,19 +32,8 @@ class ScannedModule:
     names_from: str = ""       # the file the names were read from, when it is not ``source``
 
 
-@dataclass
-class _Collected:
-    requires: set[str] = field(default_factory=set)
-    optional_modules: set[str] = field(default_factory=set)
-    enhances: set[str] = field(default_factory=set)
-    provides: set[str] = field(default_factory=set)
-    uses: set[InterfaceUse] = field(default_factory=set)
-    libraries_required: set[str] = field(default_factory=set)
-    libraries_optional: set[str] = field(default_factory=set)
-    options_required: set[str] = field(default_factory=set)
-    options_optional: set[str] = field(default_factory=set)
-    builtins: set[str] = field(default_factory=set)
-    conflicts: set[str] = field(default_factory=set)
+# The lists a MODULEINFO block declares, one set each while a module is resolved (the field table's).
+_LISTS = tuple(f.name for f in FIELDS if f.kind == LIST and f.tag)
 
 
 class _Resolver:
@@ -119,7 +110,7 @@ class _Resolver:
         if decl is None:
             return Module(name=scanned.name, source=scanned.source, line=0, category=scanned.category,
                           displayname=scanned.displayname, names=names)
-        got = _Collected()
+        got = SimpleNamespace(**{name: set() for name in _LISTS})
         for ref in decl.names:
             if ref.tag == "provide":
                 got.provides.add(ref.name)
@@ -169,7 +160,7 @@ class _Resolver:
                 if required or ref.type == "builtin":
                     got.builtins.add(ref.name)
             elif kind == "interface":
-                got.uses.add(InterfaceUse(ref.name, required))
+                (got.interfaces_required if required else got.interfaces_optional).add(ref.name)
             elif kind == "platform":
                 self.diagnostics.append(warning(ref.at.path, ref.at.line, ref.at.column, "platform-dependency",
                                                 f"<{ref.tag}>{ref.name}</{ref.tag}> names a platform; "
@@ -178,8 +169,7 @@ class _Resolver:
         got.optional_modules -= got.requires
         got.libraries_optional -= got.libraries_required
         got.options_optional -= got.options_required
-        required_ifaces = {u.name for u in got.uses if u.required}
-        got.uses = {u for u in got.uses if u.required or u.name not in required_ifaces}
+        got.interfaces_optional -= got.interfaces_required
         scalars = {k: v for k, (v, _) in decl.scalars.items()}
         if "replacement" in decl.scalars:
             value, at = decl.scalars["replacement"]
@@ -195,17 +185,7 @@ class _Resolver:
             displayname=scanned.displayname,
             support_level=scalars.get("support_level"),
             default_enabled=scalars.get("defaultenabled", "yes") == "yes",
-            requires=tuple(got.requires),
-            optional_modules=tuple(got.optional_modules),
-            enhances=tuple(got.enhances),
-            provides=tuple(got.provides),
-            uses=tuple(got.uses),
-            libraries_required=tuple(got.libraries_required),
-            libraries_optional=tuple(got.libraries_optional),
-            options_required=tuple(got.options_required),
-            options_optional=tuple(got.options_optional),
-            builtins=tuple(got.builtins),
-            conflicts=tuple(got.conflicts),
+            **{name: tuple(getattr(got, name)) for name in _LISTS},
             deprecated_in=scalars.get("deprecated_in"),
             removed_in=scalars.get("removed_in"),
             replacement=scalars.get("replacement"),

@@ -1,4 +1,4 @@
-"""The tree's serialized forms: JSON (schema 3, model.SCHEMA_VERSION), menuselect XML, a text summary."""
+"""The tree's serialized forms: JSON (model.SCHEMA_VERSION), menuselect XML, a text summary."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from lxml import etree
 
 from buildtool.errors import InputError
+from buildtool.fields import FIELDS, LIST, Field
 from buildtool.model import Tree
 
 
@@ -29,6 +30,46 @@ def read(path: str) -> Tree:
         raise InputError(path, 1, 1, f"not a buildtool tree: {exc}") from None
 
 
+def _groups(order: tuple[str, ...]) -> list[tuple[Field, ...]]:
+    """The field table's MODULEINFO lists, those sharing a JSON key (libraries: required, optional)
+    together, in ``order`` (by JSON key), then the others in table order."""
+    groups: dict[str, list[Field]] = {}
+    for f in FIELDS:
+        if f.kind == LIST and f.tag:
+            groups.setdefault(f.json[0], []).append(f)
+    keys = [k for k in order if k in groups] + [k for k in groups if k not in order]
+    return [tuple(groups[k]) for k in keys]
+
+
+# menuselect's element order: an entry of several fields is one run of elements ordered by name (the
+# required and optional interfaces). Libraries and required build options are untyped <depend>s
+# there, and built-ins a <use type="builtin"> (docs/scanner.md, "builtin"): menuselect drops a module
+# whose <depend> it cannot find. A list not named here comes last, in table order.
+_MENUSELECT_ORDER = ("requires", "libraries_required", "options_required", "builtins",
+                     ("interfaces_required", "interfaces_optional"), "optional_modules", "libraries_optional",
+                     "options_optional", "provides", "enhances", "conflicts")
+_MENUSELECT_TAGS = {"libraries_required": ("depend", None), "options_required": ("depend", None),
+                    "builtins": ("use", "builtin"), "options_optional": ("use", None)}
+_MENUSELECT_RANK = {name: rank for rank, entry in enumerate(_MENUSELECT_ORDER)
+                    for name in ((entry,) if isinstance(entry, str) else entry)}
+_MENUSELECT_RUNS = {name for entry in _MENUSELECT_ORDER if not isinstance(entry, str) for name in entry}
+_MENUSELECT_FIELDS = sorted((f for f in FIELDS if f.kind == LIST and f.tag),
+                            key=lambda f: _MENUSELECT_RANK.get(f.name, len(_MENUSELECT_ORDER)))
+
+
+def _menuselect_items(module) -> list[tuple[str, str | None, str]]:
+    items = sorted(((_MENUSELECT_RANK.get(f.name, len(_MENUSELECT_ORDER)), n if f.name in _MENUSELECT_RUNS else "",
+                     *_MENUSELECT_TAGS.get(f.name, (f.tag, f.tag_type)), n)
+                    for f in _MENUSELECT_FIELDS for n in getattr(module, f.name)), key=lambda item: item[:2])
+    return [item[2:] for item in items]
+
+
+# The summary's order and labels; a pair is "required, optional?".
+_TEXT_GROUPS = [({"optional_modules": "optional"}.get(g[0].json[0], g[0].json[0]), g)
+                for g in _groups(("requires", "optional_modules", "enhances", "provides", "interfaces",
+                                  "libraries", "options", "builtins", "conflicts"))]
+
+
 def to_menuselect_xml(tree: Tree) -> str:
     """menuselect-tree compatible XML: a <category> per module directory, a <member> per module."""
     root = etree.Element("menu", name="Asterisk Module Selection")
@@ -45,27 +86,8 @@ def to_menuselect_xml(tree: Tree) -> str:
             etree.SubElement(member, "support_level").text = module.support_level
         if not module.default_enabled:
             etree.SubElement(member, "defaultenabled").text = "no"
-        for dep in module.requires:
-            etree.SubElement(member, "depend", type="module").text = dep
-        for dep in module.libraries_required + module.options_required:
-            etree.SubElement(member, "depend").text = dep
-        for builtin in module.builtins:
-            # menuselect would drop a module whose <depend> it cannot find (docs/scanner.md, "builtin").
-            etree.SubElement(member, "use", type="builtin").text = builtin
-        for iface in module.uses:
-            etree.SubElement(member, "depend" if iface.required else "use", type="interface").text = iface.name
-        for dep in module.optional_modules:
-            etree.SubElement(member, "use", type="module").text = dep
-        for dep in module.libraries_optional:
-            etree.SubElement(member, "use", type="external").text = dep
-        for dep in module.options_optional:
-            etree.SubElement(member, "use").text = dep
-        for iface in module.provides:
-            etree.SubElement(member, "provide").text = iface
-        for target in module.enhances:
-            etree.SubElement(member, "enhance").text = target
-        for other in module.conflicts:
-            etree.SubElement(member, "conflict").text = other
+        for tag, kind, value in _menuselect_items(module):
+            etree.SubElement(member, tag, **({"type": kind} if kind else {})).text = value
         for tag, value in (("deprecated_in", module.deprecated_in), ("removed_in", module.removed_in),
                            ("replacement", module.replacement)):
             if value:
@@ -78,12 +100,9 @@ def to_text(tree: Tree) -> str:
     for name in sorted(tree.modules):
         m = tree.modules[name]
         parts = [f"{name} [{m.support_level or 'unspecified'}]"]
-        for label, values in (("requires", m.requires), ("optional", m.optional_modules),
-                              ("enhances", m.enhances), ("provides", m.provides),
-                              ("uses", tuple(u.name + ("" if u.required else "?") for u in m.uses)),
-                              ("libraries", m.libraries_required + tuple(x + "?" for x in m.libraries_optional)),
-                              ("options", m.options_required + tuple(x + "?" for x in m.options_optional)),
-                              ("builtins", m.builtins), ("conflicts", m.conflicts)):
+        for label, group in _TEXT_GROUPS:
+            values = tuple(n + ("?" if f.tag == "use" and len(group) > 1 else "")
+                           for f in group for n in getattr(m, f.name))
             if values:
                 parts.append(f"{label}: {', '.join(values)}")
         if m.replacement:

@@ -38,10 +38,11 @@ from buildtool import handwritten
 from buildtool.diagnostics import Diagnostic, Severity, error, warning
 from buildtool.fsutil import read_regular
 from buildtool.extract import DOCUMENTATION_OPENING
+from buildtool.fields import FIELDS, LIST
 from buildtool.generate import source_hash
 from buildtool.model import PROVIDED_KINDS, Module, Tree
 
-if TYPE_CHECKING:  # only named in annotations: a scan reading DOCUMENTATION must not import pyelftools
+if TYPE_CHECKING:  # only named in annotations: a scan reading DOCUMENTATION needs no ELF reader
     from buildtool.elfinfo import ModuleRecord
 
 XI_NS = "http://www.w3.org/2001/XInclude"
@@ -162,22 +163,14 @@ _TAG_ORDER = ("depend", "use", "enhance", "provide", "conflict")
 _TYPE_ORDER = ("module", "builtin", "interface", "external", "option")
 
 
+# The field table's MODULEINFO lists in the document's order (by element, then type).
+_ITEM_FIELDS = sorted((f for f in FIELDS if f.kind == LIST and f.tag in _TAG_ORDER),
+                      key=lambda f: (_TAG_ORDER.index(f.tag), _TYPE_ORDER.index(f.tag_type) if f.tag_type else 0))
+
+
 def moduleinfo_items(module: Module) -> list[tuple[str, str | None, str]]:
     """The module's dependency data as (tag, type, name), in the document's order."""
-    items: list[tuple[str, str | None, str]] = []
-    items += [("depend", "module", n) for n in module.requires]
-    items += [("depend", "builtin", n) for n in module.builtins]
-    items += [("depend", "interface", n) for n in module.required_interfaces]
-    items += [("depend", "external", n) for n in module.libraries_required]
-    items += [("depend", "option", n) for n in module.options_required]
-    items += [("use", "module", n) for n in module.optional_modules]
-    items += [("use", "interface", n) for n in module.optional_interfaces]
-    items += [("use", "external", n) for n in module.libraries_optional]
-    items += [("use", "option", n) for n in module.options_optional]
-    items += [("enhance", None, n) for n in module.enhances]
-    items += [("provide", None, n) for n in module.provides]
-    items += [("conflict", None, n) for n in module.conflicts]
-    return items
+    return [(f.tag, f.tag_type, n) for f in _ITEM_FIELDS for n in getattr(module, f.name)]
 
 
 def module_attributes(module: Module, data: bytes, description: str | None) -> dict[str, str]:

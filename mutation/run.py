@@ -45,7 +45,6 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
     "drift": ("buildtool/check/handwritten_drift.py", ["tests/test_check_handwritten.py"]),
     "generate": ("buildtool/generate.py", ["tests/test_generate.py"]),
     "elfinfo": ("buildtool/elfinfo.py", ["tests/test_records.py"]),
-    "binary": ("buildtool/binary.py", ["tests/test_records.py"]),
 }
 COPY = ["buildtool", "tests", "include", "modules", "core", "meson.build", "meson.options"]
 # mutmut's exit codes (mutmut.stats.status_by_exit_code) that are not a detection; any other code is: a

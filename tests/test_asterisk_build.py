@@ -255,7 +255,7 @@ def test_provided_names_resolve_to_their_modules_from_the_binaries(builds, recor
 def test_the_real_tree_has_no_duplicate_application_or_function(builds):
     """Asterisk's voicemail variants share one source (links to app_voicemail.c): not a duplicate claim."""
     tree = json.loads((builds.injected / ".buildtool" / "tree.json").read_text())
-    assert tree["schema"] == 3
+    assert tree["schema"] == 4
     assert "application:VoiceMail" in tree["modules"]["app_voicemail"]["names"]
     assert not [d for d in tree["diagnostics"] if d["code"] == "provided-name-duplicate"]
     claims: dict[str, set] = {}

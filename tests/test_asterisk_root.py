@@ -114,7 +114,7 @@ def test_json_of_the_root_validates(configured):
     assert result.returncode == 0, result.stderr.decode()
     data = json.loads(result.stdout)
     jsonschema.validate(data, schema)
-    assert data["schema"] == 3 and data["modules"]["app_confbridge"]["displayname"] == "Conference Bridge Application"
+    assert data["schema"] == 4 and data["modules"]["app_confbridge"]["displayname"] == "Conference Bridge Application"
     # Provided names, read from each member's own C source (app_voicemail_imap is a Makefile-rule member).
     assert "application:Gosub" in data["modules"]["app_stack"]["names"]
     assert "application:VoiceMail" in data["modules"]["app_voicemail_imap"]["names"]

@@ -245,7 +245,7 @@ def test_author_end_to_end(prefix, tmp_path):
     # an optional library (<use type="external">curl</use>) is compiled in only when it is there
     has_curl = _run("pkg-config", "--exists", "libcurl").returncode == 0
     assert ("-DHAVE_CURL=1" in ninja.stdout) == has_curl
-    from buildtool.binary import read_binary
+    from buildtool.elfinfo import read_binary
     assert "libz.so.1" in read_binary(str(build / "res_author.so")).needed
     record = _inspect(build / "res_author.so")
     assert record["requires"] == ["res_pjsip"] and record["optional_modules"] == ["res_statsd"]

@@ -39,18 +39,18 @@ def test_bundled_modules_scan_clean_and_cover_the_loader_cases():
     assert mods["chan_pjsip"]["requires"] == ["res_pjsip", "res_pjsip_session"]
     assert mods["res_pjsip_session"]["requires"] == ["res_pjsip"]
     # present and absent libraries, and the transitive chain through res_curl
-    assert mods["func_crc32"]["libraries"] == ["zlib"]
-    assert mods["res_config_sqlite3"]["libraries"] == ["sqlite3"]
-    assert mods["res_curl"]["libraries"] == ["curl"]
+    assert mods["func_crc32"]["libraries_required"] == ["zlib"]
+    assert mods["res_config_sqlite3"]["libraries_required"] == ["sqlite3"]
+    assert mods["res_curl"]["libraries_required"] == ["curl"]
     assert mods["func_curl"]["requires"] == ["res_curl"]
-    assert mods["res_pjsip"]["optional_libraries"] == ["crypto"]
+    assert mods["res_pjsip"]["libraries_optional"] == ["crypto"]
     # interface with two providers, required by res_pjsip
-    assert {"name": "sorcery_wizard", "external": False,
+    assert {"name": "sorcery_wizard", "catalogued": False,
             "providers": ["res_sorcery_config", "res_sorcery_memory"]} in data["interface"]
-    assert mods["res_pjsip"]["interfaces"] == ["sorcery_wizard"]
+    assert mods["res_pjsip"]["interfaces_required"] == ["sorcery_wizard"]
     # build options, default-disabled, conflicts with a module and with a platform
-    assert mods["test_sorcery"]["options"] == ["TEST_FRAMEWORK"]
-    assert mods["app_stack"]["optional_options"] == ["TEST_FRAMEWORK"]
+    assert mods["test_sorcery"]["options_required"] == ["TEST_FRAMEWORK"]
+    assert mods["app_stack"]["options_optional"] == ["TEST_FRAMEWORK"]
     assert mods["res_config_ldap"]["default_enabled"] == "no"
     assert mods["res_timing_pthread"]["conflicts"] == ["res_timing_timerfd"]
     assert mods["res_timing_timerfd"]["platform_conflicts"] == ["windows"]
@@ -66,7 +66,7 @@ def test_modules_come_in_dependency_order_ties_by_name():
     for m in data["module"]:
         for req in m["requires"]:
             assert position[req] < position[m["name"]], (req, m["name"])
-        for iface in m["interfaces"]:
+        for iface in m["interfaces_required"]:
             for provider in providers[iface]:
                 assert position[provider] < position[m["name"]], (provider, m["name"])
     # Kahn's algorithm with a name-ordered queue: ties by name, worked out by hand from modules/
@@ -102,16 +102,17 @@ def test_plan_command_output_and_list(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     # written out by hand from modules/*.c and modules/catalog.toml (fields: mesonplan.MODULE_FIELDS)
-    assert lines[:5] == ["library|crypto|libcrypto", "library|curl|libcurl", "library|sqlite3|sqlite3",
+    assert lines[0] == "|".join(("columns",) + mesonplan.MODULE_FIELDS[1:])
+    assert lines[1:6] == ["library|crypto|libcrypto", "library|curl|libcurl", "library|sqlite3|sqlite3",
                          "library|zlib|zlib", "interface|sorcery_wizard|no|res_sorcery_config res_sorcery_memory"]
     assert "module|chan_pjsip|chan_pjsip.c|yes|res_pjsip res_pjsip_session|||||||" in lines
-    assert "module|res_pjsip|res_pjsip.c|yes|||crypto|||sorcery_wizard||" in lines
+    assert "module|res_pjsip|res_pjsip.c|yes||sorcery_wizard||crypto||||" in lines
     assert "module|res_timing_timerfd|res_timing_timerfd.c|yes||||||||windows" in lines
-    assert "module|test_sorcery|test_sorcery.c|yes||||TEST_FRAMEWORK||sorcery_wizard||" in lines
+    assert "module|test_sorcery|test_sorcery.c|yes||sorcery_wizard|||TEST_FRAMEWORK|||" in lines
     assert "module|res_config_ldap|res_config_ldap.c|no||||||||" in lines
     for line in result.stdout.splitlines():
         kind = line.split("|")[0]
-        assert kind in ("library", "interface", "module")
+        assert kind in ("columns", "library", "interface", "module")
         if kind == "module":
             assert len(line.split("|")) == len(mesonplan.MODULE_FIELDS)
     listing = _buildtool("meson-plan", "--list", str(MODULES))
@@ -153,7 +154,7 @@ def test_warnings_do_not_fail(tmp_path):
     result = _buildtool("meson-plan", str(tmp_path))
     assert result.returncode == 0
     assert "warning" in result.stderr
-    assert result.stdout.startswith("module|res_a|res_a.c|yes|")
+    assert result.stdout.splitlines()[1].startswith("module|res_a|res_a.c|yes|")
 
 
 def test_empty_headers_have_no_data(tmp_path):
@@ -183,11 +184,13 @@ def test_select_tree_drops_unbuilt_modules(tmp_path):
 
 
 def test_decide_says_why_each_module_is_not_built(tmp_path):
-    # A hand-written plan (the module line's fields in buildtool/mesonplan.py's order) and what meson
+    # A hand-written plan (each module line's fields named, in the plan's column order) and what meson
     # found; each reason worked out by hand.
     def module(name, default="yes", requires="", libs="", options="", interfaces="", conflicts="", systems=""):
-        return "|".join(("module", name, name + ".c", default, requires, libs, "", options, "", interfaces,
-                         conflicts, systems)) + "\n"
+        given = {"name": name, "source": name + ".c", "default_enabled": default, "requires": requires,
+                 "libraries_required": libs, "options_required": options, "interfaces_required": interfaces,
+                 "conflicts": conflicts, "platform_conflicts": systems}
+        return "|".join(("module",) + tuple(given.get(c, "") for c in mesonplan.MODULE_FIELDS[1:])) + "\n"
 
     plan = tmp_path / "plan.txt"
     plan.write_text("library|curl|libcurl\n" "interface|wiz|no|res_wiz\n"

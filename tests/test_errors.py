@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from buildtool import errors
-from buildtool.binary import read_binary
+from buildtool.elfinfo import read_binary
 from buildtool.elfinfo import read_record
 from buildtool.loader.dl import Dl, DlError
 

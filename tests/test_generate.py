@@ -12,7 +12,7 @@ import pytest
 from buildtool import handwritten
 from buildtool.elfinfo import read_record
 from buildtool.generate import HeaderGenerator, cflags, handwritten_problems
-from buildtool.model import InterfaceUse, Module
+from buildtool.model import Module
 
 REPO = Path(__file__).resolve().parent.parent
 INCLUDE = REPO / "include"
@@ -122,7 +122,7 @@ def test_headers_are_the_same_bytes_from_another_process_and_directory(tmp_path:
 
 def test_header_is_path_free_and_written_only_on_change(tmp_path: Path) -> None:
     module = Module(name="res_a", source="/some/absolute/dir/res_a.c", line=1, support_level="core",
-                    requires=("res_c", "res_b"), uses=(InterfaceUse("sorcery", True),))
+                    requires=("res_c", "res_b"), interfaces_required=("sorcery",))
     generator = HeaderGenerator()
     text = generator.render(module, b"int x;\n")
     assert "/some/absolute" not in text
@@ -321,8 +321,7 @@ def test_whole_header_for_every_field(tmp_path: Path) -> None:
     module = Module(name="res_odd-name.x", source="/abs/dir/res_odd-name.x.c", line=1, support_level="extended",
                     default_enabled=False, requires=("res_b", "res_c"), optional_modules=("res_d", "res_e"),
                     enhances=("res_f", "res_g"), provides=("p1", "p2"),
-                    uses=(InterfaceUse("i1", True), InterfaceUse("i2", True), InterfaceUse("o1", False),
-                          InterfaceUse("o2", False)),
+                    interfaces_required=("i1", "i2"), interfaces_optional=("o1", "o2"),
                     libraries_required=("ssl", "zlib"), libraries_optional=("crypto", "curl"),
                     options_required=("O1", "O2"), builtins=("cdr", "http"), conflicts=("res_x", "res_y"),
                     deprecated_in="21", removed_in="23", replacement='res_"new"\\')

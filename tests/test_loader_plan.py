@@ -41,9 +41,9 @@ def run(metas, conf, invalid=()):
 
 def test_plan_autoload_yes():
     metas = [M("base"), M("mid", requires=["base"]), M("top", requires=["mid"]), M("opt", optional_modules=["base"]),
-         M("free"), M("pre", requires=["free"]), M("p1", provides=["codec"]), M("user", uses=["codec"]),
-         M("ouser", optional_uses=["codec"]), M("enh", requires=["free"], enhances=["free"]),
-         M("needs_gone", requires=["gone"]), M("needs_bad", requires=["bad"]), M("orphan", uses=["nobody"])]
+         M("free"), M("pre", requires=["free"]), M("p1", provides=["codec"]), M("user", interfaces_required=["codec"]),
+         M("ouser", interfaces_optional=["codec"]), M("enh", requires=["free"], enhances=["free"]),
+         M("needs_gone", requires=["gone"]), M("needs_bad", requires=["bad"]), M("orphan", interfaces_required=["nobody"])]
     assert run(metas, "[modules]\nnoload => base\npreload => pre\nload => top\nrequire => ghost\nload => bad\n", ('bad',)) == {'chains': {},
      'cycles': [],
      'edges': [('free', 'enh', 'requires'),
@@ -157,7 +157,7 @@ def test_plan_autoload_no():
 def test_plan_cycles():
     metas = [M("s1", optional_modules=["s2"]), M("s2", optional_modules=["s1"]), M("h1", requires=["h2"]),
          M("h2", requires=["h1", "h3"]), M("h3", requires=["h2"]), M("after", requires=["h1"]),
-         M("ip", provides=["x"], requires=["iu"]), M("iu", uses=["x"]), M("loop", requires=["loop"])]
+         M("ip", provides=["x"], requires=["iu"]), M("iu", interfaces_required=["x"]), M("loop", requires=["loop"])]
     assert run(metas, "[modules]\npreload-require => s2\n", ()) == {'chains': {},
      'cycles': [['h1', 'h2', 'h1'], ['ip', 'iu', 'ip'], ['loop', 'loop']],
      'edges': [('h1', 'after', 'requires'),
@@ -267,7 +267,7 @@ def test_plan_autoload_no_contradictions():
 def test_plan_conflicts_and_soft_cycles():
     metas = [M("k1", conflicts=["k2"]), M("k2"), M("k3", conflicts=["k4"]), M("k4"),
              M("w1", optional_modules=["w2", "w3"]), M("w2", optional_modules=["w1"]), M("w3", optional_modules=["w1"]),
-             M("ou", optional_uses=["none_provides"])]
+             M("ou", interfaces_optional=["none_provides"])]
     assert run(metas, "[modules]\nload => k2\n", ()) == {'chains': {},
      'cycles': [],
      'edges': [('w2', 'w1', 'optional'), ('w3', 'w1', 'optional'), ('w1', 'w2', 'optional'), ('w1', 'w3', 'optional')],

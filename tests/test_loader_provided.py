@@ -145,7 +145,7 @@ def test_the_record_carries_what_the_documentation_says(built):
     [record] = json.loads(done.stdout)["modules"]
     assert record["names"] == ["agi:gosub", "application:Gosub", "application:Return", "function:LOCAL"]
     tree = json.loads((built.parent / "tree.json").read_text())
-    assert tree["schema"] == 3
+    assert tree["schema"] == 4
     assert tree["modules"]["pn_stack"]["names"] == record["names"]
     assert tree["modules"]["pn_curl"]["names"] == ["function:CURL"]
 

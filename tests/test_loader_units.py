@@ -65,7 +65,7 @@ def test_order_is_independent_of_listing_order():
 
 def test_every_rule_holds_in_the_order():
     metas = [M("a"), M("b", requires=["a"]), M("c", optional_modules=["d"]), M("d"),
-             M("p", provides=["iface"]), M("u", uses=["iface"]), M("o", optional_uses=["iface"]),
+             M("p", provides=["iface"]), M("u", interfaces_required=["iface"]), M("o", interfaces_optional=["iface"]),
              M("e", requires=["a"], enhances=["a"]), M("f", requires=["a"])]
     for perm in itertools.islice(itertools.permutations(metas), 0, 200, 13):
         order = plan_of(list(perm)).order
@@ -80,7 +80,7 @@ def test_soft_cycle_is_broken_deterministically_and_said():
 
 
 def test_cycle_through_interface_is_an_error():
-    plan = plan_of([M("a", provides=["x"], requires=["b"]), M("b", uses=["x"])])
+    plan = plan_of([M("a", provides=["x"], requires=["b"]), M("b", interfaces_required=["x"])])
     assert not plan.ok and plan.errors[0].code == "loader-cycle"
 
 

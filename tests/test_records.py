@@ -1,4 +1,4 @@
-"""The module record readers (buildtool/elfinfo.py and the fast reader in buildtool/binary.py).
+"""The module reader (buildtool/elfinfo.py), against pyelftools, a second and independent ELF reader.
 
 Record bytes here are packed by the test itself with ``struct`` (the layout of include/asterisk/module.h:
 magic, ABI version, struct size, flags, text size, then ``key=value\\0`` text), not by the reader under test.
@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from buildtool.binary import read_binary
-from buildtool.elfinfo import RecordError, _parse, read_record
+from buildtool.elfinfo import RecordError, parse_record, read_binary, read_record
 from helpers.check import build, module_source, needs_cc, write_sources
 
 TEXT = b"name=res_a\0requires=res_b,res_c\0description=A\0"
@@ -29,7 +28,7 @@ def record(text: bytes = TEXT, text_size: int | None = None, order: str = "<", a
 
 @pytest.mark.parametrize("order", ["<", ">"])
 def test_record_is_read_in_either_byte_order(order):
-    got = _parse("m.so", record(order=order), order == "<", "EM_X")
+    got = parse_record("m.so", record(order=order), order == "<", "EM_X")
     assert (got.abi_version, got.struct_size, got.flags) == (1, 232, 1)
     assert got.fields == {"name": "res_a", "requires": "res_b,res_c", "description": "A"}
     assert got.list("requires") == ("res_b", "res_c") and got.list("enhances") == ()
@@ -37,7 +36,7 @@ def test_record_is_read_in_either_byte_order(order):
 
 def test_record_read_in_the_wrong_byte_order_is_refused():
     with pytest.raises(RecordError, match="ABI version 16777216"):
-        _parse("m.so", record(order=">"), True, "EM_X")
+        parse_record("m.so", record(order=">"), True, "EM_X")
 
 
 @pytest.mark.parametrize("data, message", [
@@ -51,11 +50,11 @@ def test_record_read_in_the_wrong_byte_order_is_refused():
 ])
 def test_damaged_record_is_an_error_not_empty_fields(data, message):
     with pytest.raises(RecordError, match=message):
-        _parse("m.so", data, True, "EM_X")
+        parse_record("m.so", data, True, "EM_X")
 
 
 def test_record_text_past_the_declared_size_is_not_read():
-    got = _parse("m.so", record(text=TEXT + b"enhances=res_q\0", text_size=len(TEXT)), True, "EM_X")
+    got = parse_record("m.so", record(text=TEXT + b"enhances=res_q\0", text_size=len(TEXT)), True, "EM_X")
     assert "enhances" not in got.fields
 
 
@@ -85,7 +84,7 @@ def built_with(cc: str) -> dict[str, Path]:
 def test_record_fields_exactly():
     text = (b"name=res_a\0\0description=a=b \xe9X\0requires=res_b,,res_c\0enhances=\0support_level=core\0"
             b"provides=X\0")
-    got = _parse("m.so", record(text=text), True, "EM_X")
+    got = parse_record("m.so", record(text=text), True, "EM_X")
     assert (got.path, got.machine) == ("m.so", "EM_X")
     # an empty entry is skipped, not the end; "=" inside a value stays; bad UTF-8 is replaced, not fatal
     assert got.fields == {"name": "res_a", "description": "a=b \ufffdX", "requires": "res_b,,res_c", "enhances": "",
@@ -98,21 +97,21 @@ def test_record_fields_exactly():
 
 def test_header_fields_are_unsigned():
     data = b"ASTMODI\0" + struct.pack("<IIII", 1, 0x80000000, 0xFFFFFFFF, len(TEXT)) + TEXT
-    got = _parse("m.so", data, True, "EM_X")
+    got = parse_record("m.so", data, True, "EM_X")
     assert (got.struct_size, got.flags) == (0x80000000, 0xFFFFFFFF)
 
 
 def test_error_messages_name_the_file_and_the_cause(tmp_path):
     with pytest.raises(RecordError) as info:
-        _parse("m.so", record(abi=2), True, "EM_X")
+        parse_record("m.so", record(abi=2), True, "EM_X")
     assert str(info.value) == ("m.so: module record ABI version 2, this buildtool reads 1; "
                                "rebuild the module against this module.h")
     with pytest.raises(RecordError) as info:   # exactly a header and no text: truncated, not bad magic
-        _parse("m.so", record(text=b""), True, "EM_X")
+        parse_record("m.so", record(text=b""), True, "EM_X")
     assert str(info.value) == "m.so: module record text is truncated"
     long = b"x" * 60
     with pytest.raises(RecordError) as info:
-        _parse("m.so", record(text=long + b"\0"), True, "EM_X")
+        parse_record("m.so", record(text=long + b"\0"), True, "EM_X")
     assert str(info.value) == f"m.so: malformed module record entry {long[:40]!r}"
     with pytest.raises(RecordError) as info:
         read_record(str(tmp_path / "missing.so"))
@@ -153,7 +152,7 @@ CROSS_PACKAGES = {"i686-linux-gnu-gcc": "gcc-i686-linux-gnu", "aarch64-linux-gnu
 
 
 def _pyelftools_view(path):
-    """What binary.read_binary must find, read by pyelftools (a second, independent ELF reader)."""
+    """What elfinfo.read_binary must find, read by pyelftools (a second, independent ELF reader)."""
     from elftools.elf.elffile import ELFFile
     with open(path, "rb") as stream:
         elf = ELFFile(stream)
@@ -177,13 +176,15 @@ def _pyelftools_view(path):
                         for p in (t.runpath if t.entry.d_tag == "DT_RUNPATH" else t.rpath).split(":") if p],
             "soname": next((t.soname for t in tags if t.entry.d_tag == "DT_SONAME"), None),
             "header": struct.unpack_from(("<" if elf.little_endian else ">") + "8sIIII", record, 0),
+            # the record's text split here, not by the reader under test
+            "fields": dict(item.decode().split("=", 1) for item in record[24:].split(b"\0") if item),
         }
 
 
 @pytest.mark.parametrize("cc, elfclass, little, machine", CROSS, ids=[c[0] for c in CROSS])
 def test_fast_reader_agrees_with_pyelftools_on_every_class_and_byte_order(cc, elfclass, little,
                                                                            machine):
-    from buildtool.binary import info_struct_size
+    from buildtool.loader.abi import struct_size
     if shutil.which(cc) is None:
         pytest.skip(f"{cc} is not installed (Debian: {CROSS_PACKAGES.get(cc, 'gcc')}; the README's test command "
                     "installs it)")
@@ -202,7 +203,8 @@ def test_fast_reader_agrees_with_pyelftools_on_every_class_and_byte_order(cc, el
         magic, abi, size, flags, text_size = ref["header"]
         assert magic == b"ASTMODI\0" and (fast.abi_version, fast.struct_size) == (abi, size) == (1, size)
         # the target's sizeof(struct ast_module_info), written into the record by its own compiler
-        assert size == info_struct_size(elfclass)
+        assert size == struct_size(elfclass)
+        assert fast.record.fields == ref["fields"] and fast.record.machine == machine
         assert fast.record == read_record(str(path))
         assert fast.record.name == name and fast.record.flags == flags
     assert "res_a_api" in read_binary(str(built["res_a"])).defined
@@ -242,7 +244,7 @@ def _same_reading(a, b):
 
 
 def test_small_helpers_of_the_fast_reader():
-    from buildtool.binary import _cstr
+    from buildtool.elfinfo import _cstr
     assert _cstr(b"ab\0cd\0", 0) == "ab" and _cstr(b"ab\0cd\0", 3) == "cd"
     assert _cstr(b"\0abc", 0) == "" and _cstr(b"abc", 0) == "abc" and _cstr(b"abc", 1) == "bc"
     assert _cstr(b"caf\xe9\0", 0) == "caf\ufffd"

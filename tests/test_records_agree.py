@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from buildtool.binary import read_binary
+from buildtool.elfinfo import read_binary
 from buildtool.elfinfo import read_record
 from helpers.check import build, module_source, needs_cc, write_sources
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from buildtool.catalog import Catalog
-from buildtool.model import InterfaceUse, Module, Tree
+from buildtool.model import Module, Tree
 from buildtool.scan import scan
 
 
@@ -50,7 +50,7 @@ def test_typed_names_that_are_nothing_known(tmp_path):
         ]
     a = tree.modules["res_a"]
     assert a.conflicts == ("res_b",)  # the names after a conflict are still read
-    assert a.uses == (InterfaceUse("sorcery", True),) and a.options_optional == ("TEST_FRAMEWORK",)
+    assert a.interfaces_required == ("sorcery",) and a.interfaces_optional == () and a.options_optional == ("TEST_FRAMEWORK",)
     assert a.builtins == ("cdr",) and a.libraries_optional == ("whatever_lib",)
 
 
@@ -106,7 +106,7 @@ def test_names_from_an_installed_tree(tmp_path):
     write(tmp_path, "res_mine", '\t<depend>res_inst</depend>\n\t<depend type="interface">inst_if</depend>')
     tree = scan([str(tmp_path)], catalog(), installed)
     mine = tree.modules["res_mine"]
-    assert mine.requires == ("res_inst",) and mine.uses == (InterfaceUse("inst_if", True),)
+    assert mine.requires == ("res_inst",) and mine.interfaces_required == ("inst_if",) and mine.interfaces_optional == ()
     # the cycle through the installed module is reported on the scanned one, though res_inst sorts first;
     # the installed modules' own cycle is not this tree's to report
     assert rows(tree) == [("res_mine.c", 2, 10, "error", "dependency-cycle", "res_mine",

@@ -365,7 +365,7 @@ def module_json(name, category, **fields):
         "enhances": [], "libraries": {"optional": [], "required": []}, "line": 1, "name": name, "names": [],
         "optional_modules": [], "options": {"optional": [], "required": []}, "provides": [], "removed_in": None,
         "replacement": None, "requires": [], "source": f"good/{category}/{name}.c", "support_level": "core",
-        "uses": [],
+        "interfaces": {"optional": [], "required": []},
     }
     for key, value in fields.items():
         base[key] = value
@@ -384,12 +384,11 @@ GOOD_MODULES = {
         optional_modules=["res_fax", "res_statsd"],
         options={"optional": [], "required": ["TEST_FRAMEWORK"]},
         requires=["res_pjsip", "res_pjsip_session"],
-        uses=[{"name": "sip", "required": True}, {"name": "sip_auth", "required": False},
-              {"name": "sorcery", "required": False}]),
+        interfaces={"optional": ["sip_auth", "sorcery"], "required": ["sip"]}),
     "func_cpp": module_json("func_cpp", "funcs", source="good/funcs/func_cpp.cc", support_level="extended"),
     "func_curl": module_json("func_curl", "funcs", conflicts=["app_old"], support_level="external",
                              libraries={"optional": [], "required": ["curl"]}),
-    "res_fax": module_json("res_fax", "res", uses=[{"name": "sorcery_cache", "required": False}]),
+    "res_fax": module_json("res_fax", "res", interfaces={"optional": ["sorcery_cache"], "required": []}),
     "res_fax_spandsp": module_json("res_fax_spandsp", "res", enhances=["res_fax"], requires=["res_fax"],
                                    libraries={"optional": [], "required": ["spandsp"]}, support_level="extended"),
     "res_pjsip": module_json("res_pjsip", "res", provides=["sip", "sip_auth"],
@@ -405,13 +404,13 @@ GOOD_MODULES = {
 
 def test_good_tree_exact():
     tree = scan(GOOD, full_catalog())
-    assert tree.to_json() == {"schema": 3, "modules": GOOD_MODULES, "diagnostics": []}
+    assert tree.to_json() == {"schema": 4, "modules": GOOD_MODULES, "diagnostics": []}
 
 
 def test_good_tree_cli_json_exact():
     result = run_cli(*CATALOG_ARGS, "--format", "json", *GOOD)
     assert result.returncode == 0 and result.stderr == ""
-    assert json.loads(result.stdout) == {"schema": 3, "modules": GOOD_MODULES, "diagnostics": []}
+    assert json.loads(result.stdout) == {"schema": 4, "modules": GOOD_MODULES, "diagnostics": []}
 
 
 def test_good_tree_text_summary():
@@ -420,7 +419,7 @@ def test_good_tree_text_summary():
     lines = result.stdout.splitlines()
     assert lines[-1] == "11 modules, 0 errors, 0 warnings"
     assert lines[2] == ("chan_pjsip [core]  requires: res_pjsip, res_pjsip_session  optional: res_fax, res_statsd  "
-                        "uses: sip, sip_auth?, sorcery?  libraries: pjproject, zlib?  options: TEST_FRAMEWORK  "
+                        "interfaces: sip, sip_auth?, sorcery?  libraries: pjproject, zlib?  options: TEST_FRAMEWORK  "
                         "builtins: cdr  conflicts: app_old, win32")
 
 
@@ -525,14 +524,12 @@ def test_json_keys_sorted_lists_sorted_unique():
         assert m["name"] == name
         lists = [m["builtins"], m["conflicts"], m["enhances"], m["optional_modules"], m["provides"], m["requires"],
                  m["libraries"]["optional"], m["libraries"]["required"], m["options"]["optional"],
-                 m["options"]["required"]]
+                 m["options"]["required"], m["interfaces"]["optional"], m["interfaces"]["required"]]
         for values in lists:
             assert values == sorted(set(values))
-        uses = [(u["name"], u["required"]) for u in m["uses"]]
-        assert uses == sorted(set(uses))
-        assert len({u[0] for u in uses}) == len(uses)
         # A required name is never listed as optional too.
         assert not set(m["requires"]) & set(m["optional_modules"])
+        assert not set(m["interfaces"]["required"]) & set(m["interfaces"]["optional"])
     keys = [(d["path"], d["line"], d["column"], d["code"], d["message"]) for d in data["diagnostics"]]
     assert keys == sorted(set(keys))
 

@@ -68,19 +68,19 @@ def test_whole_fixture_tree_is_valid(validator, monkeypatch):
 
 @pytest.mark.parametrize("mutate", [
     lambda d: d.update(schema=2),  # the schema before provided names
-    lambda d: d.update(schema=4),
+    lambda d: d.update(schema=5),
     lambda d: d["modules"]["res_self"].pop("displayname"),
     lambda d: d["modules"]["res_self"].pop("names"),
     lambda d: d["modules"]["res_self"].update(names=["application"]),
     lambda d: d["modules"]["res_self"].update(names=["widget:Gosub"]),
     lambda d: d["modules"]["res_self"].update(names=["application:Go,sub"]),
-    lambda d: d["modules"]["res_self"].pop("uses"),
+    lambda d: d["modules"]["res_self"].pop("interfaces"),
     lambda d: d["modules"]["res_self"].update(extra=1),
     lambda d: d["modules"]["res_self"].update(requires=["a", "a"]),
     lambda d: d["modules"]["res_self"].update(requires=["bad name"]),
     lambda d: d["modules"]["res_self"].update(support_level="gold"),
     lambda d: d["modules"]["res_self"]["libraries"].pop("optional"),
-    lambda d: d["modules"]["res_self"].update(uses=[{"name": "x"}]),
+    lambda d: d["modules"]["res_self"].update(interfaces={"required": ["x"]}),
     lambda d: d["modules"]["res_self"].update(default_enabled="yes"),
     lambda d: d["diagnostics"][0].update(severity="fatal"),
     lambda d: d["diagnostics"][0].pop("line"),

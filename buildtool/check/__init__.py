@@ -69,7 +69,7 @@ class Result:
 
 def _installed_binaries(options: Options) -> dict:
     """The installed modules' binaries (``<moduledir>/<module>.so``), read without loading them."""
-    from buildtool.binary import read_binary
+    from buildtool.elfinfo import read_binary
     from buildtool.errors import RecordError
 
     out = {}

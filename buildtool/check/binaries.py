@@ -1,7 +1,7 @@
 """Binaries: each built module carries exactly the metadata its source declares today.
 
 Binaries are found under ``--binaries DIR`` (recursively) as ``<module>.so``,
-the name the loader goes by. Each is read without loading it (``buildtool.binary``),
+the name the loader goes by. Each is read without loading it (``buildtool.elfinfo``),
 so modules built for another architecture are checked on the build host. The
 record is compared field by field with what the generator would inject today
 (``generate.record_fields`` of the scanned module and the hash of its source
@@ -16,12 +16,12 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-from buildtool.binary import Binary, info_struct_size, read_binary
 from buildtool.check import at_module
 from buildtool.diagnostics import Diagnostic, error, warning
-from buildtool.elfinfo import ABI_VERSION
+from buildtool.elfinfo import Binary, read_binary
 from buildtool.errors import RecordError
 from buildtool.generate import record_fields, source_hash
+from buildtool.loader.abi import layout_mismatch
 from buildtool.model import Module, Tree
 
 SKIP_DIRS = {"meson-private", "meson-logs", "meson-info", ".git", "__pycache__"}
@@ -117,24 +117,25 @@ def _check_one(module: Module, source: bytes | None, binary: Binary) -> list[Dia
     name = module.name
     at = at_module(module)
     rel = binary.path
-    if binary.abi_version is not None and binary.abi_version != ABI_VERSION:
+    mismatch = (layout_mismatch(binary.abi_version, binary.struct_size, binary.elfclass)
+                if binary.abi_version is not None else None)
+    if mismatch and mismatch.field == "abi_version":
         return [error(*at, "abi-version",
-                      f"{rel}: module record ABI version {binary.abi_version}, module.h has {ABI_VERSION}; "
+                      f"{rel}: module record ABI version {mismatch.found}, module.h has {mismatch.expected}; "
                       "rebuild it against this module.h", module=name,
-                      data={"binary": rel, "abi_version": binary.abi_version, "expected": ABI_VERSION})]
+                      data={"binary": rel, "abi_version": mismatch.found, "expected": mismatch.expected})]
     if binary.record is None:
         return [error(*at, "binary-foreign", f"{rel} is not a build of {name}: {binary.record_error}",
                       module=name, data={"binary": rel})]
     findings = []
-    expected_size = info_struct_size(binary.elfclass)
     # A module built by Asterisk's own make (asterisk-setup) carries Asterisk's struct,
     # whose shape asterisk-setup checked against that tree's module.h.
     asterisk_struct = binary.record.fields.get("struct") == "asterisk"
-    if binary.struct_size != expected_size and not asterisk_struct:
+    if mismatch and not asterisk_struct:
         findings.append(error(*at, "struct-size",
-                              f"{rel}: struct ast_module_info is {binary.struct_size} bytes, module.h gives "
-                              f"{expected_size} on a {binary.elfclass}-bit target", module=name,
-                              data={"binary": rel, "struct_size": binary.struct_size, "expected": expected_size}))
+                              f"{rel}: struct ast_module_info is {mismatch.found} bytes, module.h gives "
+                              f"{mismatch.expected} on a {binary.elfclass}-bit target", module=name,
+                              data={"binary": rel, "struct_size": mismatch.found, "expected": mismatch.expected}))
     if binary.record.name != name:
         findings.append(error(*at, "binary-foreign",
                               f"{rel} carries the record of module '{binary.record.name}', not of {name}",

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Mapping
 
-from buildtool.binary import Binary, read_binary
 from buildtool.catalog import Catalog
 from buildtool.check import at_module
 from buildtool.diagnostics import Diagnostic, error, note, warning
+from buildtool.elfinfo import Binary, read_binary
 from buildtool.errors import RecordError
 from buildtool.model import Module, Tree
 
@@ -202,7 +202,8 @@ def _check_module(tree: Tree, module: Module, binary: Binary, definers: Mapping[
                   context: SymbolContext, built: set[str]) -> list[Diagnostic]:
     name = module.name
     at = at_module(module)
-    providers = {p for use in module.uses for p in tree.providers(use.name)}
+    providers = {p for iface in module.interfaces_required + module.interfaces_optional
+                 for p in tree.providers(iface)}
     allowed = closure(tree, set(module.requires) | providers) - {name}
     optional = closure(tree, module.optional_modules) - allowed - {name}
     core = context.core_for(binary)

@@ -68,7 +68,7 @@ def to_dot(loader) -> str:
                     lines.append(f"  {_q(enh)} -> {_q(name)} [style=dotted, label=enhances];")
         for dep in meta.optional_modules:
             lines.append(f"  {_q(dep)} -> {_q(name)} [style=dashed];")
-        for iface, style in [(i, "solid") for i in meta.uses] + [(i, "dashed") for i in meta.optional_uses]:
+        for iface, style in [(i, "solid") for i in meta.interfaces_required] + [(i, "dashed") for i in meta.interfaces_optional]:
             for prov in providers.get(iface, ()):
                 if prov != name:
                     lines.append(f"  {_q(prov)} -> {_q(name)} [color=blue, style={style}, label={_q(iface)}];")

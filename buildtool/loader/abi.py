@@ -13,54 +13,75 @@ from dataclasses import dataclass
 
 from buildtool.elfinfo import FLAG_NAMES
 from buildtool.errors import AbiError
+from buildtool.fields import FIELDS, LIST
+from buildtool.model import ABI_VERSION
 
-ABI_VERSION = 1
 SYMBOL = b"__ast_module_info"
 
 LoadFn = ctypes.CFUNCTYPE(ctypes.c_int)
 
 SUCCESS, DECLINE, SKIP, PRIORITY, FAILURE = 0, 1, 2, 3, -1
 RESULT_NAMES = {SUCCESS: "SUCCESS", DECLINE: "DECLINE", SKIP: "SKIP", PRIORITY: "PRIORITY", FAILURE: "FAILURE"}
-GLOBAL_SYMBOLS, LOAD_ORDER = sorted(FLAG_NAMES)   # enum ast_module_flags, defined once in elfinfo
-SUPPORT_LEVELS = {0: "unknown", 1: "core", 2: "extended", 3: "deprecated", 4: "external"}
+GLOBAL_SYMBOLS = {name: bit for bit, name in FLAG_NAMES.items()}["GLOBAL_SYMBOLS"]  # defined once in elfinfo
+
+
+def _members() -> list[tuple[str, object]]:
+    """struct ast_module_info member by member: Asterisk's own layout, with the members of the
+    field table (buildtool/fields.py) that Asterisk has at its places, then buildtool's injected
+    members in the table's order."""
+    own = [f for f in FIELDS if f.member]
+    return ([("abi_version", ctypes.c_uint32), ("struct_size", ctypes.c_uint32),
+             ("self", ctypes.c_void_p), ("load", LoadFn), ("reload", LoadFn), ("unload", LoadFn),
+             ("name", ctypes.c_char_p), ("description", ctypes.c_char_p), ("key", ctypes.c_char_p),
+             ("flags", ctypes.c_uint), ("buildopt_sum", ctypes.c_char_p), ("load_pri", ctypes.c_ubyte)]
+            + [(f.member, ctypes.c_char_p) for f in own if f.asterisk and f.kind == LIST]
+            + [(f"reserved{i}", ctypes.c_void_p) for i in range(1, 5)]
+            # Asterisk's one scalar member, enum ast_module_support_level
+            + [(f.member, ctypes.c_int) for f in own if f.asterisk and f.kind != LIST]
+            + [(f.member, ctypes.c_char_p) for f in own if not f.asterisk]
+            + [("record", ctypes.c_void_p)])
 
 
 class AstModuleInfo(ctypes.Structure):
-    _fields_ = [
-        ("abi_version", ctypes.c_uint32),
-        ("struct_size", ctypes.c_uint32),
-        ("self", ctypes.c_void_p),
-        ("load", LoadFn),
-        ("reload", LoadFn),
-        ("unload", LoadFn),
-        ("name", ctypes.c_char_p),
-        ("description", ctypes.c_char_p),
-        ("key", ctypes.c_char_p),
-        ("flags", ctypes.c_uint),
-        ("buildopt_sum", ctypes.c_char_p),
-        ("load_pri", ctypes.c_ubyte),
-        ("requires", ctypes.c_char_p),
-        ("optional_modules", ctypes.c_char_p),
-        ("enhances", ctypes.c_char_p),
-        ("reserved1", ctypes.c_void_p),
-        ("reserved2", ctypes.c_void_p),
-        ("reserved3", ctypes.c_void_p),
-        ("reserved4", ctypes.c_void_p),
-        ("support_level", ctypes.c_int),  # enum ast_module_support_level
-        ("provides", ctypes.c_char_p),
-        ("uses", ctypes.c_char_p),
-        ("optional_uses", ctypes.c_char_p),
-        ("libraries", ctypes.c_char_p),
-        ("optional_libraries", ctypes.c_char_p),
-        ("options", ctypes.c_char_p),
-        ("builtins", ctypes.c_char_p),
-        ("conflicts", ctypes.c_char_p),
-        ("source_hash", ctypes.c_char_p),
-        ("record", ctypes.c_void_p),
-    ]
+    _fields_ = _members()
 
 
 STRUCT_SIZE = ctypes.sizeof(AstModuleInfo)
+HOST_CLASS = 8 * ctypes.sizeof(ctypes.c_void_p)
+_POINTERS = (ctypes.c_void_p, ctypes.c_char_p, LoadFn)
+
+
+def struct_size(elfclass: int) -> int:
+    """sizeof(struct ast_module_info) on an ILP32 (32) or LP64 (64) target: the mirror's members
+    with natural alignment, so a module built for another architecture is checked on this host."""
+    pointer = 8 if elfclass == 64 else 4
+    offset = largest = 0
+    for _, ctype in AstModuleInfo._fields_:
+        size = pointer if ctype in _POINTERS else ctypes.sizeof(ctype)
+        largest = max(largest, size)
+        offset = (offset + size - 1) // size * size + size
+    return (offset + largest - 1) // largest * largest
+
+
+@dataclass(frozen=True)
+class LayoutMismatch:
+    """How a module's struct ast_module_info differs from this mirror's layout."""
+
+    field: str      # "abi_version" or "struct_size"
+    found: int
+    expected: int
+
+
+def layout_mismatch(abi_version: int, size: int, elfclass: int = HOST_CLASS) -> LayoutMismatch | None:
+    """The one check of a struct's layout (its version, then its size on an ``elfclass`` target),
+    for a loaded module (``read_info``), a planned one (``meta.read_meta``) and a checked binary
+    (``check.binaries``); None when it is this mirror's."""
+    if abi_version != ABI_VERSION:
+        return LayoutMismatch("abi_version", abi_version, ABI_VERSION)
+    expected = struct_size(elfclass)
+    if size != expected:
+        return LayoutMismatch("struct_size", size, expected)
+    return None
 
 
 @dataclass
@@ -95,10 +116,11 @@ def read_info(address: int) -> Info:
     ``from_address`` maps without copying: only the fields accessed are read,
     so a shorter struct of another layout is never read past its end."""
     head = AstModuleInfo.from_address(address)
-    if head.abi_version != ABI_VERSION:
-        raise AbiError(f"struct ast_module_info has ABI version {head.abi_version}, this loader reads "
+    mismatch = layout_mismatch(head.abi_version, head.struct_size)
+    if mismatch and mismatch.field == "abi_version":
+        raise AbiError(f"struct ast_module_info has ABI version {mismatch.found}, this loader reads "
                        f"version {ABI_VERSION}; rebuild the module against this module.h")
-    if head.struct_size != STRUCT_SIZE:
-        raise AbiError(f"struct ast_module_info is {head.struct_size} bytes, this loader's mirror of "
+    if mismatch:
+        raise AbiError(f"struct ast_module_info is {mismatch.found} bytes, this loader's mirror of "
                        f"version {ABI_VERSION} is {STRUCT_SIZE}; rebuild the module against this module.h")
     return Info(head)

@@ -27,7 +27,9 @@ from buildtool.errors import MetaError
 from buildtool.loader.meta import ModuleMeta, read_meta
 
 CACHE_NAME = ".buildtool-modules.cache.json"
-CACHE_VERSION = 5  # 4: every entry validated (issue 12); 5: rows end with the provided names
+# 4: every entry validated (issue 12); 5: rows end with the provided names; 6: a row holds every
+# list of the record, in the field table's order (buildtool/fields.py)
+CACHE_VERSION = 6
 
 
 def file_key(st: os.stat_result) -> list[int]:

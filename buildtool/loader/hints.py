@@ -18,7 +18,7 @@ CORE_LIBRARY = "libastcore.so"
 
 @lru_cache(maxsize=None)
 def _defined(path: str, mtime: float) -> frozenset[str]:
-    from buildtool.binary import read_binary
+    from buildtool.elfinfo import read_binary
     from buildtool.errors import RecordError
 
     try:

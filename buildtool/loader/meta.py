@@ -1,6 +1,6 @@
 """A module's metadata, read from its ELF file without running any of its code.
 
-``read_meta(path)`` parses the file (``buildtool.binary``): the ``.ast_modinfo``
+``read_meta(path)`` parses the file (``buildtool.elfinfo``): the ``.ast_modinfo``
 record and the undefined, non-weak symbols of ``.dynsym``
 (what the module needs from the process before its ``load`` may run). No
 dlopen, so no constructor runs.
@@ -13,32 +13,27 @@ can prove it.
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterable, NamedTuple
+from collections import namedtuple
+from typing import Callable, Iterable
 
-from buildtool import binary, elfinfo
+from buildtool import elfinfo
 from buildtool.errors import MetaError, RecordError
+from buildtool.fields import LIST, RECORD_FIELDS
 from buildtool.loader import abi
 
 
-class ModuleMeta(NamedTuple):
-    """A module's metadata (a NamedTuple: cheap to build from the cache, immutable)."""
+# The record's lists (buildtool/fields.py), each under its table name: requires, interfaces_required...
+_LISTS = tuple(f for f in RECORD_FIELDS if f.kind == LIST)
 
-    name: str
-    path: str = ""
-    description: str = ""
-    flags: int = 0
-    support_level: str = ""
-    requires: tuple[str, ...] = ()
-    optional_modules: tuple[str, ...] = ()
-    enhances: tuple[str, ...] = ()
-    provides: tuple[str, ...] = ()
-    uses: tuple[str, ...] = ()
-    optional_uses: tuple[str, ...] = ()
-    builtins: tuple[str, ...] = ()
-    conflicts: tuple[str, ...] = ()
-    libraries: tuple[str, ...] = ()
-    undefined: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()   # provided names, "kind:name" (application:Gosub), from the record
+
+class ModuleMeta(namedtuple(
+        "ModuleMeta", ("name", "path", "description", "flags", "support_level", *(f.name for f in _LISTS),
+                       "undefined"),
+        defaults=("", "", 0, "", *[()] * len(_LISTS), ()))):
+    """A module's metadata (a tuple: cheap to build from the cache, immutable): the record's
+    description, flags, support level and lists, and ``undefined``, the strong undefined symbols."""
+
+    __slots__ = ()
 
     def to_json(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self._asdict().items()}
@@ -57,10 +52,6 @@ class ModuleMeta(NamedTuple):
         return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in obj.items()})
 
 
-_LISTS = ("requires", "optional_modules", "enhances", "provides", "uses", "optional_uses", "builtins",
-          "conflicts", "libraries")
-
-
 def meta_from_record(record: elfinfo.ModuleRecord, undefined: Iterable[str] = (), name: str = "") -> ModuleMeta:
     return ModuleMeta(
         name=name or record.name,
@@ -69,14 +60,13 @@ def meta_from_record(record: elfinfo.ModuleRecord, undefined: Iterable[str] = ()
         flags=record.flags,
         support_level=record.fields.get("support_level", ""),
         undefined=tuple(sorted(set(undefined))),
-        names=record.list("names"),
-        **{key: record.list(key) for key in _LISTS},
+        **{f.name: record.list(f.record) for f in _LISTS},
     )
 
 
 def read_meta(path: str, name: str) -> ModuleMeta:
     try:
-        found = binary.read_binary(path)
+        found = elfinfo.read_binary(path)
     except RecordError as exc:
         raise MetaError(exc.reason) from None
     if found.record is None:
@@ -85,7 +75,7 @@ def read_meta(path: str, name: str) -> ModuleMeta:
     # A module built by Asterisk's own make (asterisk-setup) fills Asterisk's struct, whose size is
     # Asterisk's: it can be planned (--dry-run), and only Asterisk itself runs it.
     asterisk_struct = record.fields.get("struct") == "asterisk"
-    if record.struct_size != abi.STRUCT_SIZE and not asterisk_struct:  # caught at planning, before it is opened
+    if abi.layout_mismatch(record.abi_version, record.struct_size) and not asterisk_struct:  # before it is opened
         raise MetaError(f"its record says struct ast_module_info is {record.struct_size} bytes, this "
                         f"loader's is {abi.STRUCT_SIZE}: built against another module.h (or for another "
                         "architecture); rebuild it")

@@ -43,7 +43,7 @@ def load_provider(loader: Loader, arg: str) -> dict:
     # Required interfaces along the way: their chosen provider, when none runs yet.
     for name in [*providers.needs(module), module]:
         meta = loader.meta(name)
-        for iface in meta.uses if meta else ():
+        for iface in meta.interfaces_required if meta else ():
             if any(loader.states[p].status == RUNNING for p in providers.interface_providers(iface)
                    if p in loader.states):
                 continue

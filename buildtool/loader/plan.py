@@ -228,7 +228,7 @@ def _plan_load(names, get, config: ModulesConfig, module_dir_label: str, tree=No
                 return []
             deps = [dep for dep in m.requires if dep in known]
             # A required interface pulls in its chosen provider (docs/loader.md, preferred providers).
-            for iface in m.uses:
+            for iface in m.interfaces_required:
                 pulled = providers.pulled_provider(iface, loadnamed)
                 if pulled is not None:
                     deps.append(pulled[0])
@@ -345,12 +345,12 @@ def _order(plan: LoadPlan) -> None:
             if dep in sel:
                 sp.append(dep)
                 edges.append((dep, name, "optional"))
-        for iface in m.uses:
+        for iface in m.interfaces_required:
             for prov in providers.get(iface, ()):
                 if prov != name:
                     hp.append(prov)
                     edges.append((prov, name, "uses " + iface))
-        for iface in m.optional_uses:
+        for iface in m.interfaces_optional:
             for prov in providers.get(iface, ()):
                 if prov != name:
                     sp.append(prov)
@@ -449,7 +449,7 @@ def _predict_declines(plan: LoadPlan, known: set[str]) -> None:
         blocked = blocking_requirement(m.requires, fate)
         reason = blocked[1] if blocked else None
         if reason is None:
-            for iface in m.uses:
+            for iface in m.interfaces_required:
                 if not provided.get(iface):
                     reason = f"uses interface {iface}, but no module that provides it will be loaded"
                     break

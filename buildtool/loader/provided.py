@@ -208,7 +208,7 @@ class Providers:
             if m is None:
                 return
             deps = list(m.requires)
-            for iface in m.uses:
+            for iface in m.interfaces_required:
                 chosen = self.choose(self.interface_providers(iface), f"interface {iface}")
                 if chosen:
                     deps.append(chosen[0])

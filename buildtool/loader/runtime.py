@@ -228,7 +228,7 @@ class Loader:
         if blocked is not None:
             dep, reason = blocked
             return self._decline(st, reason, [name] + self.state(dep).chain)
-        for iface in meta.uses:
+        for iface in meta.interfaces_required:
             if not self._providers.get(iface):
                 from buildtool.loader.hints import interface_providers
                 why = interface_providers(iface, self.paths, self.store.get, self.config.autoload)
@@ -330,7 +330,7 @@ class Loader:
             refs.append(dep)
             refs.extend(e for e in self._enhancers.get(dep, ()) if e != st.name)
         refs.extend(d for d in meta.optional_modules if self._running(d))
-        for iface in meta.uses + meta.optional_uses:
+        for iface in meta.interfaces_required + meta.interfaces_optional:
             refs.extend(p for p in self._providers.get(iface, ()) if p != st.name)
         st.refs = list(dict.fromkeys(refs))
         for dep in st.refs:
