@@ -16,9 +16,9 @@ Format (docs/check.md, "xmldoc")::
     </docs>
 
 Every XML input (``DOCUMENTATION`` blocks, third-party documents, a document
-read back) is parsed by lxml with DTDs, entity expansion and network access
-off; a DOCTYPE or entity declaration is refused. The blocks are found by
-``buildtool.clex``. Output is deterministic:
+read back) is parsed by ``buildtool.safexml`` (DTDs, entity expansion and
+network access off; a DOCTYPE or entity declaration is refused), and the
+blocks are found by ``buildtool.clex``. Output is deterministic:
 modules sorted by name, dependency tags in a fixed order, sorted, no paths
 but the source's file name, no time stamps.
 
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 
 from lxml import etree
 
-from buildtool import handwritten
+from buildtool import handwritten, safexml
 from buildtool.clex import lines, marked_comments, position, relative_to
 from buildtool.diagnostics import Diagnostic, Severity, error, warning
 from buildtool.fsutil import read_regular
@@ -49,12 +49,7 @@ if TYPE_CHECKING:  # only named in annotations: a scan reading DOCUMENTATION mus
 XI_NS = "http://www.w3.org/2001/XInclude"
 OPENING = DOCUMENTATION_OPENING
 HASH_MODES = ("warn", "refuse")
-_DTD = re.compile(r"<!(DOCTYPE|ENTITY)", re.I)
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                           huge_tree=False, remove_comments=False, remove_pis=True)
+_DOCS_WRAPPER = (f'<docs xmlns:xi="{XI_NS}">', "</docs>")
 
 
 # --------------------------------------------------------------------------- reading sources
@@ -76,19 +71,15 @@ def _blocks(text: str, path: str, module: str | None, diagnostics: list[Diagnost
             pass  # kept as Latin-1 characters: every byte survives
         if "\r" in body:  # XML reads each line end as LF anyway; libxml2 counts no line at a lone CR
             body = body.replace("\r\n", "\n").replace("\r", "\n")
-        dtd = _DTD.search(body)
-        if dtd:
-            at = relative_to((line, column + len(OPENING)), *position(body, dtd.start()))
-            diagnostics.append(error(path, *at, "xmldoc-invalid",
-                                     f"<!{dtd.group(1)}> is not allowed in DOCUMENTATION", module=module))
-            continue
         try:
-            root = etree.fromstring(f'<docs xmlns:xi="{XI_NS}">{body}</docs>', _parser())
-        except etree.XMLSyntaxError as exc:
-            rel_line = exc.position[0] if exc.position else 1
-            diagnostics.append(error(path, line + rel_line - 1, 1, "xmldoc-invalid",
-                                     f"DOCUMENTATION is not well-formed XML: {exc.msg.split(', line ')[0]}",
-                                     module=module))
+            root = safexml.parse(body, "DOCUMENTATION", wrapper=_DOCS_WRAPPER, keep_comments=True)
+        except safexml.XMLError as exc:
+            if exc.kind == "syntax":
+                diagnostics.append(error(path, line + exc.line - 1, 1, "xmldoc-invalid",
+                                         f"DOCUMENTATION is not well-formed XML: {exc.message}", module=module))
+            else:
+                at = relative_to((line, column + len(OPENING)), exc.line, exc.column)
+                diagnostics.append(error(path, *at, "xmldoc-invalid", exc.message, module=module))
             continue
         yield root, line
 
@@ -283,18 +274,13 @@ def parse_document(path: str, data: bytes | None = None) -> tuple[etree._Element
         data = read_regular(path) if data is None else data  # a FIFO or /dev/zero is refused
     except OSError as exc:
         return None, [error(path, 0, 0, "io-error", f"cannot read: {exc.strerror}")]
-    head = data[:4096].decode("latin-1")
-    dtd = _DTD.search(head) or _DTD.search(data.decode("latin-1"))
-    if dtd:
-        text = data.decode("latin-1")
-        return None, [error(path, *position(text, dtd.start()), "xmldoc-invalid",
-                            f"<!{dtd.group(1)}> is not allowed in an xmldoc document")]
     try:
-        root = etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError as exc:
-        line, col = exc.position if exc.position else (1, 1)
-        return None, [error(path, line, max(col, 1), "xmldoc-invalid",
-                            f"not well-formed XML: {exc.msg.split(', line ')[0]}")]
+        root = safexml.parse(data, "an xmldoc document", keep_comments=True)
+    except safexml.XMLError as exc:
+        if exc.kind == "syntax":
+            return None, [error(path, exc.line, max(exc.column, 1), "xmldoc-invalid",
+                                f"not well-formed XML: {exc.message}")]
+        return None, [error(path, exc.line, exc.column, "xmldoc-invalid", exc.message)]
     if root.tag != "docs":
         return None, [error(path, root.sourceline or 1, 1, "xmldoc-invalid",
                             f"the root element is <{root.tag}>, expected <docs>")]
