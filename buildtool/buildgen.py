@@ -166,8 +166,8 @@ def _code_key() -> tuple:
     from buildtool import __version__
 
     here = os.path.dirname(os.path.abspath(__file__))
-    names = ("buildgen.py", "extract.py", "moduleinfo.py", "resolve.py", "scan.py", "generate.py", "model.py",
-             "handwritten.py", os.path.join("templates", "modinfo.h.j2"))
+    names = ("buildgen.py", "clex.py", "extract.py", "safexml.py", "moduleinfo.py", "resolve.py", "scan.py",
+             "generate.py", "model.py", "handwritten.py", os.path.join("templates", "modinfo.h.j2"))
     stamps = []
     for name in names:
         try:

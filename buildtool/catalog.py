@@ -15,7 +15,8 @@ Three input forms, merged in the order given:
 - Asterisk's ``menuselect-deps`` / ``menuselect-deps.in`` (``KEY=...`` lines):
   every key is a library, matched case-insensitively as menuselect does;
 - menuselect XML (``build_tools/cflags.xml`` and the like): every
-  ``<member name="...">`` is a build option.
+  ``<member name="...">`` is a build option (parsed by ``buildtool.safexml``:
+  a DTD or entity declaration is refused).
 
 Library names compare case-insensitively everywhere; the other kinds exactly.
 """
@@ -26,8 +27,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from lxml import etree
-
+from buildtool import safexml
 from buildtool.errors import InputError
 
 
@@ -142,12 +142,11 @@ def load_menuselect_deps(path: str, text: str) -> Catalog:
 
 
 def load_menuselect_xml(path: str, data: bytes) -> Catalog:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        line, col = exc.position if exc.position else (1, 1)
-        raise InputError(path, line, max(col, 1), f"invalid menuselect XML: {exc.msg}") from None
+        root = safexml.parse(data, "menuselect XML")
+    except safexml.XMLError as exc:
+        message = f"invalid menuselect XML: {exc.message}" if exc.kind == "syntax" else exc.message
+        raise InputError(path, exc.line, max(exc.column, 1), message) from None
     catalog = Catalog()
     for member in root.iter("member"):
         name = member.get("name")

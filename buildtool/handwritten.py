@@ -18,21 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from buildtool.extract import hidden_spans, position
+from buildtool.clex import code_at, position, strip_comments, tokens
 
 LIST_FIELDS = ("requires", "optional_modules", "enhances")
 FIELDS = LIST_FIELDS + ("support_level",)
 
-_TOKEN = re.compile(
-    r"(?P<directive>\#(?:\\\n|[^\n])*)"  # a directive when first on its line (checked by the reader)
-    r'|(?P<string>"(?:\\.|[^"\\\n])*")'
-    r"|(?P<char>'(?:\\.|[^'\\\n])*')"
-    r"|(?P<comment>//(?:\\\n|[^\n])*|/\*.*?(?:\*/|\Z))"
-    r"|(?P<ident>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<space>\s+)"
-    r"|(?P<punct>.)",
-    re.S,
-)
 # AST_MODULE_INFO(key, flags, desc, fields...) and the field-less
 # AST_MODULE_INFO_STANDARD[_EXTENDED|_DEPRECATED](key, desc).
 _CALL = re.compile(r"\b(AST_MODULE_INFO(?:_STANDARD(?:_EXTENDED|_DEPRECATED)?)?)\s*\(")
@@ -80,17 +70,8 @@ def find(text: str) -> HandWritten | None:
 def _visible_calls(text: str) -> list[re.Match]:
     """``AST_MODULE_INFO*(`` matches that are code: not inside a comment or a literal."""
     matches = list(_CALL.finditer(text))
-    if not matches:
-        return []
-    spans = list(hidden_spans(text, matches[-1].start()))
-    visible, i = [], 0
-    for match in matches:
-        while i < len(spans) and spans[i][1] <= match.start():
-            i += 1
-        if i < len(spans) and spans[i][0] <= match.start():
-            continue
-        visible.append(match)
-    return visible
+    visible = set(code_at(text, [m.start() for m in matches]))
+    return [m for m in matches if m.start() in visible]
 
 
 def find_call(text: str) -> HandWritten | None:
@@ -124,15 +105,10 @@ def _arguments(text: str, start: int) -> list[list[Token]]:
     args: list[list[Token]] = [[]]
     depth = 0
     conditions: list[str] = []
-    for m in _TOKEN.finditer(text, start):
-        kind, value = m.lastgroup, m.group()
+    for kind, value, begin, end in tokens(text, start):
         if kind == "directive":
-            line_start = text.rfind("\n", 0, m.start()) + 1
-            if text[line_start:m.start()].strip():
-                kind, value = "punct", "#"
-            else:
-                _track_condition(conditions, value)
-                continue
+            _track_condition(conditions, value)
+            continue
         if kind in ("space", "comment"):
             continue
         if kind == "punct" and value in "([{":
@@ -144,7 +120,7 @@ def _arguments(text: str, start: int) -> list[list[Token]]:
         elif kind == "punct" and value == "," and depth == 0:
             args.append([])
             continue
-        args[-1].append((kind, value, m.start(), m.end(), " && ".join(conditions) or None))
+        args[-1].append((kind, value, begin, end, " && ".join(conditions) or None))
     return args
 
 
@@ -153,7 +129,7 @@ _DIRECTIVE = re.compile(r"#\s*(\w+)\s*(.*)", re.S)
 
 def _track_condition(conditions: list[str], directive: str) -> None:
     """Keep ``conditions`` as the conditionals enclosing the next token, written as in the source."""
-    match = _DIRECTIVE.match(re.sub(r"/\*.*?\*/|//.*", "", directive.replace("\\\n", " ")).strip())
+    match = _DIRECTIVE.match(strip_comments(directive.replace("\\\n", " ")).strip())
     if not match:
         return
     word, rest = match.group(1), " ".join(match.group(2).split())

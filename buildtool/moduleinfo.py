@@ -1,8 +1,8 @@
 """Parse one MODULEINFO block's XML into declarations, with positions.
 
-The XML is parsed by lxml with every external feature off: no DTD is loaded,
-no entity is expanded, nothing is fetched. A DOCTYPE or an entity declaration
-is refused outright; an undefined entity reference is a syntax error.
+The XML is parsed by ``buildtool.safexml``: no DTD is loaded, no entity is
+expanded, nothing is fetched. A DOCTYPE or an entity declaration is refused
+outright; an undefined entity reference is a syntax error.
 
 Tags (see README.md, "MODULEINFO syntax"):
 
@@ -21,13 +21,14 @@ Tags (see README.md, "MODULEINFO syntax"):
 from __future__ import annotations
 
 import bisect
-import functools
 import itertools
 import re
 from dataclasses import dataclass, field
 
 from lxml import etree
 
+from buildtool import safexml
+from buildtool.clex import relative_to
 from buildtool.diagnostics import Diagnostic, error, warning
 from buildtool.extract import Block
 from buildtool.model import SUPPORT_LEVELS
@@ -38,7 +39,6 @@ SCALAR_TAGS = ("support_level", "defaultenabled", "deprecated_in", "removed_in",
 # menuselect's own tags that carry no dependency data: <member_data> holds the
 # downloader's settings of a binary module (codecs/codecs.xml). Read and skipped.
 IGNORED_TAGS = ("member_data",)
-_DTD = re.compile(r"<!(DOCTYPE|ENTITY)", re.I)
 _NAME = re.compile(r"^[A-Za-z0-9_.+\-]+$")
 
 
@@ -68,22 +68,7 @@ class Declarations:
     scalars: dict[str, tuple[str, Position]] = field(default_factory=dict)
 
 
-_PARSER_OPTIONS = dict(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-)
-
-
-@functools.lru_cache(maxsize=1)
-def _parser() -> etree.XMLParser:
-    # One parser for the process: its options never change, and making one per
-    # block was a third of the parse time on large trees.
-    return etree.XMLParser(**_PARSER_OPTIONS)
+_WRAPPER = ("<moduleinfo>", "</moduleinfo>")
 
 
 _SPACE = re.compile(r"\s*")
@@ -160,29 +145,21 @@ def parse_block(block: Block, path: str) -> tuple[Declarations, list[Diagnostic]
     text = block.text.replace("\r\n", "\n").replace("\r", "\n")
     block = Block(text, block.line, block.column, block.content_line, block.content_column)
 
-    dtd = _DTD.search(text)
-    if dtd:
-        line, col = _block_position(block, dtd.start())
-        diagnostics.append(error(path, line, col, "xml-dtd",
-                                 f"<!{dtd.group(1)}> is not allowed in MODULEINFO (no DTDs, no entity declarations)"))
-        return decl, diagnostics
-
     try:
-        root = etree.fromstring(f"<moduleinfo>{text}</moduleinfo>", _parser())
-    except etree.XMLSyntaxError as exc:
-        line_in_block, col = exc.position if exc.position else (1, 0)
-        # libxml2 counts in the wrapped text; an error found in the wrapper's
-        # closing tag (an element left open) lies past the block: clamp it to
-        # the block's last line and that line's end, where "***/" starts.
+        root = safexml.parse(text, "MODULEINFO", wrapper=_WRAPPER)
+    except safexml.XMLError as exc:
+        if exc.kind != "syntax":
+            at = relative_to((block.content_line, block.content_column), exc.line, exc.column)
+            diagnostics.append(error(path, *at, "xml-dtd" if exc.kind == "declaration" else "xml-syntax",
+                                     exc.message))
+            return decl, diagnostics
+        # An error found in the wrapper's closing tag (an element left open) lies past the
+        # block: clamp it to the block's last line and that line's end, where "***/" starts.
         block_lines = text.split("\n")
-        line_in_block = min(max(line_in_block, 1), len(block_lines))
-        if line_in_block == 1:
-            col -= len("<moduleinfo>")
-        col = min(max(col, 1), len(block_lines[line_in_block - 1]) + 1)
-        line = block.content_line + line_in_block - 1
-        column = col + (block.content_column - 1 if line_in_block == 1 else 0)
-        message = exc.msg.split(", line ")[0] if exc.msg else "malformed XML"
-        diagnostics.append(error(path, line, column, "xml-syntax", f"MODULEINFO is not well-formed XML: {message}"))
+        line_in_block = min(max(exc.line, 1), len(block_lines))
+        col = min(max(exc.column, 1), len(block_lines[line_in_block - 1]) + 1)
+        at = relative_to((block.content_line, block.content_column), line_in_block, col)
+        diagnostics.append(error(path, *at, "xml-syntax", f"MODULEINFO is not well-formed XML: {exc.message}"))
         return decl, diagnostics
 
     locate = _Locator(block)

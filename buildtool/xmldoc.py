@@ -16,8 +16,9 @@ Format (docs/check.md, "xmldoc")::
     </docs>
 
 Every XML input (``DOCUMENTATION`` blocks, third-party documents, a document
-read back) is parsed by lxml with DTDs, entity expansion and network access
-off; a DOCTYPE or entity declaration is refused. Output is deterministic:
+read back) is parsed by ``buildtool.safexml`` (DTDs, entity expansion and
+network access off; a DOCTYPE or entity declaration is refused), and the
+blocks are found by ``buildtool.clex``. Output is deterministic:
 modules sorted by name, dependency tags in a fixed order, sorted, no paths
 but the source's file name, no time stamps.
 
@@ -34,7 +35,8 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 
 from lxml import etree
 
-from buildtool import handwritten
+from buildtool import handwritten, safexml
+from buildtool.clex import lines, marked_comments, position, relative_to
 from buildtool.diagnostics import Diagnostic, Severity, error, warning
 from buildtool.fsutil import read_regular
 from buildtool.extract import DOCUMENTATION_OPENING
@@ -48,23 +50,7 @@ if TYPE_CHECKING:  # only named in annotations: a scan reading DOCUMENTATION nee
 XI_NS = "http://www.w3.org/2001/XInclude"
 OPENING = DOCUMENTATION_OPENING
 HASH_MODES = ("warn", "refuse")
-_DTD = re.compile(r"<!(DOCTYPE|ENTITY)", re.I)
-_TOKEN = re.compile(
-    r'"(?:\\.|[^"\\\n])*"?'
-    r"|'(?:\\.|[^'\\\n])*'?"
-    r"|//(?:\\\n|[^\n])*"
-    r"|/\*.*?(?:\*/|\Z)",
-    re.S,
-)
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                           huge_tree=False, remove_comments=False, remove_pis=True)
-
-
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+_DOCS_WRAPPER = (f'<docs xmlns:xi="{XI_NS}">', "</docs>")
 
 
 # --------------------------------------------------------------------------- reading sources
@@ -72,16 +58,9 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 def _blocks(text: str, path: str, module: str | None, diagnostics: list[Diagnostic]):
     """Each well-formed ``/*** DOCUMENTATION ... ***/`` comment as (its ``<docs>`` root, the line its
     body starts on); a malformed one is a diagnostic instead."""
-    last = text.rfind(OPENING)
-    if last < 0:
-        return
-    for match in _TOKEN.finditer(text):
-        if match.start() > last:
-            break
-        token = match.group()
-        if not token.startswith(OPENING):
-            continue
-        line, column = _line_col(text, match.start())
+    for start, end in marked_comments(text, OPENING):
+        token = text[start:end]
+        line, column = position(text, start)
         if not token.endswith("*/"):
             diagnostics.append(error(path, line, column, "xmldoc-invalid", "DOCUMENTATION block is not closed",
                                      module=module))
@@ -91,19 +70,17 @@ def _blocks(text: str, path: str, module: str | None, diagnostics: list[Diagnost
             body = body.encode("latin-1").decode("utf-8")
         except UnicodeDecodeError:
             pass  # kept as Latin-1 characters: every byte survives
-        dtd = _DTD.search(body)
-        if dtd:
-            at = _line_col(text, match.start() + len(OPENING) + dtd.start())
-            diagnostics.append(error(path, *at, "xmldoc-invalid",
-                                     f"<!{dtd.group(1)}> is not allowed in DOCUMENTATION", module=module))
-            continue
+        if "\r" in body:  # XML reads each line end as LF anyway; libxml2 counts no line at a lone CR
+            body = body.replace("\r\n", "\n").replace("\r", "\n")
         try:
-            root = etree.fromstring(f'<docs xmlns:xi="{XI_NS}">{body}</docs>', _parser())
-        except etree.XMLSyntaxError as exc:
-            rel_line = exc.position[0] if exc.position else 1
-            diagnostics.append(error(path, line + rel_line - 1, 1, "xmldoc-invalid",
-                                     f"DOCUMENTATION is not well-formed XML: {exc.msg.split(', line ')[0]}",
-                                     module=module))
+            root = safexml.parse(body, "DOCUMENTATION", wrapper=_DOCS_WRAPPER, keep_comments=True)
+        except safexml.XMLError as exc:
+            if exc.kind == "syntax":
+                diagnostics.append(error(path, line + exc.line - 1, 1, "xmldoc-invalid",
+                                         f"DOCUMENTATION is not well-formed XML: {exc.message}", module=module))
+            else:
+                at = relative_to((line, column + len(OPENING)), exc.line, exc.column)
+                diagnostics.append(error(path, *at, "xmldoc-invalid", exc.message, module=module))
             continue
         yield root, line
 
@@ -137,15 +114,16 @@ def provided_names(text: str, path: str, module: str | None = None) -> tuple[lis
     """What the source's DOCUMENTATION says the module provides, with the line and column of each element."""
     found: list[ProvidedName] = []
     diagnostics: list[Diagnostic] = []
-    lines: list[str] | None = None
+    source_lines: list[str] | None = None
     for root, first_line in _blocks(text, path, module, diagnostics):
         for child in root:
             if not isinstance(child.tag, str) or child.tag not in PROVIDED_KINDS:
                 continue
             line = first_line + (child.sourceline or 1) - 1
-            if lines is None:
-                lines = text.split("\n")
-            column = max(lines[line - 1].find("<" + child.tag), 0) + 1 if line <= len(lines) else 1
+            if source_lines is None:
+                source_lines = lines(text)
+            column = (max(source_lines[line - 1].find("<" + child.tag), 0) + 1 if line <= len(source_lines)
+                      else 1)
             name = (child.get("name") or "").strip()
             if not name or _UNCARRIABLE.search(name):
                 diagnostics.append(warning(path, line, column, "provided-name-invalid",
@@ -289,18 +267,13 @@ def parse_document(path: str, data: bytes | None = None) -> tuple[etree._Element
         data = read_regular(path) if data is None else data  # a FIFO or /dev/zero is refused
     except OSError as exc:
         return None, [error(path, 0, 0, "io-error", f"cannot read: {exc.strerror}")]
-    head = data[:4096].decode("latin-1")
-    dtd = _DTD.search(head) or _DTD.search(data.decode("latin-1"))
-    if dtd:
-        text = data.decode("latin-1")
-        return None, [error(path, *_line_col(text, dtd.start()), "xmldoc-invalid",
-                            f"<!{dtd.group(1)}> is not allowed in an xmldoc document")]
     try:
-        root = etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError as exc:
-        line, col = exc.position if exc.position else (1, 1)
-        return None, [error(path, line, max(col, 1), "xmldoc-invalid",
-                            f"not well-formed XML: {exc.msg.split(', line ')[0]}")]
+        root = safexml.parse(data, "an xmldoc document", keep_comments=True)
+    except safexml.XMLError as exc:
+        if exc.kind == "syntax":
+            return None, [error(path, exc.line, max(exc.column, 1), "xmldoc-invalid",
+                                f"not well-formed XML: {exc.message}")]
+        return None, [error(path, exc.line, exc.column, "xmldoc-invalid", exc.message)]
     if root.tag != "docs":
         return None, [error(path, root.sourceline or 1, 1, "xmldoc-invalid",
                             f"the root element is <{root.tag}>, expected <docs>")]

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from buildtool import treefile
 from buildtool.catalog import Catalog
+from buildtool.clex import hidden_spans
 from buildtool.diagnostics import Diagnostic, Severity
-from buildtool.extract import OPENING, block_region, find_blocks, hidden_spans
+from buildtool.extract import OPENING, block_region, find_blocks
 from buildtool.resolve import ScannedModule, resolve
 from buildtool.scan import SourceFile, scan, scan_source
 

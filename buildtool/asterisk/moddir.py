@@ -391,12 +391,13 @@ def _attributes(element: str, path: str, line: int) -> dict[str, str]:
         found = _PLAIN_ATTRIBUTE.findall(plain.group(1))
         if len({k for k, _ in found}) == len(found):
             return {k: _WHITESPACE_CHARACTER.sub(" ", v) for k, v in found}  # XML's attribute normalisation
-    from lxml import etree  # the general case, with XML's normalisation and error positions
+    from buildtool import safexml  # the general case, with XML's normalisation and error positions
 
     try:
-        return dict(etree.fromstring(element.encode("latin-1")).attrib)
-    except etree.XMLSyntaxError as exc:
-        raise InputError(path, line, 1, f"<member> start tag is not well-formed XML: {exc.msg}") from None
+        return dict(safexml.parse(element.encode("latin-1"), "a <member> start tag").attrib)
+    except safexml.XMLError as exc:
+        message = exc.message if exc.kind != "syntax" else f"<member> start tag is not well-formed XML: {exc.message}"
+        raise InputError(path, line, 1, message) from None
 
 
 def _member_name(attributes: dict[str, str], path: str, line: int) -> str:
