@@ -58,9 +58,13 @@ _MENUSELECT_FIELDS = sorted((f for f in FIELDS if f.kind == LIST and f.tag),
 
 
 def _menuselect_items(module) -> list[tuple[str, str | None, str]]:
-    items = sorted(((_MENUSELECT_RANK.get(f.name, len(_MENUSELECT_ORDER)), n if f.name in _MENUSELECT_RUNS else "",
-                     *_MENUSELECT_TAGS.get(f.name, (f.tag, f.tag_type)), n)
-                    for f in _MENUSELECT_FIELDS for n in getattr(module, f.name)), key=lambda item: item[:2])
+    """The module's lists as menuselect elements (tag, type, name), in menuselect's order."""
+    items = []
+    for f in _MENUSELECT_FIELDS:
+        tag, kind = _MENUSELECT_TAGS.get(f.name, (f.tag, f.tag_type))
+        rank = _MENUSELECT_RANK.get(f.name, len(_MENUSELECT_ORDER))
+        items += [(rank, n if f.name in _MENUSELECT_RUNS else "", tag, kind, n) for n in getattr(module, f.name)]
+    items.sort(key=lambda item: item[:2])  # stable: a field's names stay in order, a run's go by name
     return [item[2:] for item in items]
 
 

@@ -4,7 +4,8 @@ One module is given a distinct value in every field of the table; each consumer 
 where the table says: the generated header (template), the record read back from a module gcc built
 with it, the ctypes mirror over the same module dlopened, the tree JSON, the meson plan, xmldoc, the
 menuselect XML and text summary, and include/asterisk/module.h (written by hand: its members and
-initializers are parsed here). A field added to the table and missed by any of them fails here.
+initializers are parsed here), and the tree's JSON schema. A field added to the table and missed by any
+of them fails here.
 """
 
 from __future__ import annotations
@@ -181,3 +182,15 @@ def test_xmldoc_and_the_tree_renderers_show_every_moduleinfo_list():
             assert (f.tag, f.tag_type, text(f)) in items, f.name
             assert any(t == text(f) for _, t in shown), f.name
             assert text(f) in summary, f.name
+
+
+def test_tree_json_schema_names_every_field():
+    import json
+    schema = json.loads((ROOT / "buildtool" / "schemas" / "tree.schema.json").read_text())
+    module = schema["$defs"]["module"]
+    keys = {f.json[0] for f in FIELDS if f.json is not None} | {"category", "displayname", "line", "name", "source"}
+    assert set(module["required"]) == set(module["properties"]) == keys
+    for f in FIELDS:
+        if f.json is not None and len(f.json) == 2:
+            assert module["properties"][f.json[0]]["$ref"] == "#/$defs/required_optional", f.name
+            assert f.json[1] in schema["$defs"]["required_optional"]["required"], f.name
