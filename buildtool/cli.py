@@ -75,6 +75,12 @@ def _module(name: str):
     return importlib.import_module(f"buildtool.commands.{name.replace('-', '_')}")
 
 
+def _input_error() -> type[Exception]:
+    from buildtool.diagnostics import InputError
+
+    return InputError
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv == ["--version"]:  # the common probe, answered before argparse is even imported
@@ -84,8 +90,6 @@ def main(argv: list[str] | None = None) -> int:
     # No command (e.g. --help): configure none, the listing needs only COMMANDS.
     parser = build_parser(chosen if chosen in COMMANDS else "")
     args = parser.parse_args(argv)
-    from buildtool.diagnostics import InputError
-
     try:
         code = _module(args.command).run(args)
         sys.stdout.flush()  # here, so that a reader gone away is seen below, not at interpreter exit
@@ -95,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         # SIGPIPE ends them, with the same status. Further writes go nowhere.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
-    except InputError as exc:
+    except _input_error() as exc:  # evaluated only when an exception gets here: no import on success
         print(str(exc), file=sys.stderr)
         return 2
     except OSError as exc:

@@ -50,3 +50,18 @@ def test_build_step_imports_only_the_standard_library_and_fsutil(tmp_path):
     names = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert {n for n in names if n.startswith("buildtool")} == {"buildtool", "buildtool.fsutil"}, names
     assert not names & {"pathlib", "tempfile", "hashlib", "dataclasses", "re"}, names
+
+
+def test_cached_root_scan_imports_neither_the_reader_nor_lxml(tmp_path):
+    from test_asterisk_makefiles import write_root
+    from test_scan_cache import settle
+
+    root = write_root(tmp_path / "ast")
+    settle()
+    args = ("scan", "--cache-dir", str(tmp_path / "cache"), str(root))
+    assert "buildtool.asterisk.root" in imported(*args)  # the first run reads the tree and stores it
+    names = imported(*args)
+    assert "buildtool.asterisk.scancache" in names
+    unwanted = {"lxml.etree", "buildtool.asterisk.root", "buildtool.scan", "buildtool.diagnostics", "dataclasses",
+                "typing"}
+    assert not names & unwanted, names & unwanted

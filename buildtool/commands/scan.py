@@ -2,18 +2,23 @@ from __future__ import annotations
 
 import sys
 
-from buildtool import catalog, treefile
-from buildtool.commands.common import add_catalog_argument, emit, print_diagnostics
-from buildtool.diagnostics import has_errors
-from buildtool.scan import scan
+# Nothing of the scanner at module level: a cached `scan ROOT` answers without importing it.
 
 
 def configure(parser) -> None:
+    from buildtool.commands.common import add_catalog_argument
+
     add_catalog_argument(parser)
     parser.add_argument("--format", choices=("text", "json", "xml"), default="text",
                         help="json: the tree (schema 3); xml: menuselect-tree XML (for an Asterisk root, the "
                              "file its 'make menuselect-tree' writes); text: a summary")
     parser.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="Asterisk root only: where the scan cache lives (default: $XDG_CACHE_HOME/buildtool, "
+                             "else ~/.cache/buildtool); an entry is reused only when every file, listing and "
+                             "check it was computed from is unchanged")
+    parser.add_argument("--no-cache", action="store_true", help="Asterisk root only: neither read nor write the "
+                                                                "scan cache")
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="module directory (every *.c/*.cc directly in it) or module source file; or one "
                              "Asterisk source root (it holds build_tools/menuselect-deps.in), read as its "
@@ -21,7 +26,7 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
-    from buildtool.asterisk.root import is_root
+    from buildtool.asterisk import is_root
 
     roots = [p for p in args.paths if is_root(p)]
     if roots:
@@ -29,34 +34,104 @@ def run(args) -> int:
             print(f"buildtool scan: error: {roots[0]} is an Asterisk root: scan it alone "
                   "(it finds its module directories and catalogues itself)", file=sys.stderr)
             return 2
-        from buildtool.scan import scan_root
+        return _run_root(roots[0], args)
+    from buildtool import catalog
+    from buildtool.scan import scan
 
-        extra = catalog.load_all(args.catalog) if args.catalog else None
-        tree, root = scan_root(roots[0], extra)
-        output = root.tree_bytes() if args.format == "xml" else None
-    else:
-        tree = scan(args.paths, catalog.load_all(args.catalog))
-        output = None
+    tree = scan(args.paths, catalog.load_all(args.catalog))
+    if _io_error(tree):
+        return 2
+    _emit(_render(tree, args.format), args.output)
+    _print_diagnostics(tree)
+    return _status(tree)
+
+
+def _run_root(root: str, args) -> int:
+    """An Asterisk root: from the scan cache when every input is unchanged, else scanned (and stored)."""
+    if args.no_cache:
+        result = _scan_root(root, args)
+        return _show(result, args.output) if result is not None else 2
+    import time
+
+    from buildtool.asterisk import scancache
+
+    directory = args.cache_dir or scancache.default_directory()
+    key = scancache.key(root, args.format, args.catalog)
+    cached = scancache.lookup(directory, key)
+    if cached is not None:
+        return _show(cached, args.output)
+    started = time.time_ns()
+    # The catalogues' facts before they are read: a write meanwhile makes the entry a miss.
+    from buildtool.asterisk.inputs import observe
+
+    facts = {("file", path): observe(("file", path)) for path in args.catalog}
+    result = _scan_root(root, args, facts)
+    if result is None:
+        return 2
+    scancache.store(directory, key, facts, started, result)
+    return _show(result, args.output)
+
+
+def _scan_root(root: str, args, facts: dict | None = None):
+    from buildtool import catalog
+    from buildtool.asterisk.scancache import Result
+    from buildtool.scan import scan_root
+
+    extra = catalog.load_all(args.catalog) if args.catalog else None
+    tree, found = scan_root(root, extra)
+    if facts is not None:
+        facts.update(found.files.facts)
+    if _io_error(tree):
+        return None
+    output = found.tree_bytes() if args.format == "xml" else _render(tree, args.format)
+    errors = "".join(d.render() + "\n" for d in tree.diagnostics)
+    return Result(output, errors, _status(tree))
+
+
+def _show(result, output: str | None) -> int:
+    _emit(result.output, output)
+    sys.stderr.write(result.errors)
+    return result.status
+
+
+def _render(tree, output_format: str) -> str:
+    from buildtool import treefile
+
+    return {"json": treefile.to_json, "xml": treefile.to_menuselect_xml, "text": treefile.to_text}[output_format](tree)
+
+
+def _io_error(tree) -> bool:
     if any(d.code == "io-error" for d in tree.diagnostics):
         # A path that cannot be read (a typo?): the tree would be missing modules, so it replaces
         # nothing (exit 2). Findings in the sources (exit 1) still write the tree.
-        print_diagnostics(tree.diagnostics)
-        return 2
-    if output is not None:
-        _emit_bytes(output, args.output)
-    else:
-        render = {"json": treefile.to_json, "xml": treefile.to_menuselect_xml, "text": treefile.to_text}[args.format]
-        emit(render(tree), args.output)
+        _print_diagnostics(tree)
+        return True
+    return False
+
+
+def _print_diagnostics(tree) -> None:
+    from buildtool.commands.common import print_diagnostics
+
     print_diagnostics(tree.diagnostics)
+
+
+def _status(tree) -> int:
+    from buildtool.diagnostics import has_errors
+
     return 1 if has_errors(tree.diagnostics) else 0
 
 
-def _emit_bytes(data: bytes, output: str | None) -> None:
-    """The menuselect-tree as bytes: Asterisk's files are not all UTF-8, and make copies them verbatim."""
-    if output and output != "-":
+def _emit(output: str | bytes, path: str | None) -> None:
+    """The output: text, or the menuselect-tree as bytes (Asterisk's files are not all UTF-8, and make
+    copies them verbatim)."""
+    if isinstance(output, str):
+        from buildtool.commands.common import emit
+
+        emit(output, path)
+    elif path and path != "-":
         from buildtool.fsutil import write_if_changed
 
-        write_if_changed(output, data)
+        write_if_changed(path, output)
     else:
-        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.write(output)
         sys.stdout.flush()
