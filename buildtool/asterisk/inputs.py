@@ -46,7 +46,6 @@ def glob_names(pattern: str, root_dir: str, listings: dict[str, list[str]] | Non
     """``sorted(glob.glob(pattern, root_dir=root_dir))``; a pattern with no wildcard in its directory
     part is matched against one listing of that directory, kept in ``listings`` (a directory holding
     many modules is matched against several patterns)."""
-    import fnmatch
     import glob
 
     head, tail = os.path.split(pattern)
@@ -63,7 +62,19 @@ def glob_names(pattern: str, root_dir: str, listings: dict[str, list[str]] | Non
             listings[directory] = names
     if not tail.startswith("."):
         names = [n for n in names if not n.startswith(".")]  # glob: a leading dot is matched only by a dot
-    return sorted(os.path.join(head, n) for n in fnmatch.filter(names, tail))
+    prefix = os.path.join(head, "")  # "" stays "", "dir" becomes "dir/": os.path.join(head, name) for each
+    return sorted(prefix + n for n in _match(names, tail))
+
+
+def _match(names: list[str], pattern: str) -> list[str]:
+    """``fnmatch.filter``; the Makefiles' ``PREFIX*SUFFIX`` without compiling a regex for each pattern."""
+    before, star, after = pattern.partition("*")
+    if star and not any(c in pattern for c in "?[") and "*" not in after:
+        least = len(before) + len(after)
+        return [n for n in names if len(n) >= least and n.startswith(before) and n.endswith(after)]
+    import fnmatch
+
+    return fnmatch.filter(names, pattern)
 
 
 def observe(fact: tuple, listings: dict[str, list[str]] | None = None) -> object:

@@ -108,9 +108,10 @@ def _facts(recorded: dict[tuple, object], started_ns: int) -> list[list] | None:
         if fact[0] == "file" and value is not None and value[2] >= started_ns - RACY_NS:
             return None
         facts.append([*fact, value])
+    stdlib = (os.path.dirname(os.__file__) + os.sep,)  # the standard library: sys.version is in the key
     for name, module in sorted(sys.modules.items()):
         where = getattr(module, "__file__", None)
-        if isinstance(where, str) and os.path.isabs(where):
+        if isinstance(where, str) and os.path.isabs(where) and not where.startswith(stdlib):
             try:
                 st = os.stat(where)
             except OSError:
