@@ -106,6 +106,49 @@ def _find_close(text: str, start: int, opening: str) -> int:
     return -1
 
 
+_LITERAL, _REFERENCE, _ONE_CHARACTER, _UNTERMINATED = range(4)
+# Each text's split into literal text and references, by text: a recipe line of Makefile.moddir_rules is
+# expanded once per member of every directory, the same words each time.
+_SEGMENTS: dict[str, tuple[tuple[int, str], ...]] = {}
+
+
+def _segments(text: str) -> tuple[tuple[int, str], ...]:
+    found = _SEGMENTS.get(text)
+    if found is None:
+        found = _SEGMENTS[text] = tuple(_split_references(text))
+    return found
+
+
+def _split_references(text: str):
+    """``(kind, value)`` pieces of ``text``: literal text, ``$(...)``/``${...}`` bodies, ``$X`` names, and an
+    unterminated reference (the expansion refuses it when it gets there, after the references before it)."""
+    i = 0
+    n = len(text)
+    while i < n:
+        dollar = text.find("$", i)
+        if dollar < 0:
+            yield _LITERAL, text[i:]
+            return
+        if dollar > i:
+            yield _LITERAL, text[i:dollar]
+        if dollar + 1 >= n:
+            return  # a lone "$" at the end expands to nothing
+        char = text[dollar + 1]
+        if char == "$":
+            yield _LITERAL, "$"
+            i = dollar + 2
+        elif char in "({":
+            close = _find_close(text, dollar + 2, char)
+            if close < 0:
+                yield _UNTERMINATED, text[dollar:dollar + 40]
+                return
+            yield _REFERENCE, text[dollar + 2:close]
+            i = close + 1
+        else:
+            yield _ONE_CHARACTER, char
+            i = dollar + 2
+
+
 def split_args(text: str, count: int) -> list[str]:
     """Split a function's argument text at top-level commas, into at most ``count`` parts."""
     args: list[str] = []
@@ -166,29 +209,15 @@ class Expander:
         if "$" not in text:
             return text
         out: list[str] = []
-        i = 0
-        n = len(text)
-        while i < n:
-            dollar = text.find("$", i)
-            if dollar < 0:
-                out.append(text[i:])
-                break
-            out.append(text[i:dollar])
-            if dollar + 1 >= n:
-                break
-            char = text[dollar + 1]
-            if char == "$":
-                out.append("$")
-                i = dollar + 2
-            elif char in "({":
-                close = _find_close(text, dollar + 2, char)
-                if close < 0:
-                    raise self._fail(path, line, f"unterminated variable reference: {text[dollar:dollar + 40]!r}")
-                out.append(self._reference(text[dollar + 2:close], path, line))
-                i = close + 1
+        for kind, value in _segments(text):
+            if kind == _LITERAL:
+                out.append(value)
+            elif kind == _REFERENCE:
+                out.append(self._reference(value, path, line))
+            elif kind == _ONE_CHARACTER:
+                out.append(self._variable(value, path, line))
             else:
-                out.append(self._variable(char, path, line))
-                i = dollar + 2
+                raise self._fail(path, line, f"unterminated variable reference: {value!r}")
         return "".join(out)
 
     def _variable(self, name: str, path: str, line: int) -> str:
