@@ -13,7 +13,6 @@ goes away (``| head``), as for any Unix filter.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
 from buildtool import __version__
@@ -98,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         # The reader of our output went away (`| head`): stop quietly, as cat or grep do when
         # SIGPIPE ends them, with the same status. Further writes go nowhere.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        import signal  # only here: every command starts without it
+
         return 128 + signal.SIGPIPE
     except _input_error() as exc:  # evaluated only when an exception gets here: no import on success
         print(str(exc), file=sys.stderr)

@@ -10,7 +10,7 @@ a removed file, the run must print what an uncached run prints instead.
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import subprocess
 import sys
@@ -44,13 +44,12 @@ def entries(cache: Path) -> list[Path]:
     return sorted(cache.glob("scan-*.cache"))
 
 
-def plant(entry: Path, output: bytes = MARKER) -> None:
+def plant(entry: Path, output: str = MARKER.decode()) -> None:
     """Replace the stored output, keeping the facts, the key and a valid checksum."""
     first, body = entry.read_bytes().split(b"\n", 1)
-    header_line, _ = body.split(b"\n", 1)
-    header = json.loads(header_line)
-    header["size"] = len(output)
-    body = json.dumps(header).encode() + b"\n" + output
+    stored = marshal.loads(body)
+    stored["output"] = output if isinstance(stored["output"], str) else output.encode()
+    body = marshal.dumps(stored)
     entry.write_bytes(first.rsplit(b" ", 1)[0] + b" %08x\n" % zlib.crc32(body) + body)
 
 
@@ -125,7 +124,7 @@ def test_a_corrupt_entry_is_ignored(tmp_path):
     flipped = bytearray(good)
     flipped[-10] ^= 0x20
     for damaged in (b"", b"\x00garbage\xff" * 100, good[: len(good) // 2], bytes(flipped),
-                    good.replace(b"buildtool-scan-cache 1", b"buildtool-scan-cache 9", 1)):
+                    good.replace(b"buildtool-scan-cache 2", b"buildtool-scan-cache 9", 1)):
         entry.write_bytes(damaged)
         got = scan(root, cache, "--format", "xml")
         assert same(got, expected), damaged[:40]

@@ -22,21 +22,27 @@ rename), at most ``MAX_ENTRIES`` are kept (the least recently used go), and an
 entry that cannot be read or parsed or fails its checksum is ignored as a miss,
 never an error; a cache that cannot be written is skipped.
 
-Only ``os``, ``sys``, ``json`` and ``zlib`` are imported until a miss: a hit does
-not import the reader, the parser or lxml.
+Entry layout (``scan-CRC32(repr(key)).cache``): one line ``buildtool-scan-cache 2
+MARSHAL_VERSION CRC32(rest)``, then ``marshal`` data: a dict of ``key``, ``facts``
+(``[*fact, value]`` lists), ``output``, ``errors`` and ``status``. The checksum is
+checked before anything is unmarshalled, so a damaged file never reaches
+``marshal`` (the trust is that of Python's own ``__pycache__``: a user's files).
+
+Only ``os``, ``sys``, ``marshal`` and ``zlib`` are imported until a miss: a hit
+does not import the reader, the parser or lxml (nor ``json``).
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import sys
 import zlib
 
 from buildtool import __version__
-from buildtool.asterisk.inputs import observe
+from buildtool.asterisk.inputs import file_key, observe
 
-MAGIC = b"buildtool-scan-cache 1"
+MAGIC = b"buildtool-scan-cache 2 %d" % marshal.version
 RACY_NS = 2_000_000_000
 MAX_ENTRIES = 64
 _PREFIX, _SUFFIX = "scan-", ".cache"
@@ -54,7 +60,7 @@ def key(root: str, output_format: str, catalogs: list[str]) -> list:
 
 
 def _entry_path(directory: str, entry_key: list) -> str:
-    digest = zlib.crc32(json.dumps(entry_key).encode("utf-8"))
+    digest = zlib.crc32(repr(entry_key).encode("utf-8", "surrogatepass"))
     return os.path.join(directory, f"{_PREFIX}{digest:08x}{_SUFFIX}")
 
 
@@ -80,17 +86,18 @@ def lookup(directory: str, entry_key: list) -> Result | None:
         magic, checksum = first.rsplit(b" ", 1)
         if magic != MAGIC or int(checksum, 16) != zlib.crc32(body):
             return None
-        header_line, payload = body.split(b"\n", 1)
-        header = json.loads(header_line)
-        if header["key"] != entry_key or len(payload) != header["size"]:
+        entry = marshal.loads(body)
+        if entry["key"] != entry_key:
             return None
         listings: dict[str, list[str]] = {}
-        for fact in header["facts"]:
+        for fact in entry["facts"]:
             if observe(tuple(fact[:-1]), listings) != fact[-1]:
                 return None
-        output = payload.decode("utf-8", "surrogatepass") if header["text"] else payload
-        result = Result(output, header["errors"], int(header["status"]))
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        result = Result(entry["output"], entry["errors"], entry["status"])
+        if not isinstance(result.output, (str, bytes)) or not isinstance(result.errors, str) \
+                or not isinstance(result.status, int):
+            return None
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, EOFError):
         return None  # corrupt or of another layout: a miss
     try:
         os.utime(path)  # recently used: pruned last
@@ -118,7 +125,7 @@ def _facts(recorded: dict[tuple, object], started_ns: int) -> list[list] | None:
                 continue
             if st.st_ctime_ns >= started_ns - RACY_NS:
                 return None
-            facts.append(["file", where, [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]])
+            facts.append(["file", where, file_key(st)])
     return facts
 
 
@@ -127,11 +134,8 @@ def store(directory: str, entry_key: list, recorded: dict[tuple, object], starte
     facts = _facts(recorded, started_ns)
     if facts is None:
         return False
-    text = isinstance(result.output, str)
-    payload = result.output.encode("utf-8", "surrogatepass") if text else result.output
-    header = {"key": entry_key, "facts": facts, "text": text, "size": len(payload), "errors": result.errors,
-              "status": result.status}
-    body = json.dumps(header, separators=(",", ":")).encode("utf-8") + b"\n" + payload
+    body = marshal.dumps({"key": entry_key, "facts": facts, "output": result.output, "errors": result.errors,
+                          "status": result.status})
     data = MAGIC + b" %08x\n" % zlib.crc32(body) + body
     from buildtool.fsutil import remove_stale_temporaries, write_if_changed
 
