@@ -86,11 +86,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"buildtool {__version__}")
         return 0
     chosen = next((a for a in argv if not a.startswith("-")), None)
-    # No command (e.g. --help): configure none, the listing needs only COMMANDS.
-    parser = build_parser(chosen if chosen in COMMANDS else "")
-    args = parser.parse_args(argv)
     try:
-        code = _module(args.command).run(args)
+        # A command may answer its exact command line from a record of an earlier run that parsed it
+        # (`scan ROOT` from its cache), before argparse is imported.
+        early = getattr(_module(chosen), "answer_unparsed", None) if chosen in COMMANDS and argv[0] == chosen else None
+        code = early(argv) if early is not None else None
+        if code is None:
+            # No command (e.g. --help): configure none, the listing needs only COMMANDS.
+            args = build_parser(chosen if chosen in COMMANDS else "").parse_args(argv)
+            args.argv = list(argv)  # the command line as given (the scan cache keys on it)
+            code = _module(args.command).run(args)
         sys.stdout.flush()  # here, so that a reader gone away is seen below, not at interpreter exit
         return code
     except BrokenPipeError:

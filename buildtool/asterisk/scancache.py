@@ -7,8 +7,11 @@ output, its diagnostics and its exit status) and every fact the run observed
 and ``$(wildcard)``, the environment variables make reads), plus a stat of every
 Python module the run had loaded (buildtool's own code, lxml). It is used only
 when each fact, observed again, gives the same value, and its key matches: the
-tool's version, the Python version, the root (as given and absolute), the output
-format and the ``--catalog`` files (their contents are facts too).
+tool's version, the Python version, the working directory and the command line
+exactly as given (the root, the output format and file, the ``--catalog`` files,
+whose contents are facts too). Keyed so, a hit is found before the arguments are
+parsed (``commands.scan.answer_unparsed``): the entry holds what a parsing run
+made of them.
 
 Why that is enough: a file's fact is (size, mtime_ns, ctime_ns, inode, device)
 taken before it is read; every write to a file sets its ctime to the current
@@ -53,10 +56,15 @@ def default_directory() -> str:
     return os.path.join(base, "buildtool")
 
 
-def key(root: str, output_format: str, catalogs: list[str]) -> list:
-    """What, besides the facts, the output depends on (paths in diagnostics are the root as given)."""
-    return ["scan", __version__, sys.version, root, os.path.abspath(root), output_format,
-            [[c, os.path.abspath(c)] for c in catalogs]]
+def key(argv: list[str]) -> list | None:
+    """What, besides the facts, the answer depends on: the command line exactly as given and the working
+    directory it is relative to (so a hit needs no argument parsing; the root, format, output file and
+    catalogues are all in it). None when the working directory is gone."""
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        return None
+    return ["scan", __version__, sys.version, cwd, list(argv)]
 
 
 def _entry_path(directory: str, entry_key: list) -> str:
@@ -65,15 +73,17 @@ def _entry_path(directory: str, entry_key: list) -> str:
 
 
 class Result:
-    """What the command prints: ``output`` (str, or bytes for the menuselect XML), ``errors`` (the
-    diagnostics' text for stderr) and the exit status."""
+    """What the command prints: ``output`` (str, or bytes for the menuselect XML) to ``destination``
+    (the ``-o`` file, None: stdout), ``errors`` (the diagnostics' text for stderr) and the exit status."""
 
-    def __init__(self, output: str | bytes, errors: str, status: int):
-        self.output, self.errors, self.status = output, errors, status
+    def __init__(self, output: str | bytes, destination: str | None, errors: str, status: int):
+        self.output, self.destination, self.errors, self.status = output, destination, errors, status
 
 
-def lookup(directory: str, entry_key: list) -> Result | None:
+def lookup(directory: str, entry_key: list | None) -> Result | None:
     """The stored result for ``entry_key`` if every fact it was computed from still holds; else None."""
+    if entry_key is None:
+        return None
     path = _entry_path(directory, entry_key)
     try:
         from buildtool.fsutil import read_regular
@@ -93,9 +103,9 @@ def lookup(directory: str, entry_key: list) -> Result | None:
         for fact in entry["facts"]:
             if observe(tuple(fact[:-1]), listings) != fact[-1]:
                 return None
-        result = Result(entry["output"], entry["errors"], entry["status"])
-        if not isinstance(result.output, (str, bytes)) or not isinstance(result.errors, str) \
-                or not isinstance(result.status, int):
+        result = Result(entry["output"], entry["destination"], entry["errors"], entry["status"])
+        if not isinstance(result.output, (str, bytes)) or not isinstance(result.destination, (str, type(None))) \
+                or not isinstance(result.errors, str) or not isinstance(result.status, int):
             return None
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, EOFError):
         return None  # corrupt or of another layout: a miss
@@ -129,13 +139,13 @@ def _facts(recorded: dict[tuple, object], started_ns: int) -> list[list] | None:
     return facts
 
 
-def store(directory: str, entry_key: list, recorded: dict[tuple, object], started_ns: int, result: Result) -> bool:
+def store(directory: str, entry_key: list | None, recorded: dict[tuple, object], started_ns: int, result: Result) -> bool:
     """Write the entry (atomically); False when it was not stored (a racy input, or the cache not writable)."""
-    facts = _facts(recorded, started_ns)
+    facts = _facts(recorded, started_ns) if entry_key is not None else None
     if facts is None:
         return False
-    body = marshal.dumps({"key": entry_key, "facts": facts, "output": result.output, "errors": result.errors,
-                          "status": result.status})
+    body = marshal.dumps({"key": entry_key, "facts": facts, "output": result.output,
+                          "destination": result.destination, "errors": result.errors, "status": result.status})
     data = MAGIC + b" %08x\n" % zlib.crc32(body) + body
     from buildtool.fsutil import remove_stale_temporaries, write_if_changed
 

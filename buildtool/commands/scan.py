@@ -46,20 +46,30 @@ def run(args) -> int:
     return _status(tree)
 
 
+def answer_unparsed(argv: list[str]) -> int | None:
+    """``scan ROOT`` answered from the default cache directory before argparse is imported, when an
+    entry was stored under exactly this command line (by a run that parsed it); None: parse and run.
+    A command line naming ``--cache-dir`` or ``--no-cache`` never has an entry there."""
+    from buildtool.asterisk import scancache
+
+    cached = scancache.lookup(scancache.default_directory(), scancache.key(argv))
+    return _show(cached) if cached is not None else None
+
+
 def _run_root(root: str, args) -> int:
     """An Asterisk root: from the scan cache when every input is unchanged, else scanned (and stored)."""
     if args.no_cache:
         result = _scan_root(root, args)
-        return _show(result, args.output) if result is not None else 2
+        return _show(result) if result is not None else 2
     import time
 
     from buildtool.asterisk import scancache
 
     directory = args.cache_dir or scancache.default_directory()
-    key = scancache.key(root, args.format, args.catalog)
+    key = scancache.key(args.argv)
     cached = scancache.lookup(directory, key)
     if cached is not None:
-        return _show(cached, args.output)
+        return _show(cached)
     started = time.time_ns()
     # The catalogues' facts before they are read: a write meanwhile makes the entry a miss.
     from buildtool.asterisk.inputs import observe
@@ -69,7 +79,7 @@ def _run_root(root: str, args) -> int:
     if result is None:
         return 2
     scancache.store(directory, key, facts, started, result)
-    return _show(result, args.output)
+    return _show(result)
 
 
 def _scan_root(root: str, args, facts: dict | None = None):
@@ -85,11 +95,11 @@ def _scan_root(root: str, args, facts: dict | None = None):
         return None
     output = found.tree_bytes() if args.format == "xml" else _render(tree, args.format)
     errors = "".join(d.render() + "\n" for d in tree.diagnostics)
-    return Result(output, errors, _status(tree))
+    return Result(output, args.output, errors, _status(tree))
 
 
-def _show(result, output: str | None) -> int:
-    _emit(result.output, output)
+def _show(result) -> int:
+    _emit(result.output, result.destination)
     sys.stderr.write(result.errors)
     return result.status
 
