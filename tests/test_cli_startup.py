@@ -6,15 +6,16 @@ exact, so these checks cannot be flaky the way a timed test would be.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 from conftest import REPO
 
 
-def imported(*args: str) -> set[str]:
+def imported(*args: str, env: dict | None = None) -> set[str]:
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "buildtool", *args],
-                            capture_output=True, text=True, cwd=REPO)
+                            capture_output=True, text=True, cwd=REPO, env=env)
     names = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     return names - {"package"}
 
@@ -58,9 +59,9 @@ def test_cached_root_scan_imports_neither_the_reader_nor_lxml(tmp_path):
 
     root = write_root(tmp_path / "ast")
     settle()
-    args = ("scan", "--cache-dir", str(tmp_path / "cache"), str(root))
-    assert "buildtool.asterisk.root" in imported(*args)  # the first run reads the tree and stores it
-    names = imported(*args)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}  # the default place: found before parsing
+    assert "buildtool.asterisk.root" in imported("scan", str(root), env=env)  # the first run reads and stores
+    names = imported("scan", str(root), env=env)
     assert "buildtool.asterisk.scancache" in names
     unwanted = {"lxml.etree", "buildtool.asterisk.root", "buildtool.scan", "buildtool.diagnostics", "dataclasses",
                 "typing", "argparse", "json"}
