@@ -1,26 +1,35 @@
 #!/usr/bin/env python3
-"""Benchmark: `buildtool scan ROOT` on a real Asterisk tree against Asterisk's own ways of reading it.
+"""Benchmark: `buildtool scan ROOT` on a real Asterisk tree, cold and from its cache, against Asterisk's own ways.
 
 Run on demand (not a test)::
 
-    python bench/bench_asterisk_scan.py [--root CONFIGURED_ROOT] [--repeat 5]
+    python bench/bench_asterisk_scan.py [--root ASTERISK_ROOT] [--repeat 7]
 
 Without ``--root`` it extracts ``../shared/asterisk/asterisk-*.tar.xz`` (beside
-the repository) and runs ``./configure --without-pjproject-bundled
---without-pjproject`` first (not timed). The root is copied to a temporary
-directory, so nothing of the given root is written. Measured side by side,
-best of ``--repeat`` whole processes:
+the repository). The root is copied to a temporary directory, so nothing of the
+given root is written, and ``./configure --without-pjproject-bundled
+--without-pjproject`` runs there when it has no ``makeopts`` yet (not timed:
+``make menuselect-tree`` needs it; the scan does not). Measured side by side,
+interleaved, best of ``--repeat`` whole processes:
 
-- ``buildtool scan ROOT`` (every member read, parsed and classified; text summary);
-- ``buildtool scan --format xml -o FILE ROOT`` (the menuselect-tree written too);
+- ``buildtool scan --no-cache ROOT`` (cold: every Makefile evaluated, every member
+  read, parsed and classified; text summary) and ``buildtool scan ROOT`` answered
+  from its cache (warm: a cache directory of its own, filled by one run first;
+  every input is checked again, see ``buildtool/asterisk/scancache.py``);
+- the same two with ``--format xml -o FILE`` (the menuselect-tree written too);
 - ``make menuselect-tree`` from a clean state (its per-directory ``.moduleinfo``
   and ``.makeopts`` caches and the tree removed before each run, not timed);
 - Asterisk's awk-per-file extraction: ``for f in SOURCES; do awk -f
-  build_tools/get_moduleinfo $f; done`` over every member source, in one ``sh``.
+  build_tools/get_moduleinfo $f; done`` over every member source, in one ``sh``;
+- ``buildtool --version`` and ``python -c pass`` (the interpreter alone).
 
 Prints a markdown table with each wall time and CPU time (user + system of
 every process the command ran) and their ratios to make and to awk. On a
 shared machine CPU time is the steadier figure; compare rows of one run.
+Floors (issue 9): the scan, whole process, at most 0.15x the awk loop (wall);
+``--version`` under 40 ms. Exits 1 when the warm scan or ``--version`` misses its
+floor, or an output differs (warm from cold, the XML from make's bytes); the
+cold scan's ratio is printed beside it.
 """
 
 from __future__ import annotations
@@ -45,52 +54,63 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def best_of(repeat: int, command: list[str], cwd: Path, before=None) -> tuple[float, float]:
-    """Best wall time and best CPU time (user + system of every process it ran) over ``repeat`` runs.
-    CPU time barely moves with the machine's load; wall time does."""
-    best = best_cpu = float("inf")
-    for _ in range(repeat):
-        if before:
-            before()
-        cpu = _children_cpu()
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        elapsed = time.perf_counter() - start
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(command[:4])} failed: {done.stderr.decode()[-800:]}")
-        best = min(best, elapsed)
-        best_cpu = min(best_cpu, _children_cpu() - cpu)
-    return best, best_cpu
+def run_once(command: list[str], cwd: Path, before=None) -> tuple[float, float]:
+    """Wall time and CPU time (user + system of every process it ran) of one run; it must succeed."""
+    if before:
+        before()
+    cpu = _children_cpu()
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:4])} failed: {done.stderr.decode()[-800:]}")
+    return elapsed, _children_cpu() - cpu
+
+
+def interleaved(repeat: int, commands: dict[str, tuple[list[str], Path, object]]) -> dict[str, tuple[float, float]]:
+    """Best wall and best CPU time of each command over ``repeat`` rounds, each round in a rotated order,
+    so that a burst of load on a shared machine falls on every command alike."""
+    best = {name: (float("inf"), float("inf")) for name in commands}
+    order = list(commands)
+    for r in range(repeat):
+        for name in order[r % len(order):] + order[:r % len(order)]:
+            command, cwd, before = commands[name]
+            wall, cpu = run_once(command, cwd, before)
+            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
+    return best
 
 
 def prepare(root: str | None, work: Path) -> Path:
     if root:
         dest = work / "root"
         shutil.copytree(root, dest, symlinks=True)
-        if not (dest / "makeopts").exists():
-            raise SystemExit(f"{root} is not configured: run ./configure there first")
-        return dest
-    tarballs = sorted(SHARED.glob("asterisk-*.tar.*"))
-    if not tarballs:
-        raise SystemExit(f"no --root given and no tarball in {SHARED}")
-    subprocess.run(["tar", "xf", str(tarballs[-1]), "-C", str(work)], check=True)
-    (dest,) = [p for p in work.iterdir() if p.is_dir()]
-    print(f"configuring {dest.name} (not timed) ...", file=sys.stderr)
-    subprocess.run(["./configure", "--without-pjproject-bundled", "--without-pjproject"], cwd=dest, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    else:
+        tarballs = sorted(SHARED.glob("asterisk-*.tar.*"))
+        if not tarballs:
+            raise SystemExit(f"no --root given and no tarball in {SHARED}")
+        subprocess.run(["tar", "xf", str(tarballs[-1]), "-C", str(work)], check=True)
+        (dest,) = [p for p in work.iterdir() if p.is_dir()]
+    if not (dest / "makeopts").exists():
+        print(f"configuring {dest.name} (not timed) ...", file=sys.stderr)
+        subprocess.run(["./configure", "--without-pjproject-bundled", "--without-pjproject"], cwd=dest, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return dest
+
+
+SCAN_FLOOR, VERSION_FLOOR = 0.15, 0.040
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", help="a configured Asterisk root (copied; default: extract the shared tarball)")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--root", help="an Asterisk source root (copied; default: extract the shared tarball)")
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-asterisk-") as tmp:
         work = Path(tmp)
         root = prepare(args.root, work)
         sys.path.insert(0, str(REPO))
         from buildtool.asterisk import root as asterisk_root
+        from buildtool.asterisk import scancache
 
         found = asterisk_root.read(str(root))
         sources = sorted(os.path.relpath(m.path, root) for m in found.members if m.kind == "source")
@@ -100,29 +120,65 @@ def main() -> int:
                 for path in glob.glob(str(root / pattern)):
                     os.unlink(path)
 
+        # make writes its .moduleinfo caches into the tree: run it once now, so that the cache
+        # entries below are filled against the tree as it stays (clean() removes them again, and
+        # they are no input of the scan: make's own files are not read by it).
+        subprocess.run(["make", "menuselect-tree"], cwd=root, check=True, stdout=subprocess.DEVNULL)
+        clean()
+        cache = work / "cache"
         tool = [sys.executable, "-m", "buildtool"]
-        out = work / "tree.xml"
-        rows = [
-            ("buildtool scan ROOT", best_of(args.repeat, tool + ["scan", str(root)], REPO)),
-            ("buildtool scan --format xml -o F ROOT",
-             best_of(args.repeat, tool + ["scan", "--format", "xml", "-o", str(out), str(root)], REPO)),
-            ("make menuselect-tree (clean)", best_of(args.repeat, ["make", "menuselect-tree"], root, clean)),
-            (f"awk -f get_moduleinfo per file ({len(sources)} files)",
-             best_of(args.repeat, ["sh", "-c", 'for f in "$@"; do awk -f build_tools/get_moduleinfo "$f"; done',
-                                   "sh", *sources], root)),
-        ]
-        identical = out.read_bytes() == (root / "menuselect-tree").read_bytes()
-    make_time, make_cpu = rows[2][1]
-    awk_time, awk_cpu = rows[3][1]
-    print(f"Asterisk root: {root.name}, {len(found.members)} members, best of {args.repeat}, "
+        out_cold, out_warm = work / "cold.xml", work / "warm.xml"
+        cold = tool + ["scan", "--no-cache", str(root)]
+        warm = tool + ["scan", "--cache-dir", str(cache), str(root)]
+        cold_xml = tool + ["scan", "--no-cache", "--format", "xml", "-o", str(out_cold), str(root)]
+        warm_xml = tool + ["scan", "--cache-dir", str(cache), "--format", "xml", "-o", str(out_warm), str(root)]
+        # A file changed within the cache's racy window is not trusted: wait it out once, then fill the cache.
+        time.sleep(scancache.RACY_NS / 1e9 + 0.2)
+        for command in (warm, warm_xml):
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        entries = len(list(cache.glob("scan-*.cache")))
+        if entries != 2:
+            raise SystemExit(f"the cache was not filled ({entries} entries)")
+        same_text = (subprocess.run(cold, capture_output=True).stdout == subprocess.run(warm, capture_output=True).stdout)
+        commands = {
+            "`buildtool scan ROOT`, cold (`--no-cache`)": (cold, REPO, None),
+            "`buildtool scan ROOT`, warm (from its cache)": (warm, REPO, None),
+            "`buildtool scan --format xml -o F ROOT`, cold": (cold_xml, REPO, None),
+            "`buildtool scan --format xml -o F ROOT`, warm": (warm_xml, REPO, None),
+            "`make menuselect-tree` (its caches removed)": (["make", "menuselect-tree"], root, clean),
+            f"`for f in SOURCES; do awk -f build_tools/get_moduleinfo $f; done` ({len(sources)} files)":
+                (["sh", "-c", 'for f in "$@"; do awk -f build_tools/get_moduleinfo "$f"; done', "sh", *sources],
+                 root, None),
+            "`buildtool --version`": (tool + ["--version"], REPO, None),
+            "`python -c pass` (the interpreter alone)": ([sys.executable, "-c", "pass"], REPO, None),
+        }
+        best = interleaved(args.repeat, commands)
+        make_bytes = (root / "menuselect-tree").read_bytes()
+        identical = out_cold.read_bytes() == make_bytes and out_warm.read_bytes() == make_bytes
+    names = list(commands)
+    make_time, make_cpu = best[names[4]]
+    awk_time, awk_cpu = best[names[5]]
+    print(f"Asterisk root: {root.name}, {len(found.members)} members, best of {args.repeat} interleaved rounds, "
           f"load average {os.getloadavg()[0]:.1f}\n")
     print("| command | wall s | / make | / awk per file | CPU s | CPU / make | CPU / awk per file |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, (seconds, cpu) in rows:
+    for name in names[:6]:
+        seconds, cpu = best[name]
         print(f"| {name} | {seconds:.3f} | {seconds / make_time:.3f} | {seconds / awk_time:.3f} "
               f"| {cpu:.3f} | {cpu / make_cpu:.3f} | {cpu / awk_cpu:.3f} |")
-    print(f"\nmenuselect-tree byte-identical to make's: {'yes' if identical else 'NO'}")
-    return 0 if identical else 1
+    for name in names[6:]:
+        print(f"| {name} | {best[name][0]:.4f} | | | {best[name][1]:.4f} | | |")
+    warm_ratio = best[names[1]][0] / awk_time
+    cold_ratio = best[names[0]][0] / awk_time
+    version = best[names[6]][0]
+    print(f"\nmenuselect-tree (cold and warm) byte-identical to make's: {'yes' if identical else 'NO'}; "
+          f"warm text output equal to cold: {'yes' if same_text else 'NO'}")
+    print(f"Floors: scan <= {SCAN_FLOOR}x the awk loop (wall): warm {warm_ratio:.3f}x "
+          f"({'met' if warm_ratio <= SCAN_FLOOR else 'NOT met'}), cold {cold_ratio:.3f}x "
+          f"({'met' if cold_ratio <= SCAN_FLOOR else 'not met'}); --version < {VERSION_FLOOR * 1000:.0f} ms: "
+          f"{version * 1000:.1f} ms ({'met' if version < VERSION_FLOOR else 'NOT met'})")
+    ok = identical and same_text and warm_ratio <= SCAN_FLOOR and version < VERSION_FLOOR
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

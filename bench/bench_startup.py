@@ -14,8 +14,9 @@ whole-process, interleaved, best of ``--rounds``:
   directories below;
 - ``buildtool scan --format json`` over the same directories with the tree's
   catalogues (``build_tools/menuselect-deps.in``, ``build_tools/cflags.xml``);
-  with ``--scan-root``, ``buildtool scan --format json ROOT`` instead (the
-  scanner finds directories and catalogues itself);
+  with ``--scan-root``, ``buildtool scan --no-cache --format json ROOT`` instead
+  (the scanner finds directories and catalogues itself; cold, every run:
+  ``bench/bench_asterisk_scan.py`` measures the scan cache beside it);
 - ``buildtool --version``, and ``python -c pass`` (the interpreter's own
   start-up, for scale).
 
@@ -82,7 +83,7 @@ def main() -> int:
         tool = _buildtool()
         awk = ["sh", "-c", 'for f in "$@"; do awk -f build_tools/get_moduleinfo "$f"; done', "sh", *files]
         if args.scan_root:
-            scan = [tool, "scan", "--format", "json", str(root)]
+            scan = [tool, "scan", "--no-cache", "--format", "json", str(root)]
         else:
             scan = [tool, "scan", "--format", "json"]
             for catalog in CATALOGS:

@@ -13,7 +13,6 @@ goes away (``| head``), as for any Unix filter.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
 from buildtool import __version__
@@ -75,27 +74,38 @@ def _module(name: str):
     return importlib.import_module(f"buildtool.commands.{name.replace('-', '_')}")
 
 
+def _buildtool_error() -> type[Exception]:
+    from buildtool.errors import BuildtoolError
+
+    return BuildtoolError
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv == ["--version"]:  # the common probe, answered before argparse is even imported
         print(f"buildtool {__version__}")
         return 0
     chosen = next((a for a in argv if not a.startswith("-")), None)
-    # No command (e.g. --help): configure none, the listing needs only COMMANDS.
-    parser = build_parser(chosen if chosen in COMMANDS else "")
-    args = parser.parse_args(argv)
-    from buildtool.errors import BuildtoolError
-
     try:
-        code = _module(args.command).run(args)
+        # A command may answer its exact command line from a record of an earlier run that parsed it
+        # (`scan ROOT` from its cache), before argparse is imported.
+        early = getattr(_module(chosen), "answer_unparsed", None) if chosen in COMMANDS and argv[0] == chosen else None
+        code = early(argv) if early is not None else None
+        if code is None:
+            # No command (e.g. --help): configure none, the listing needs only COMMANDS.
+            args = build_parser(chosen if chosen in COMMANDS else "").parse_args(argv)
+            args.argv = list(argv)  # the command line as given (the scan cache keys on it)
+            code = _module(args.command).run(args)
         sys.stdout.flush()  # here, so that a reader gone away is seen below, not at interpreter exit
         return code
     except BrokenPipeError:
         # The reader of our output went away (`| head`): stop quietly, as cat or grep do when
         # SIGPIPE ends them, with the same status. Further writes go nowhere.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        import signal  # only here: every command starts without it
+
         return 128 + signal.SIGPIPE
-    except BuildtoolError as exc:  # each says how it is printed and the exit status it carries
+    except _buildtool_error() as exc:  # each says how it is printed and the exit status it carries
         text = exc.render()
         if text:
             print(text, file=sys.stderr)

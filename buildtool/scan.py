@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning
+from buildtool.errors import InputError
 from buildtool.extract import DOCUMENTATION_OPENING, Block, block_region, find_blocks
 from buildtool.fsutil import read_regular
 from buildtool.model import Tree
@@ -107,7 +108,7 @@ def scan_root(root: str, catalog: Catalog | None = None):
                                                   member.data)
         else:
             item, found_diagnostics = _scan_declared(member)
-            found_diagnostics += _declared_names(member, item)
+            found_diagnostics += _declared_names(member, item, found.files)
         item.displayname = member.displayname
         if member.name in scanned:
             diagnostics.append(error(member.path, max(member.line, 1), 1, "duplicate-module",
@@ -132,15 +133,16 @@ def _scan_declared(member) -> tuple[ScannedModule, list[Diagnostic]]:
     return ScannedModule(member.name, member.path, member.directory, decl), diagnostics
 
 
-def _declared_names(member, item: ScannedModule) -> list[Diagnostic]:
+def _declared_names(member, item: ScannedModule, files) -> list[Diagnostic]:
     """A Makefile-rule member's provided names, from the DOCUMENTATION of its own C source (the
-    first file make reads for it: Asterisk's app_voicemail_imap is app_voicemail.c built again)."""
-    if not member.sources:
-        return []
-    try:
-        data = read_regular(member.sources[0])
-    except OSError:
+    first file make reads for it: Asterisk's app_voicemail_imap is app_voicemail.c built again),
+    read through the root's ``files`` (so a scan cache sees it as an input)."""
+    if not member.sources or not files.isfile(member.sources[0]):
         return []  # make reports a missing source itself; the names are only what the source says
+    try:
+        data = files.data(member.sources[0])
+    except InputError:
+        return []
     item.names, diagnostics = _provided(SourceFile(member.sources[0], member.name, member.directory), data)
     item.names_from = member.sources[0]
     return diagnostics

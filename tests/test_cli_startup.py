@@ -6,15 +6,16 @@ exact, so these checks cannot be flaky the way a timed test would be.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 from helpers.build import REPO
 
 
-def imported(*args: str) -> set[str]:
+def imported(*args: str, env: dict | None = None) -> set[str]:
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "buildtool", *args],
-                            capture_output=True, text=True, cwd=REPO)
+                            capture_output=True, text=True, cwd=REPO, env=env)
     names = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     return names - {"package"}
 
@@ -50,3 +51,18 @@ def test_build_step_imports_only_the_standard_library_and_fsutil(tmp_path):
     names = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert {n for n in names if n.startswith("buildtool")} == {"buildtool", "buildtool.fsutil"}, names
     assert not names & {"pathlib", "tempfile", "hashlib", "dataclasses", "re"}, names
+
+
+def test_cached_root_scan_imports_neither_the_reader_nor_lxml(tmp_path):
+    from test_asterisk_makefiles import write_root
+    from test_scan_cache import settle
+
+    root = write_root(tmp_path / "ast")
+    settle()
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}  # the default place: found before parsing
+    assert "buildtool.asterisk.root" in imported("scan", str(root), env=env)  # the first run reads and stores
+    names = imported("scan", str(root), env=env)
+    assert "buildtool.asterisk.scancache" in names
+    unwanted = {"lxml.etree", "buildtool.asterisk.root", "buildtool.scan", "buildtool.diagnostics", "dataclasses",
+                "typing", "argparse", "json"}
+    assert not names & unwanted, names & unwanted

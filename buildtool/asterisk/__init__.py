@@ -17,3 +17,12 @@
 - ``setup``: ``buildtool asterisk-setup``: the forced include and the make hook
   that make Asterisk's own build inject MODULEINFO into its real struct.
 """
+
+import os
+
+# A root is recognised by this file; checked before anything else of the reader is imported.
+MARKER = os.path.join("build_tools", "menuselect-deps.in")
+
+
+def is_root(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, MARKER))

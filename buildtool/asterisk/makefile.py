@@ -28,6 +28,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from buildtool.asterisk.inputs import Files
 from buildtool.errors import InputError
 
 MODDIR_RULES = "Makefile.moddir_rules"
@@ -79,6 +80,7 @@ class Makefile:
     # itself, or a function that never stops calling itself, is a refusal (make says the same).
     expanding: set[str] = field(default_factory=set)
     calls: int = 0
+    files: Files = field(default_factory=Files)  # what is read and listed, recorded (inputs.py)
 
     def value(self, name: str) -> str:
         """A variable's value at the end of the file, as a recipe would see it."""
@@ -102,6 +104,49 @@ def _find_close(text: str, start: int, opening: str) -> int:
             if depth == 0:
                 return found.start()
     return -1
+
+
+_LITERAL, _REFERENCE, _ONE_CHARACTER, _UNTERMINATED = range(4)
+# Each text's split into literal text and references, by text: a recipe line of Makefile.moddir_rules is
+# expanded once per member of every directory, the same words each time.
+_SEGMENTS: dict[str, tuple[tuple[int, str], ...]] = {}
+
+
+def _segments(text: str) -> tuple[tuple[int, str], ...]:
+    found = _SEGMENTS.get(text)
+    if found is None:
+        found = _SEGMENTS[text] = tuple(_split_references(text))
+    return found
+
+
+def _split_references(text: str):
+    """``(kind, value)`` pieces of ``text``: literal text, ``$(...)``/``${...}`` bodies, ``$X`` names, and an
+    unterminated reference (the expansion refuses it when it gets there, after the references before it)."""
+    i = 0
+    n = len(text)
+    while i < n:
+        dollar = text.find("$", i)
+        if dollar < 0:
+            yield _LITERAL, text[i:]
+            return
+        if dollar > i:
+            yield _LITERAL, text[i:dollar]
+        if dollar + 1 >= n:
+            return  # a lone "$" at the end expands to nothing
+        char = text[dollar + 1]
+        if char == "$":
+            yield _LITERAL, "$"
+            i = dollar + 2
+        elif char in "({":
+            close = _find_close(text, dollar + 2, char)
+            if close < 0:
+                yield _UNTERMINATED, text[dollar:dollar + 40]
+                return
+            yield _REFERENCE, text[dollar + 2:close]
+            i = close + 1
+        else:
+            yield _ONE_CHARACTER, char
+            i = dollar + 2
 
 
 def split_args(text: str, count: int) -> list[str]:
@@ -164,29 +209,15 @@ class Expander:
         if "$" not in text:
             return text
         out: list[str] = []
-        i = 0
-        n = len(text)
-        while i < n:
-            dollar = text.find("$", i)
-            if dollar < 0:
-                out.append(text[i:])
-                break
-            out.append(text[i:dollar])
-            if dollar + 1 >= n:
-                break
-            char = text[dollar + 1]
-            if char == "$":
-                out.append("$")
-                i = dollar + 2
-            elif char in "({":
-                close = _find_close(text, dollar + 2, char)
-                if close < 0:
-                    raise self._fail(path, line, f"unterminated variable reference: {text[dollar:dollar + 40]!r}")
-                out.append(self._reference(text[dollar + 2:close], path, line))
-                i = close + 1
+        for kind, value in _segments(text):
+            if kind == _LITERAL:
+                out.append(value)
+            elif kind == _REFERENCE:
+                out.append(self._reference(value, path, line))
+            elif kind == _ONE_CHARACTER:
+                out.append(self._variable(value, path, line))
             else:
-                out.append(self._variable(char, path, line))
-                i = dollar + 2
+                raise self._fail(path, line, f"unterminated variable reference: {value!r}")
         return "".join(out)
 
     def _variable(self, name: str, path: str, line: int) -> str:
@@ -194,7 +225,7 @@ class Expander:
             return self.automatic[name]
         var = self.makefile.variables.get(name)
         if var is None:
-            return os.environ.get(name, "") if name in _FROM_ENVIRONMENT else ""
+            return self.makefile.files.environ(name) if name in _FROM_ENVIRONMENT else ""
         if var.error is not None:
             raise var.error
         if not var.recursive:
@@ -236,11 +267,12 @@ class Expander:
     def wildcard(self, raw, path, line):
         found: list[str] = []
         base = self.makefile.directory
+        files = self.makefile.files
         for pattern in self.expand(raw, path, line).split():
             if glob.has_magic(pattern):
-                matches = sorted(glob.glob(pattern, root_dir=base))
+                matches = files.glob(pattern, base)
             else:
-                matches = [pattern] if os.path.exists(os.path.join(base, pattern)) else []
+                matches = [pattern] if files.exists(os.path.join(base, pattern)) else []
             found.extend(matches)
         return " ".join(found)
 
@@ -403,10 +435,10 @@ def conditional_value(expander: Expander, kind: str, args: str, path: str, line:
 
 
 def read(path: str, directory: str | None = None, root: str | None = None,
-         variables: dict[str, Var] | None = None) -> Makefile:
-    """Read one Makefile (and the files of its directory that it includes)."""
+         variables: dict[str, Var] | None = None, files: Files | None = None) -> Makefile:
+    """Read one Makefile (and the files of its directory that it includes), through ``files``."""
     directory = directory or os.path.dirname(path) or "."
-    makefile = Makefile(path=path, directory=directory)
+    makefile = Makefile(path=path, directory=directory, files=files or Files())
     makefile.variables.update(variables or {})
     if root is not None:
         makefile.variables.setdefault("ASTTOPDIR", Var(root, False))
@@ -416,10 +448,9 @@ def read(path: str, directory: str | None = None, root: str | None = None,
 
 def _read_into(makefile: Makefile, path: str, root: str | None, depth: int) -> None:
     try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode("latin-1")
-    except OSError as exc:
-        raise InputError(path, 0, 0, f"cannot read Makefile: {exc.strerror}") from None
+        text = makefile.files.text(path)
+    except InputError as exc:
+        raise InputError(path, 0, 0, exc.message.replace("cannot read", "cannot read Makefile", 1)) from None
     text = text.replace("\r\n", "\n")
 
     def on_call(name: str, args: list[str], where: str, line: int) -> None:
@@ -544,7 +575,7 @@ def _include(makefile: Makefile, expander: Expander, raw: str, path: str, line: 
         target = os.path.normpath(os.path.join(makefile.directory, name))
         if os.path.dirname(target) != os.path.normpath(makefile.directory):
             continue  # outside the directory: configured choices and compile rules (see the module doc)
-        if not os.path.exists(target):
+        if not makefile.files.exists(target):
             if optional:
                 continue
             raise InputError(path, line, 1, f"included file '{name}' does not exist")
@@ -561,8 +592,8 @@ def _apply_moddir_rules(makefile: Makefile, expander: Expander, path: str, line:
         c_mods: list[str] = []
         cc_mods: list[str] = []
         for prefix in prefixes:
-            c_mods += [n[:-2] for n in sorted(glob.glob(f"{glob.escape(prefix)}_*.c", root_dir=makefile.directory))]
-            cc_mods += [n[:-3] for n in sorted(glob.glob(f"{glob.escape(prefix)}_*.cc", root_dir=makefile.directory))]
+            c_mods += [n[:-2] for n in makefile.files.glob(f"{glob.escape(prefix)}_*.c", makefile.directory)]
+            cc_mods += [n[:-3] for n in makefile.files.glob(f"{glob.escape(prefix)}_*.cc", makefile.directory)]
         makefile.variables["ALL_C_MODS"] = Var(" ".join(c_mods), False)
         makefile.variables["ALL_CC_MODS"] = Var(" ".join(cc_mods), False)
 

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from buildtool.asterisk import awk, makefile, recipe
+from buildtool.asterisk.inputs import Files
 from buildtool.errors import InputError
 
 MEMBER_NAME = re.compile(r"<member\s[^>]*?\bname=\"([^\"]*)\"")
@@ -45,31 +46,6 @@ class Member:
     # The files make reads for the member (its .moduleinfo prerequisites: the module's own source
     # first, then MOD_ADD_C's extra sources); for an XML member, none.
     sources: list[str] = field(default_factory=list)
-
-
-class Files:
-    """Every file read once: raw bytes and their Latin-1 text."""
-
-    def __init__(self) -> None:
-        self.raw: dict[str, bytes] = {}
-        self.decoded: dict[str, str] = {}
-
-    def data(self, path: str) -> bytes:
-        got = self.raw.get(path)
-        if got is None:
-            try:
-                with open(path, "rb", buffering=0) as handle:
-                    got = handle.readall()
-            except OSError as exc:
-                raise InputError(path, 0, 0, f"cannot read: {exc.strerror}") from None
-            self.raw[path] = got
-        return got
-
-    def text(self, path: str) -> str:
-        got = self.decoded.get(path)
-        if got is None:
-            got = self.decoded[path] = self.data(path).decode("latin-1")
-        return got
 
 
 @dataclass
@@ -159,7 +135,7 @@ class Directory:
         self.files = files
         self.patterns = patterns
         self.scripts = scripts
-        self.mk = makefile.read(os.path.join(self.dir, "Makefile"), self.dir, root)
+        self.mk = makefile.read(os.path.join(self.dir, "Makefile"), self.dir, root, files=files)
         self.built: dict[str, str] = {}
         self.echoes: dict[str, list[tuple[int, str]]] = {}  # target -> (Makefile line, echoed text)
         self.members: list[Member] = []
@@ -181,7 +157,7 @@ class Directory:
         variables.setdefault("GREP", makefile.Var("grep", False))
         variables["SUBDIR"] = makefile.Var(self.name, False)
         variables.update(extra)
-        context = makefile.Makefile(path=path, directory=self.dir, variables=variables)
+        context = makefile.Makefile(path=path, directory=self.dir, variables=variables, files=self.files)
         expander = makefile.Expander(context, automatic, shell=self._shell)
         out: list[str] = []
         echoes: list[tuple[int, str]] = []
@@ -208,7 +184,7 @@ class Directory:
     def _awk(self, script: str, names: list[str], path: str, line: int) -> str:
         program = self.scripts.get(script)
         if program is None:
-            if not os.path.isfile(script):
+            if not self.files.isfile(script):
                 raise InputError(path, line, 1, f"awk script '{script}' does not exist")
             program = awk.parse(self.files.text(script))
             if program is None:
@@ -238,7 +214,7 @@ class Directory:
             return
         for suffix, recipe_lines in ((".c", self.patterns.member_c), (".cc", self.patterns.member_cc)):
             source = member + suffix
-            if os.path.isfile(os.path.join(self.dir, source)):
+            if self.files.isfile(os.path.join(self.dir, source)):
                 break
         else:
             raise InputError(self.mk.path, 1, 1, f"module '{member}' has no {member}.c or {member}.cc "
@@ -349,7 +325,7 @@ class Directory:
         category = mk.value("MENUSELECT_CATEGORY")
         xml_name = category.lower() + ".xml"
         prereqs = [f".{m}.moduleinfo" for m in members]
-        if category and os.path.isfile(os.path.join(self.dir, xml_name)):
+        if category and self.files.isfile(os.path.join(self.dir, xml_name)):
             prereqs.append(xml_name)
             self._xml_members(os.path.join(self.dir, xml_name))
         automatic = {"@": ".moduleinfo", "^": " ".join(prereqs), "<": prereqs[0] if prereqs else "", "*": ""}

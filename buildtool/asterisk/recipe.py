@@ -40,10 +40,12 @@ def strip_prefixes(line: str) -> str:
     return line
 
 
+# The double-quoted body is written unrolled, [^"\\]*(?:\\.[^"\\]*)*: the language of (?:[^"\\]|\\.)*
+# without a group entered per character (the member lines are long and quoted).
 _TOKEN = re.compile(r"""
     (?P<blank>[ \t\n]+)
   | (?P<plain>[^ \t\n"'\\><;|&()$`*?\[]+)
-  | "(?P<double>(?:[^"\\]|\\.)*)"
+  | "(?P<double>[^"\\]*(?:\\.[^"\\]*)*)"
   | '(?P<single>[^']*)'
   | \\(?P<escaped>.?)
   | (?P<redirect>>>?)

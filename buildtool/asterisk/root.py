@@ -26,12 +26,12 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from buildtool.asterisk import awk, makefile, recipe
-from buildtool.asterisk.moddir import MEMBER_NAME, Directory, Files, Member, read_moddir_rules
+from buildtool.asterisk import MARKER, awk, is_root, makefile, recipe  # noqa: F401 (is_root: re-exported)
+from buildtool.asterisk.inputs import Files
+from buildtool.asterisk.moddir import MEMBER_NAME, Directory, Member, read_moddir_rules
 from buildtool.catalog import Catalog, load_menuselect_deps
 from buildtool.errors import InputError
 
-MARKER = os.path.join("build_tools", "menuselect-deps.in")
 # Platform names MODULEINFO uses in <conflict> (res_musiconhold: win32). menuselect
 # keeps no list of them; a conflict with a name nothing provides never fires.
 PLATFORMS = ("win32",)
@@ -46,10 +46,6 @@ _CORE_INFO = re.compile(r"^[ \t]*AST_MODULE_INFO\w*[ \t]*\(", re.M)
 _CORE_NAME = re.compile(r"^[ \t]*#[ \t]*define[ \t]+AST_MODULE[ \t]+\"([^\"]+)\"", re.M)
 
 
-def is_root(path: str) -> bool:
-    return os.path.isfile(os.path.join(path, MARKER))
-
-
 @dataclass
 class Root:
     path: str
@@ -57,6 +53,7 @@ class Root:
     members: list[Member] = field(default_factory=list)
     catalog: Catalog = field(default_factory=Catalog)
     mod_subdirs: list[str] = field(default_factory=list)
+    files: Files = field(default_factory=Files)  # everything read, and every fact observed (inputs.py)
 
     def tree_bytes(self) -> bytes:
         return self.tree_text.encode("latin-1")
@@ -76,7 +73,7 @@ def builtins(root: str, files: Files | None = None) -> set[str]:
     main = os.path.join(root, "main")
     found: set[str] = set()
     try:
-        names = sorted(n for n in os.listdir(main) if n.endswith(".c"))
+        names = [n for n in files.listdir(main) if n.endswith(".c")]
     except OSError:
         return found
     for name in names:
@@ -91,13 +88,14 @@ def builtins(root: str, files: Files | None = None) -> set[str]:
     return found
 
 
-def _variables_file(path: str) -> dict[str, makefile.Var]:
+def _variables_file(path: str, files: Files) -> dict[str, makefile.Var]:
     """``NAME=value`` lines of a generated file (configure's ``makeopts``); missing: none."""
     out: dict[str, makefile.Var] = {}
     try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode("latin-1")
-    except OSError:
+        text = files.optional_text(path)
+    except InputError:
+        text = None
+    if text is None:
         return out
     for line in text.splitlines():
         match = _SIMPLE_ASSIGN.match(line)
@@ -119,8 +117,8 @@ def _top_recipe(root: str, files: Files) -> tuple[list[str], list[_Step]]:
     """MOD_SUBDIRS and the steps of the top Makefile's ``menuselect-tree:`` recipe."""
     path = os.path.join(root, "Makefile")
     text = files.text(path).replace("\r\n", "\n")
-    top = makefile.Makefile(path=path, directory=root)
-    top.variables.update(_variables_file(os.path.join(root, "makeopts")))
+    top = makefile.Makefile(path=path, directory=root, files=files)
+    top.variables.update(_variables_file(os.path.join(root, "makeopts"), files))
     expander = makefile.Expander(top, {"@": "menuselect-tree"})
     mod_subdirs: list[str] | None = None
     rule_line = None
@@ -227,14 +225,14 @@ def read(root: str) -> Root:
     scripts: dict[str, awk.Program] = {}  # by path, shared by every directory
     directories: dict[str, Directory] = {}
     texts: dict[tuple[str, str], str] = {}
-    result = Root(path=root, mod_subdirs=mod_subdirs)
+    result = Root(path=root, mod_subdirs=mod_subdirs, files=files)
     options: set[str] = set()
     out: list[str] = []
     for step in steps:
         if step.kind == "dirs":
             for name in step.dirs:
                 if name not in directories:
-                    if not os.path.isfile(os.path.join(root, name, "Makefile")):
+                    if not files.isfile(os.path.join(root, name, "Makefile")):
                         raise InputError(os.path.join(root, "Makefile"), step.line, 1,
                                          f"module directory '{name}' has no Makefile")
                     directory = Directory(root, name, files, patterns, scripts)

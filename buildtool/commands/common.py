@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Iterable
-
-from buildtool.diagnostics import Diagnostic
 from buildtool.fsutil import write_if_changed
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING (type checkers take the name), without importing typing
+if TYPE_CHECKING:  # annotations only: a cached `scan ROOT` imports this module but no diagnostics
+    from typing import Iterable
+
+    from buildtool.diagnostics import Diagnostic
 
 
 def emit(text: str, output: str | None) -> None:
