@@ -4,10 +4,11 @@ function's (F), else it is listed as not killed."""
 import json
 from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
-J = {}  # short mutant name -> (verdict, reason)
-def j(names, verdict, reason):
+J = {}  # (target or None, short mutant name) -> (verdict, reason)
+def j(names, verdict, reason, target=None):
+    """``target``: the judgment holds in that target only (short names repeat across modules: x_parse__mutmut_3)."""
     for n in names.split():
-        J[n] = (verdict, reason)
+        J[(target, n)] = (verdict, reason)
 E, N = "equivalent", "not killed"
 # graphs
 j("x_cycles__mutmut_16 x_strongly_connected__mutmut_27", E, "`None` for `False` in a flag only ever tested for truth")
@@ -158,10 +159,14 @@ F["x__make_plan"] = (N, "contradiction and missing-module paths of autoload=no, 
 F["x__order"] = (N, "soft-cycle breaking details (a node pushed twice, hard-ready bookkeeping) that change no order in any graph tried")
 F["x__spread"] = (N, "a diamond of implied loads (test_loader_plan's fourth scenario) tells the first path from a later one")
 
-ORDER = ["graphs", "plan", "runtime", "resolve", "drift", "generate", "elfinfo", "binary"]
+ORDER = ["graphs", "plan", "runtime", "resolve", "drift", "generate", "elfinfo", "binary",
+         "ast_root", "ast_moddir", "ast_makefile", "ast_recipe", "ast_awk", "ast_moduleh", "ast_setup", "ast_makeopts"]
 LABEL = {"graphs": "cycle finder", "plan": "loader planner", "runtime": "runtime's decisions", "resolve": "resolver",
          "drift": "hand-written drift check", "generate": "generator", "elfinfo": "record reader (pyelftools)",
-         "binary": "record reader (fast)"}
+         "binary": "record reader (fast)",
+         "ast_root": "Asterisk root reader", "ast_moddir": "Asterisk module directory", "ast_makefile": "Asterisk Makefile reader",
+         "ast_recipe": "Asterisk recipe lines", "ast_awk": "Asterisk awk extractors", "ast_moduleh": "Asterisk module.h check",
+         "ast_setup": "Asterisk injection set-up", "ast_makeopts": "Asterisk menuselect choices"}
 
 def short(key):
     return key.split(".")[-1]
@@ -206,7 +211,8 @@ def main():
         for key in sorted(sv, key=lambda k: (k.rsplit("_", 1)[0], int(k.rsplit("_", 1)[1]))):
             v = sv[key]
             fn = short(key).split("__mutmut")[0]
-            verdict, why = J.get(short(key)) or F.get(fn) or (N, "a real difference no fast test catches")
+            verdict, why = (J.get((name, short(key))) or J.get((None, short(key))) or F.get((name, fn)) or F.get(fn)
+                            or (N, "a real difference no fast test catches"))
             cell = change(v["diff"]).replace("|", "\\|")
             sections.append(f"| `{short(key)}` | {cell} | {v['status']} | **{verdict}**: {why} |")
         sections.append("")

@@ -45,6 +45,15 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
     "generate": ("buildtool/generate.py", ["tests/test_generate.py"]),
     "elfinfo": ("buildtool/elfinfo.py", ["tests/test_records.py"]),
     "binary": ("buildtool/binary.py", ["tests/test_records.py"]),
+    # the Asterisk integration: synthetic roots checked against real make/awk, no snapshot needed
+    "ast_root": ("buildtool/asterisk/root.py", ["tests/test_asterisk_makefiles.py"]),
+    "ast_moddir": ("buildtool/asterisk/moddir.py", ["tests/test_asterisk_makefiles.py"]),
+    "ast_makefile": ("buildtool/asterisk/makefile.py", ["tests/test_asterisk_makefiles.py"]),
+    "ast_recipe": ("buildtool/asterisk/recipe.py", ["tests/test_asterisk_recipe.py", "tests/test_asterisk_makefiles.py"]),
+    "ast_awk": ("buildtool/asterisk/awk.py", ["tests/test_asterisk_makefiles.py"]),
+    "ast_moduleh": ("buildtool/asterisk/moduleh.py", ["tests/test_asterisk_moduleh.py", "tests/test_asterisk_setup_units.py"]),
+    "ast_setup": ("buildtool/asterisk/setup.py", ["tests/test_asterisk_setup_root.py", "tests/test_asterisk_setup_units.py"]),
+    "ast_makeopts": ("buildtool/asterisk/makeopts.py", ["tests/test_asterisk_makeopts.py"]),
 }
 COPY = ["buildtool", "tests", "include", "modules", "core", "meson.build", "meson.options"]
 # mutmut's exit codes (mutmut.stats.status_by_exit_code) that are not a detection; any other code is: a
