@@ -130,6 +130,45 @@ j("xǁLoaderǁ_unload_one__mutmut_7 xǁLoaderǁ_unload_one__mutmut_8 xǁLoaderǁ
   "not calling unload() (or calling it without info) is seen only in the C side's log of unload events, which the in-process "
   "tests do not read for unloads (test_loader_runtime does, in a child process)")
 
+# Asterisk integration (judgments hold in their target only: short names repeat across these modules)
+NONE0 = "`None` as str.count/rfind/find's start is 0, the default"
+CODEC = "codec names are case-insensitive"
+j("x_parse__mutmut_34 x_parse__mutmut_83", E, NONE0, "ast_moduleh")
+j("x_parse_file__mutmut_7 x_read__mutmut_11", E, CODEC, "ast_moduleh")
+j("x__line_start__mutmut_3", E, NONE0, "ast_awk")
+j("x__longest_literal__mutmut_6 x__longest_literal__mutmut_19 x__longest_literal__mutmut_23 x__longest_literal__mutmut_25", E,
+  "the literal only picks the lines the opener regex is tried on; each variant still yields text that every match "
+  "contains (a 2-character run, the lexicographically largest run, or the empty string), so the same lines match: only slower",
+  "ast_awk")
+j("x_display_name__mutmut_24 x_display_name__mutmut_25", E,
+  "`end` is the newline after `AST_MODULE_INFO`, found at least 15 characters in, so it is never 0", "ast_awk")
+j("x_parse__mutmut_41", E, "Python's `re` reads `\\/` as a plain `/` too; the literal finder skips the backslash", "ast_awk")
+j("xǁ_Runǁ__init____mutmut_2 xǁ_Runǁ__init____mutmut_6 xǁ_Runǁ_block__mutmut_35", E,
+  "`None` for `False` in a flag only ever tested for truth", "ast_awk")
+j("xǁ_Runǁ__init____mutmut_4", E,
+  "with the support rule, `not dedupe_support` is False (None is as false); without it the flag is only read "
+  "together with `dedupe_support`, which is false", "ast_awk")
+j("xǁ_Runǁ_block__mutmut_34 xǁ_Runǁ_block__mutmut_41", E, "callers only test the result for `< 0`", "ast_awk")
+j("xǁ_Runǁfeed__mutmut_9 xǁ_Runǁfeed__mutmut_10 xǁ_Runǁfeed__mutmut_59 xǁ_Runǁfeed__mutmut_60 xǁ_Runǁfeed__mutmut_50 "
+  "xǁ_Runǁfeed__mutmut_51", E,
+  "the offsets compared are -1 or the position after a newline (>= 1): `< 0`, `<= 0` and `< 1` agree", "ast_awk")
+j("xǁ_Runǁfeed__mutmut_18 xǁ_Runǁfeed__mutmut_20 xǁ_Runǁfeed__mutmut_21", E,
+  "once `gotsupportlevel` is true, the search result only ever sets it true again", "ast_awk")
+j("xǁ_Runǁ_opener__mutmut_13 xǁ_Runǁ_opener__mutmut_15 xǁ_Runǁ_opener__mutmut_20 xǁ_Runǁ_opener__mutmut_21 "
+  "xǁ_Runǁ_opener__mutmut_22 xǁ_Runǁ_opener__mutmut_29 xǁ_Runǁ_opener__mutmut_30 xǁ_Runǁ_opener__mutmut_37 "
+  "xǁ_Runǁ_opener__mutmut_43 xǁ_Runǁ_opener__mutmut_44 xǁ_Runǁ_opener__mutmut_45", E,
+  "a wider search window around the literal's line finds the same leftmost match: a match cannot span a newline, and "
+  "an earlier match would hold the literal at or after `pos`, which `find` returns first", "ast_awk")
+j("xǁ_Runǁ_opener__mutmut_49", N,
+  "skipping one more character after a line the opener does not match misses the literal only when it is one character "
+  "long and begins the next line; Asterisk's openers' literals are MODULEINFO and MAKEOPTS", "ast_awk")
+j("x_parse__mutmut_36", E, "an index equal to len(words) is also != len(words) - 1: the second test refuses it", "ast_recipe")
+j("x_split_words__mutmut_103 x_split_words__mutmut_106 x_split_words__mutmut_109", E,
+  "the tested value is one character that no other token took, never an `X` (a plain word character)", "ast_recipe")
+j("x_split_words__mutmut_21 x_split_words__mutmut_53", E, "the substitutions change nothing in a value without a backslash", "ast_recipe")
+j("x_split_words__mutmut_26", E, "`bare` is only searched for `$` and a backquote: `XXXX` for an escape adds neither", "ast_recipe")
+j("x_split_words__mutmut_4", E, "`None` for `False` in a flag only ever tested for truth", "ast_recipe")
+
 # Whole functions whose remaining survivors share one reason (applied when a mutant has no line of its own).
 F = {}
 CHILD = ("reached only by the tests that run the loader in a child process (test_loader_rules.py, "

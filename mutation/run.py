@@ -48,9 +48,9 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
     # the Asterisk integration: synthetic roots checked against real make/awk, no snapshot needed
     "ast_root": ("buildtool/asterisk/root.py", ["tests/test_asterisk_makefiles.py"]),
     "ast_moddir": ("buildtool/asterisk/moddir.py", ["tests/test_asterisk_makefiles.py"]),
-    "ast_makefile": ("buildtool/asterisk/makefile.py", ["tests/test_asterisk_makefiles.py"]),
+    "ast_makefile": ("buildtool/asterisk/makefile.py", ["tests/test_asterisk_make_reader.py", "tests/test_asterisk_makefiles.py"]),
     "ast_recipe": ("buildtool/asterisk/recipe.py", ["tests/test_asterisk_recipe.py", "tests/test_asterisk_makefiles.py"]),
-    "ast_awk": ("buildtool/asterisk/awk.py", ["tests/test_asterisk_makefiles.py"]),
+    "ast_awk": ("buildtool/asterisk/awk.py", ["tests/test_asterisk_awk.py", "tests/test_asterisk_makefiles.py"]),
     "ast_moduleh": ("buildtool/asterisk/moduleh.py", ["tests/test_asterisk_moduleh.py", "tests/test_asterisk_setup_units.py"]),
     "ast_setup": ("buildtool/asterisk/setup.py", ["tests/test_asterisk_setup_root.py", "tests/test_asterisk_setup_units.py"]),
     "ast_makeopts": ("buildtool/asterisk/makeopts.py", ["tests/test_asterisk_makeopts.py"]),

@@ -91,11 +91,12 @@ def test_initializer_shapes_refused_at_the_define_line():
 def test_read_takes_the_trees_header_and_version(tmp_path):
     header = tmp_path / "include" / "asterisk" / "module.h"
     header.parent.mkdir(parents=True)
-    header.write_text(MODULE_H)
+    # Any byte is read (a Latin-1 copyright sign, as old headers have), never a decoding error.
+    header.write_bytes(b"/* Copyright \xa9 Digium */ " + MODULE_H.encode())
     unknown = moduleh.read(str(tmp_path))
     assert (unknown.path, unknown.version, unknown.body) == (str(header), "unknown", BODY)
-    (tmp_path / ".version").write_text("22.10.1\n")
-    assert moduleh.read(str(tmp_path)).version == "22.10.1"
+    (tmp_path / ".version").write_bytes(b"22.10.1-caf\xe9\n")
+    assert moduleh.read(str(tmp_path)).version == "22.10.1-caf\xe9"
     installed = moduleh.parse_file(str(header))
     assert (installed.path, installed.version, installed.line) == (str(header), "installed", 26)
     assert moduleh.parse_file(str(header), "20.1.0").version == "20.1.0"

@@ -86,6 +86,9 @@ LONG = "echo " + "x" * 90 + " $(y)"
     ("echo > x y", "redirection not last"),
     ("echo a >", "redirection not last"),
     (LONG, "'$' would be expanded by the shell"),
+    ('echo "' + "x" * 90 + ' $y"', "'$' would be expanded by the shell"),
+    ("echo " + "x" * 90 + " > a > b", "two redirections"),
+    ("echo " + "x" * 90 + " > a b", "redirection not last"),
 ])
 def test_refused_shapes_name_the_line_and_why(text, why):
     shown = repr(text.strip()[:80])
@@ -95,6 +98,7 @@ def test_refused_shapes_name_the_line_and_why(text, why):
 def test_empty_line():
     assert refusal("  @ ") == "apps/Makefile:12:1: error: empty recipe line: '@'"
     assert refusal(" @" + " " * 90) == "apps/Makefile:12:1: error: empty recipe line: '@'"
+    assert refusal("@-" * 45) == f"apps/Makefile:12:1: error: empty recipe line: {'@-' * 40!r}"
 
 
 @pytest.mark.parametrize("flag", ["-n", "-e", "-E"])
