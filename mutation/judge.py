@@ -168,6 +168,10 @@ j("x_split_words__mutmut_103 x_split_words__mutmut_106 x_split_words__mutmut_109
 j("x_split_words__mutmut_21 x_split_words__mutmut_53", E, "the substitutions change nothing in a value without a backslash", "ast_recipe")
 j("x_split_words__mutmut_26", E, "`bare` is only searched for `$` and a backquote: `XXXX` for an escape adds neither", "ast_recipe")
 j("x_split_words__mutmut_4", E, "`None` for `False` in a flag only ever tested for truth", "ast_recipe")
+j("x_menuselect_disabled__mutmut_11", E, CODEC, "ast_makeopts")
+j("x_menuselect_disabled__mutmut_21", E,
+  "menuselect writes MENUSELECT_DEPSFAILED=CATEGORY=NAME with one `=` after the key (neither name can hold one): "
+  "partition and rpartition split it alike", "ast_makeopts")
 
 # Whole functions whose remaining survivors share one reason (applied when a mutant has no line of its own).
 F = {}

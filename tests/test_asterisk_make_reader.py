@@ -34,6 +34,12 @@ F :=
 F += after empty
 G = tail# a comment right after the value (with a blank between, make keeps the blank; the reader does not)
 override OVR := o
+TIGHT:=one
+TIGHT+=two
+LOOSE=$(TIGHT)
+LOOSE+=three
+Q?=set
+Q?=again
 export EXP := e
 define MULTI
 line one
@@ -97,7 +103,7 @@ LOOP := $(foreach d,$(DIRS),$(d)/$(d).c)
 
 EXPRESSIONS = [
     "$(L)", "$(R)", "$(P)", "$(A)", "$(B)", "$(C)", "$(D)", "$(E)", "$(F)", "$(G)|", "$(OVR)", "$(EXP)",
-    "$(MULTI)", "$(COND1)", "$(COND2)", "$(COND3)", "$(COND4)", "$(COND5)", "$(NEST)", "$(CONT)", "$(CALLED)",
+    "$(MULTI)", "$(TIGHT)", "$(LOOSE)", "$(Q)", "$(COND1)", "$(COND2)", "$(COND3)", "$(COND4)", "$(COND5)", "$(NEST)", "$(CONT)", "$(CALLED)",
     "$(CALLED2)", "$(UNDEF_CALL)", "$(LOOP)", "${A}", "$A", "$(NOPE)", "a$$b", "$(L:.cc=.oo)", "$(L:%=[%])",
     "$(L:y%=w%)",
     "$(subst .c,.o,$(L))", "$(subst c,,$(L))",
@@ -169,6 +175,7 @@ def refusal(tmp_path, text: str) -> str:
     ("ifneq (a,b\nendif\n", "Makefile:1:1: error: malformed ifneq: '(a,b'"),
     ("ifeq (a,b)\nelse junk\nendif\n", "Makefile:2:1: error: malformed else: 'else junk'"),
     ("\n\nX != ls\n", "Makefile:3:1: error: 'X != ...' runs a shell command; not supported"),
+    ("X!=ls\n", "Makefile:1:1: error: 'X != ...' runs a shell command; not supported"),
     ("include nothere.mk\n", "Makefile:1:1: error: included file 'nothere.mk' does not exist"),
     ("X := $(abspath a)\n", "Makefile:1:1: error: make function 'abspath' is not supported here"),
     ("\nX = $(frobnicate a)\n", "Makefile:0:1: error: unknown make function 'frobnicate'"),
