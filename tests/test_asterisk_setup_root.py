@@ -31,8 +31,9 @@ PLAIN = """/*** MODULEINFO
 \t<depend>res_base</depend>
 \t<depend>cdr</depend>
  ***/
-/* asterisk.h reads this before it is included: the forced header replays it */
+/* asterisk.h reads these before it is included: the forced header replays them */
 #define ASTMM_LIBC ASTMM_IGNORE
+/* #include "not_this.h" */ #define AST_API_MODULE
 #include "asterisk.h"
 #include "asterisk/module.h"
 static int load_module(void) { return 0; }
@@ -47,19 +48,42 @@ RULES = """-include $(ASTTOPDIR)/makeopts
 %.o: %.c
 \t$(CC) -Wall -Wextra -Werror -fPIC -c -o $@ $< -I$(ASTTOPDIR)/include $(_ASTCFLAGS) -DAST_MODULE=\\"$*\\"
 """
-CONFIGURED = "CC=gcc\nAST_DEVMODE=no\n"
+# configure's makeopts holds the build's paths, in whatever bytes they are (here UTF-8): setup keeps them.
+CONFIGURED = b"CC=gcc\nAST_DEVMODE=no\nprefix=/home/jos\xc3\xa9/asterisk\n"
 INJECTED = ["app_multi", "app_plain", "app_vm", "res_base"]
 
 
+MULTI = """/*** MODULEINFO
+\t<support_level>extended</support_level>
+\t<depend type="module">res_base</depend>
+ ***/
+AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_DEFAULT, "Multi-file Application",
+\t.requires = "res_base,extconfig",
+);
+"""
+# Members that get nothing injected, each sorted before the injected ones of its directory.
+NOT_INJECTED = {
+    "apps/app_cxx.cc": "/*** MODULEINFO\n\t<support_level>extended</support_level>\n ***/\n"
+                       'AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_DEFAULT, "C++", load, unload, 0, 0, 0);\n',
+    "apps/app_nostruct.c": "/*** MODULEINFO\n\t<support_level>core</support_level>\n ***/\nint helper;\n",
+    "apps/apps.xml": '<member name="app_download" displayname="Downloaded">\n\t<support_level>external</support_level>\n'
+                     "</member>\n",
+}
+
+
 def asterisk_root(dest: Path) -> Path:
-    files = dict(SOURCES)
+    files = dict(SOURCES, **NOT_INJECTED)
     files["apps/app_plain.c"] = PLAIN
+    files["apps/app_multi.c"] = MULTI
+    files["apps/app_vm.c"] = '#define AST_API_MODULE\n#include "asterisk.h"\n' + SOURCES["apps/app_vm.c"]
     files["apps/Makefile"] = SOURCES["apps/Makefile"] + "\ninclude $(ASTTOPDIR)/Makefile.rules\n"
     files["Makefile.rules"] = RULES
     files["include/asterisk.h"] = "#define ASTERISK_GPL_KEY \"key\"\n#define AST_MODFLAG_LOAD_ORDER 2\n#include <stddef.h>\n"
     files["include/asterisk/module.h"] = "#ifndef MODULE_H\n#define MODULE_H\n" + MODULE_H + "#endif\n"
     files[".version"] = "22.10.1-test\n"
-    return write_root(dest, files, makeopts=CONFIGURED)
+    root = write_root(dest, files)
+    (root / "makeopts").write_bytes(CONFIGURED)
+    return root
 
 
 def run_setup(root: Path) -> setup.SetupResult:
@@ -87,29 +111,40 @@ def test_setup_writes_the_headers_the_hook_and_the_saved_tree(root):
         "app_multi.modinfo.h", "app_plain.modinfo.h", "app_vm.modinfo.h", "asterisk-inject.h", "res_base.modinfo.h"]
     assert sorted(p.name for p in state.iterdir()) == ["catalog.toml", "inject.mk", "modinfo", "tree.json"]
     # C++ gets a note, not an injection; an XML member compiles nothing and gets neither.
-    [cpp] = [d for d in result.diagnostics if d.code == "asterisk-cplusplus"]
-    assert (cpp.path, cpp.line, cpp.column, cpp.module) == (str(root / "res/res_cpp.cc"), 1, 1, "res_cpp")
-    assert cpp.message == ("C++ module: Asterisk's C++ AST_MODULE_INFO is positional and has no .requires; "
-                           "nothing injected")
-    # The hand-written .optional_modules disagrees with MODULEINFO (none): a warning, since it keeps precedence.
-    [drift] = [d for d in result.diagnostics if d.module == "app_plain"]
-    assert drift.severity.value == "warning" and drift.path == str(root / "apps/app_plain.c") and drift.line == 13
-    assert drift.message.endswith("; the hand-written list keeps precedence until `buildtool migrate --write`")
-    assert [d.module for d in result.diagnostics] == ["res_cpp", "app_plain"]
-    makeopts = (root / "makeopts").read_text()
-    assert makeopts == CONFIGURED + setup.HOOK_BEGIN + "\n-include $(ASTTOPDIR)/.buildtool/inject.mk\n" + setup.HOOK_END + "\n"
+    cpp = [d for d in result.diagnostics if d.code == "asterisk-cplusplus"]
+    assert [(d.path, d.line, d.column, d.module) for d in cpp] == [
+        (str(root / "apps/app_cxx.cc"), 1, 1, "app_cxx"), (str(root / "res/res_cpp.cc"), 1, 1, "res_cpp")]
+    assert cpp[1].message == ("C++ module: Asterisk's C++ AST_MODULE_INFO is positional and has no .requires; "
+                              "nothing injected")
+    # Hand-written lists that disagree with MODULEINFO: warnings, since they keep precedence.
+    drift = {d.module: d for d in result.diagnostics if d.code != "asterisk-cplusplus"}
+    plain = drift["app_plain"]
+    assert (plain.severity.value, plain.path, plain.line, plain.column, plain.code) == (
+        "warning", str(root / "apps/app_plain.c"), 14, 2, "hand-written-drift")
+    assert plain.data == {"field": "optional_modules", "only_in_moduleinfo": [], "only_in_hand_written": ["res_cpp"]}
+    assert plain.message == ('hand-written .optional_modules = "res_cpp" disagrees with MODULEINFO (only hand-written: '
+                             "res_cpp); the hand-written list keeps precedence until `buildtool migrate --write`")
+    multi = drift["app_multi"]  # extconfig is a core built-in of this root (main/config.c)
+    assert (multi.severity.value, multi.line, multi.code) == ("warning", 6, "hand-written-builtin"), multi
+    assert [d.module for d in result.diagnostics] == ["app_cxx", "res_cpp", "app_multi", "app_plain"]
+    makeopts = (root / "makeopts").read_bytes()
+    assert makeopts == CONFIGURED + (setup.HOOK_BEGIN + "\n-include $(ASTTOPDIR)/.buildtool/inject.mk\n"
+                                     + setup.HOOK_END + "\n").encode()
     assert setup.is_set_up(str(root))
     plain = (state / "modinfo" / "app_plain.modinfo.h").read_text()
     assert ("/* Replayed from the source's own lines before its first #include. */\n"
-            "#define ASTMM_LIBC ASTMM_IGNORE\n#ifndef AST_MODULEINFO_APP_PLAIN_H\n") in plain
+            "#define ASTMM_LIBC ASTMM_IGNORE\n#define AST_API_MODULE\n#ifndef AST_MODULEINFO_APP_PLAIN_H\n") in plain
     assert '#define AST_MODULE_ASTERISK_REQUIRES "cdr,res_base"\n' in plain
     assert '#include "asterisk-inject.h"\n' in plain
     vm = (state / "modinfo" / "app_vm.modinfo.h").read_text()
     assert '#define AST_MODULE_OPTIONAL_MODULES "app_multi"\n' in vm and "ASTMM_LIBC" not in vm
+    # A Makefile-rule member: its data from the Makefile, its description and replayed lines from its C source.
+    assert '#define AST_MODULE_DESCRIPTION_TEXT "Voicemail (test)"\n' in vm
+    assert "before its first #include. */\n#define AST_API_MODULE\n#ifndef AST_MODULEINFO_APP_VM_H\n" in vm
     # A second run writes nothing new.
     again = run_setup(root)
     assert again.injected == INJECTED and again.changed == []
-    assert (root / "makeopts").read_text() == makeopts
+    assert (root / "makeopts").read_bytes() == makeopts
 
 
 def test_inject_mk_lists_each_injected_module_in_its_directory(root):
@@ -143,7 +178,7 @@ def test_real_make_compiles_the_module_with_its_injected_record(root, tmp_path):
     assert record.list("requires") == ("res_base",) and record.list("builtins") == ("cdr",)
     # Taken out again: make compiles without the forced include.
     assert setup.remove(str(root))
-    assert (root / "makeopts").read_text() == CONFIGURED and not setup.is_set_up(str(root))
+    assert (root / "makeopts").read_bytes() == CONFIGURED and not setup.is_set_up(str(root))
     assert not setup.remove(str(root))
     os.remove(root / "apps" / "app_plain.o")
     plain = make(root, "app_plain.o")
@@ -209,3 +244,54 @@ def test_out_of_tree_module_headers_and_flags(tmp_path):
     assert f"#define BUILDTOOL_ASTERISK_MODULE_INFO(keystr, flags_to_set, desc, fields...) \\\n\t{header.body}\n" in wrapper
     assert setup.out_of_tree_flags(module, out, "/opt/asterisk/include") == [
         "-I/opt/asterisk/include", "-include", str(out / "res_third.modinfo.h")]
+
+
+HOOK = (setup.HOOK_BEGIN + "\n-include $(ASTTOPDIR)/.buildtool/inject.mk\n" + setup.HOOK_END + "\n").encode()
+
+
+@pytest.mark.parametrize("before, after", [
+    (b"CC=gcc\n" + HOOK + b"AFTER=1\n", b"CC=gcc\nAFTER=1\n"),   # configure's lines after the block stay
+    (HOOK + b"CC=gcc\n", b"CC=gcc\n"),                          # the block first
+    (b"CC=gcc\n" + HOOK.split(b"\n# END")[0] + b"\n", b"CC=gcc\n"),  # an END line lost: the rest is the block
+])
+def test_remove_takes_out_only_the_marked_block(tmp_path, before, after):
+    (tmp_path / "makeopts").write_bytes(before)
+    assert setup.remove(str(tmp_path))
+    assert (tmp_path / "makeopts").read_bytes() == after
+    setup.hook_makeopts(tmp_path)
+    assert (tmp_path / "makeopts").read_bytes() == after + HOOK
+
+
+def test_unconfigured_tree(tmp_path):
+    assert not setup.is_set_up(str(tmp_path))
+    with pytest.raises(InputError) as caught:
+        setup.hook_makeopts(tmp_path)
+    assert str(caught.value) == (f"{tmp_path}/makeopts:0:0: error: cannot read makeopts (No such file or directory): "
+                                 "run ./configure first")
+
+
+def test_inject_mk_keeps_the_directorys_default_goal(tmp_path):
+    """Real make: the rule before the hook stays the goal, whatever the hook and the rules after it define."""
+    apps = tmp_path / "apps"
+    apps.mkdir()
+    (apps / "app_a.c").write_text("int x;\n")
+    text = setup.hook_text(tmp_path, {"app_a": [str(apps / "app_a.c")]}, ["true"])
+    assert text.startswith(
+        "# Generated by buildtool asterisk-setup; do not edit (re-run the setup instead).\n"
+        "# Included from makeopts; only a module's own NAME.c gets its header forced in.\n"
+        "# makeopts may be read twice by one make (Makefile.rules and the directory's Makefile): once is enough.\n"
+        "ifndef BUILDTOOL_INJECT_MK\nBUILDTOOL_INJECT_MK := 1\n_buildtool_default_goal := $(.DEFAULT_GOAL)\n"
+        "BUILDTOOL_STATE := $(abspath $(ASTTOPDIR))/.buildtool\nBUILDTOOL_COMMAND := true\n")
+    (tmp_path / "inject.mk").write_text(text)
+    (apps / "Makefile").write_text("all:\n\t@echo goal=all\ninclude $(ASTTOPDIR)/inject.mk\nother:\n\t@echo goal=other\n")
+    done = subprocess.run(["make", "-s", "-C", str(apps), f"ASTTOPDIR={tmp_path}"], capture_output=True, text=True)
+    assert done.stdout == "goal=all\n", done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("source, replayed", [
+    ('/* why */ #define ASTMM_LIBC ASTMM_IGNORE\n#include "asterisk.h"\n', ["#define ASTMM_LIBC ASTMM_IGNORE"]),
+    ('/*\n#include "old.h"\n*/\n#define AST_API_MODULE\n#include "asterisk.h"\n', ["#define AST_API_MODULE"]),
+    ("#define A 1\n#define B 2\n", []),  # no #include at all: nothing precedes one
+])
+def test_preamble_is_what_the_preprocessor_reads_before_the_first_include(source, replayed):
+    assert setup.preamble(source) == replayed
