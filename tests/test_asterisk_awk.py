@@ -40,7 +40,7 @@ def test_state_steering_lines_against_real_awk(tmp_path):
         assert programs[name] is not None, name
     assert programs["get_moduleinfo"] == awk.parse(GET_MODULEINFO)
     assert programs["get_makeopts"] == awk.parse(GET_MAKEOPTS)
-    for case in range(60):
+    for case in range(40):
         files = []
         for index in range(rng.randint(1, 3)):
             lines = [rng.choice(PIECES) for _ in range(rng.randint(1, 14))]

@@ -11,7 +11,7 @@ from lxml import etree
 
 from buildtool.asterisk import root as asterisk_root
 from buildtool.diagnostics import InputError
-from test_asterisk_makefiles import APPS_MAKEFILE, GET_MODULEINFO, MODDIR_RULES, SOURCES, TOP_MAKEFILE, write_root
+from test_asterisk_makefiles import SOURCES, TOP_MAKEFILE, make_tree, needs_make, write_root
 
 
 def edited(tmp_path, name: str, old: str, new: str, extra: dict[str, str] | None = None):
@@ -58,6 +58,7 @@ def test_catalogue_members_and_compiled_sources(tmp_path):
 
 def test_core_builtins_are_main_sources_declaring_a_module(tmp_path):
     files = dict(SOURCES)
+    files["main/a_plain.c"] = "int x;\n"
     files["main/named.c"] = '#include "x.h"\n  #  define AST_MODULE "renamed"\n\tAST_MODULE_INFO_STANDARD (K, "x");\n'
     files["main/indented_call.c"] = "static int x = AST_MODULE_INFO(K);\n"   # not at a line's start: not a module
     files["main/mentions.c"] = "/* AST_MODULE_INFO */\n"
@@ -67,18 +68,38 @@ def test_core_builtins_are_main_sources_declaring_a_module(tmp_path):
     assert asterisk_root.builtins(str(tmp_path / "nothing")) == set()
 
 
-def test_recipe_steps_reset_append_and_select(tmp_path):
-    top = TOP_MAKEFILE.replace('\t@echo "</menu>" >> $@\n',
-                               '\t@echo "</menu>" >> $@\n\t@echo "Done"\n'
-                               '\t@if [ "${AST_DEVMODE}" = "no" ]; then echo "<!-- release -->" >> $@; fi\n')
-    top = top.replace('\t@echo "<?xml version=\\"1.0\\"?>" > $@\n',
-                      '\t@echo "discarded" > $@\n\t@echo "<?xml version=\\"1.0\\"?>" > $@\n')
-    top = top.replace("$(SILENTMAKE) -C $${dir} SUBDIR=$${dir} moduleinfo",
-                      "$(MAKE) --quiet -C $${dir} SUBDIR=$${dir} moduleinfo")
-    root = write_root(tmp_path / "ast", {**SOURCES, "Makefile": top}, makeopts="AST_DEVMODE:=no\n")
-    text = asterisk_root.read(str(root)).tree_text
-    assert text.startswith('<?xml version="1.0"?>\n\n<menu name="Test Selection">\n<category name="MENUSELECT_APPS"')
-    assert text.endswith("</menu>\n<!-- release -->\n") and "discarded" not in text and "Done" not in text
+# Every step shape of the top recipe: a first write that appends, a reset, make's else-ifeq chain, shell ifs
+# around an echo, a reset and a cat, a progress echo, $(MAKE) with a flag, a reassigned MOD_SUBDIRS holding a
+# $(wildcard), a rule after the recipe; configure's makeopts with a recursive variable.
+STEPS = (TOP_MAKEFILE
+         .replace("MOD_SUBDIRS:=third-party apps res", "MOD_SUBDIRS:=bogus\nMOD_SUBDIRS:=third-party $(wildcard ap*) res")
+         .replace('\t@echo "<?xml version=\\"1.0\\"?>" > $@\n',
+                  '\t@echo "discarded" >> $@\n\t@echo "<?xml version=\\"1.0\\"?>" > $@\n')
+         .replace("$(SILENTMAKE) -C $${dir} SUBDIR=$${dir} makeopts", "$(MAKE) --quiet -C $${dir} SUBDIR=$${dir} makeopts")
+         .replace('\t@echo "</menu>" >> $@\n', '\t@echo "</menu>" >> $@\n'
+                  "ifeq ($(AST_DEVMODE),yes)\n\t@echo \"<!-- dev -->\" >> $@\n"
+                  "else ifeq ($(AST_DEVMODE),no)\n\t@echo \"<!-- release -->\" >> $@\n"
+                  "else\n\t@echo \"<!-- other -->\" >> $@\nendif\n"
+                  '\t@if [ "${AST_DEVMODE}" = "maybe" ]; then echo "<!-- maybe -->" >> $@; fi\n'
+                  '\t@if [ "${AST_DEVMODE}" = "maybe" ]; then echo "<!-- reset -->" > $@; fi\n'
+                  '\t@if [ "${AST_DEVMODE}" = "maybe" ]; then cat build_tools/cflags.xml >> $@; fi\n'
+                  '\t@echo "Done"\n\nother:\n\t@echo other\n'))
+
+
+@needs_make
+@pytest.mark.parametrize("devmode", ["yes", "no", "maybe"])
+def test_recipe_steps_are_makes(tmp_path, devmode):
+    makeopts = f"AST_DEVMODE=$(DEVMODE_FROM)\nDEVMODE_FROM={devmode}\n"
+    expected = make_tree(write_root(tmp_path / "make", {**SOURCES, "Makefile": STEPS}, makeopts=makeopts))
+    root = write_root(tmp_path / "ast", {**SOURCES, "Makefile": STEPS}, makeopts=makeopts)
+    assert asterisk_root.read(str(root)).tree_bytes() == expected
+    assert (b"<!-- reset -->" in expected) == (devmode == "maybe") and b"discarded" not in expected
+
+
+def test_crlf_top_makefile_reads_as_lf(tmp_path):
+    lf = asterisk_root.read(str(write_root(tmp_path / "lf")))
+    crlf = asterisk_root.read(str(write_root(tmp_path / "crlf", {**SOURCES, "Makefile": TOP_MAKEFILE.replace("\n", "\r\n")})))
+    assert crlf.tree_text == lf.tree_text and crlf.mod_subdirs == lf.mod_subdirs
 
 
 @pytest.mark.parametrize("name, old, new, error", [
@@ -106,6 +127,46 @@ def test_recipe_steps_reset_append_and_select(tmp_path):
 ])
 def test_top_makefile_refusals(tmp_path, name, old, new, error):
     assert refusal(edited(tmp_path, name, old, new)) == error
+
+
+MENU_END = '\t@echo "</menu>" >> $@\n'
+LONG = "x" * 80
+
+
+@pytest.mark.parametrize("new, error", [
+    (MENU_END + "ifeq a b\nendif\n", "ROOT/Makefile:21:1: error: malformed ifeq: 'a b'"),
+    (MENU_END + "ifeq (a,b)\nelse " + LONG + "\nendif\n", f"ROOT/Makefile:22:1: error: malformed else: 'else {LONG[:35]}'"),
+    (MENU_END + "ifeq (a,a)\nother:\n\t@echo\nendif\n",
+     "ROOT/Makefile:9:1: error: a conditional in the menuselect-tree recipe is not closed"),
+    (MENU_END + "\t@echo -n x >> $@\n", "ROOT/Makefile:21:1: error: echo -n is not understood (it differs between shells)"),
+    (MENU_END + "\t@echo -n x > $@\n", "ROOT/Makefile:21:1: error: echo -n is not understood (it differs between shells)"),
+    (MENU_END + '\t@if [ "a" = "a" ]; then echo -n x >> $@; fi\n',
+     "ROOT/Makefile:21:1: error: echo -n is not understood (it differs between shells)"),
+    (MENU_END + "\t@echo $(abspath x) >> $@\n", "ROOT/Makefile:21:1: error: make function 'abspath' is not supported here"),
+    (MENU_END + "\t+@for dir in $(abspath x); do $(SILENTMAKE) -C $${dir} SUBDIR=$${dir} moduleinfo >> $@; done\n",
+     "ROOT/Makefile:21:1: error: make function 'abspath' is not supported here"),
+    (MENU_END + f"\t@echo {LONG} | cat >> $@\n",
+     f"ROOT/Makefile:21:1: error: menuselect-tree recipe line not understood: '@echo {LONG[:74]}' "
+     f"(recipe shape not understood (shell operator '|'): 'echo {LONG[:75]}')"),
+    (MENU_END + f"\t@echo {LONG} >> other.xml\n",
+     f"ROOT/Makefile:21:1: error: menuselect-tree recipe writes another file: '@echo {LONG[:74]}'"),
+    (MENU_END + f"\t@if [ \"a\" = \"a\" ]; then echo {LONG}; fi\n",
+     f"ROOT/Makefile:21:1: error: menuselect-tree recipe: nothing understood inside: '@if [ \"a\" = \"a\" ]; then echo "
+     f"{LONG[:51]}'"),
+    (MENU_END + f"\t@cat a.xml {LONG} >> $@\n",
+     f"ROOT/Makefile:21:1: error: menuselect-tree recipe line not understood: '@cat a.xml {LONG[:69]}'"),
+])
+def test_recipe_line_refusals(tmp_path, new, error):
+    assert refusal(edited(tmp_path, "Makefile", MENU_END, new)) == error
+
+
+def test_unexpandable_mod_subdirs_and_unreadable_catalogue(tmp_path):
+    root = edited(tmp_path / "a", "Makefile", "MOD_SUBDIRS:=third-party apps res", "MOD_SUBDIRS:=$(abspath apps)")
+    assert refusal(root) == "ROOT/Makefile:7:1: error: make function 'abspath' is not supported here"
+    root = edited(tmp_path / "b", "build_tools/menuselect-deps.in", "ZLIB=@PBX_ZLIB@\n", "ZLIB=@PBX_ZLIB@\njunk\n")
+    assert refusal(root) == "ROOT/build_tools/menuselect-deps.in:2:1: error: expected KEY=VALUE, got 'junk'"
+
+
 
 
 @pytest.mark.parametrize("name, old, new, error", [
