@@ -172,6 +172,52 @@ j("x_menuselect_disabled__mutmut_11", E, CODEC, "ast_makeopts")
 j("x_menuselect_disabled__mutmut_21", E,
   "menuselect writes MENUSELECT_DEPSFAILED=CATEGORY=NAME with one `=` after the key (neither name can hold one): "
   "partition and rpartition split it alike", "ast_makeopts")
+j("x__recipe_conditional__mutmut_35", E,
+  "the keyword is `else` only when a blank follows it, so the nested conditional starts after index 4 anyway: stripped, the same",
+  "ast_root")
+j("x__recipe_conditional__mutmut_6 x__recipe_conditional__mutmut_8", E, "only the first word is used", "ast_root")
+j("x__step__mutmut_107 x__step__mutmut_123 x__step__mutmut_148", E,
+  "a text, reset or cat step's line is never read again (only a directory loop's line names a missing Makefile)", "ast_root")
+j("x__step__mutmut_70 x__step__mutmut_71", E,
+  "recipe.parse's refusal is re-raised with this line's path and number: its own position is never shown", "ast_root")
+j("x__top_recipe__mutmut_145 x__top_recipe__mutmut_150", E,
+  "MOD_SUBDIRS is stored already expanded and holds no `$`: expanding it again at each use gives the same", "ast_root")
+j("x__top_recipe__mutmut_18", E,
+  "the top Makefile object's path is never read: every expansion and refusal is given the path explicitly", "ast_root")
+j("x__variables_file__mutmut_11 x_builtins__mutmut_30 xǁRootǁtree_bytes__mutmut_3", E, CODEC, "ast_root")
+j("x_read__mutmut_115 x_read__mutmut_117 x_read__mutmut_123", E,
+  "the catalogue read from menuselect-deps.in has no options, built-ins or platforms yet: `=` and `|=` give the same", "ast_root")
+j("x_read__mutmut_120 x_read__mutmut_122", E, "`builtins` makes its own file cache when given none: the same files, read again",
+  "ast_root")
+j("x__c_string__mutmut_1", N, "nothing in the package calls `_c_string`: dead code no test can reach", "ast_setup")
+j("x__without_hook__mutmut_3 x__without_hook__mutmut_8 x__without_hook__mutmut_10 x__without_hook__mutmut_11", N,
+  "differ only for a makeopts holding two marked blocks, or an END line before the BEGIN one; setup never writes either",
+  "ast_setup")
+j("x__without_hook__mutmut_15 x__without_hook__mutmut_16", E,
+  "END is searched from BEGIN's offset, where BEGIN stands: it is found at -1 or beyond 0, never at 0", "ast_setup")
+j("x_drift_warnings__mutmut_15 x_is_set_up__mutmut_9 x_module_header_text__mutmut_17", E, CODEC, "ast_setup")
+j("x_module_header_text__mutmut_30", E, "the generated header holds one `#ifndef AST_MODULEINFO_` (its include guard)", "ast_setup")
+j("x_preamble__mutmut_19", E, "no directive is found in `XXXX` either", "ast_setup")
+j("x_preamble__mutmut_25", N,
+  "deleting a comment instead of blanking it differs only for a directive continued through a multi-line comment", "ast_setup")
+j("x_regenerate_one__mutmut_27 x_regenerate_one__mutmut_28 x_regenerate_one__mutmut_29 x_regenerate_one__mutmut_30", E,
+  "the whole-root branch writes the same header as the one-source scan, only slower (and a .cc module is never injected, "
+  "so the hook never asks for one)", "ast_setup")
+j("x_regenerate_one__mutmut_34 x_regenerate_one__mutmut_37", E,
+  "the resolver never reads an installed tree's diagnostics", "ast_setup")
+j("x_regenerate_one__mutmut_36", N,
+  "the module's own saved entry left among the installed ones: differs only when an edit drops an interface the module "
+  "provided and also uses", "ast_setup")
+j("x_regenerate_one__mutmut_48 x_regenerate_one__mutmut_49 x_regenerate_one__mutmut_51 x_regenerate_one__mutmut_52", E,
+  "neither the category nor the display name reaches the header (its description comes from the AST_MODULE_INFO call)",
+  "ast_setup")
+j("x_regenerate_one__mutmut_83", E, "with equal mtimes, setting them equal again changes nothing", "ast_setup")
+j("x_setup__mutmut_14 x_setup__mutmut_78", E, "write_headers makes its own generator when given none: the same text", "ast_setup")
+j("x_setup__mutmut_65", E,
+  "when the module's data is its own source, reading the file again gives the same bytes, then also passed as `code`, "
+  "which names the same AST_MODULE_INFO call", "ast_setup")
+j("x_setup__mutmut_87", E, "the source passed as `code` when it is also the data names the same AST_MODULE_INFO call",
+  "ast_setup")
 
 # Whole functions whose remaining survivors share one reason (applied when a mutant has no line of its own).
 F = {}

@@ -12,6 +12,8 @@ selects them: the score counts what the in-process tests prove.
 
 Prints one line per target (killed / total, score) and writes ``mutation/results/TARGET.json``
 (every mutant's status, the survivors' diffs). The judged survivors are in mutation/SURVIVORS.md.
+After adding tests, ``--again`` reruns only each target's survivors (and any mutant a stopped run did
+not reach) in the previous scratch copy, with the new tests; the run time column then adds up both runs.
 """
 
 from __future__ import annotations
@@ -118,15 +120,35 @@ def prepare(name: str) -> Path:
     return work
 
 
-def run(name: str, jobs: int) -> dict:
+def resume(name: str) -> Path | None:
+    """The previous run's scratch copy, its tests refreshed and its survivors (and unrun mutants) due again;
+    None when there is none or the module changed since (then only a whole run is right)."""
+    module, _ = TARGETS[name]
+    work = WORK / name
+    meta = work / "mutants" / "src" / (module + ".meta")
+    if not meta.exists() or (work / "src" / module).read_bytes() != (ROOT / module).read_bytes():
+        return None
+    for tests in (work / "tests", work / "mutants" / "tests"):
+        shutil.rmtree(tests, ignore_errors=True)
+        shutil.copytree(ROOT / "tests", tests, ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
+    data = json.loads(meta.read_text())
+    data["exit_code_by_key"] = {key: (None if code in NOT_KILLED else code)
+                                for key, code in data["exit_code_by_key"].items()}
+    meta.write_text(json.dumps(data))
+    return work
+
+
+def run(name: str, jobs: int, again: bool = False) -> dict:
     module, tests = TARGETS[name]
-    work = prepare(name)
+    work = (again and resume(name)) or prepare(name)
+    previous = json.loads((RESULTS / f"{name}.json").read_text()).get("seconds", 0) \
+        if again and work is not None and (RESULTS / f"{name}.json").exists() and (work / "mutmut-run.log").exists() else 0
     env = dict(os.environ)
     env.pop("MUTANT_UNDER_TEST", None)
     started = time.monotonic()
     done = subprocess.run([MUTMUT, "run", "--max-children", str(jobs)], cwd=work, env=env,
                           capture_output=True, text=True)
-    elapsed = time.monotonic() - started
+    elapsed = time.monotonic() - started + previous
     (work / "mutmut-run.log").write_text(done.stdout + done.stderr)
     meta = work / "mutants" / "src" / (module + ".meta")
     if not meta.exists():
@@ -160,10 +182,13 @@ def main() -> int:
     parser.add_argument("targets", nargs="*", choices=[[], *TARGETS], metavar="TARGET",
                         help=f"one or more of {', '.join(TARGETS)} (default: all)")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="mutants run at once (default 2)")
+    parser.add_argument("--again", action="store_true",
+                        help="after adding tests: keep each target's previous run, run its survivors and the mutants "
+                             "it did not reach; a target whose module changed is run whole")
     args = parser.parse_args()
     total = killed = 0
     for name in args.targets or list(TARGETS):
-        result = run(name, args.jobs)
+        result = run(name, args.jobs, args.again)
         total += result["total"]
         killed += result["killed"]
         print(f"{name:10s} {result['module']:40s} {result['killed']:4d}/{result['total']:4d} killed "

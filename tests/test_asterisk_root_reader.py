@@ -239,3 +239,52 @@ def test_unknown_awk_program_text(tmp_path):
     root = edited(tmp_path, "build_tools/get_moduleinfo", "/.*/ {if (printit) print}", "/.*/ {print}")
     assert refusal(root) == ("ROOT/build_tools/get_moduleinfo:1:1: error: this awk program is not of the shape "
                              "understood (see buildtool/asterisk/awk.py); not evaluated")
+
+
+XML = """
+<!-- a category file may start with a blank line and a comment -->
+  <member name="res_Mixed.Case+1" displayname="Indented">
+\t<depend>res_base</depend>
+  </member>
+<member name="opt_one">
+\t<support_level>option</support_level>
+</member>
+<member name="opt_two"><support_level> option </support_level></member>
+<member name="res_nodisplay">
+\t<support_level>core</support_level>
+</member>
+"""
+
+
+def test_xml_members_positions_options_and_defaults(tmp_path):
+    root = write_root(tmp_path / "ast", {**SOURCES, "res/res.xml": XML})
+    found = asterisk_root.read(str(root))
+    xml = {m.name: m for m in found.members if m.kind == "xml"}
+    assert sorted(xml) == ["res_Mixed.Case+1", "res_nodisplay"]   # options are build options, not modules
+    mixed = xml["res_Mixed.Case+1"]
+    assert (mixed.line, mixed.content_line, mixed.content_column, mixed.displayname) == (3, 3, 58, "Indented")
+    assert mixed.inner == "\n\t<depend>res_base</depend>\n  "
+    nodisplay = xml["res_nodisplay"]
+    assert (nodisplay.line, nodisplay.content_line, nodisplay.content_column, nodisplay.displayname) == (10, 10, 30, "")
+    assert {"opt_one", "opt_two"} <= found.catalog.options
+
+
+def test_xml_member_refusals_name_their_line(tmp_path):
+    root = write_root(tmp_path / "a", {**SOURCES, "res/res.xml": "\n\n<member name=\"bad name\">\n</member>\n"})
+    assert refusal(root) == "ROOT/res/res.xml:3:1: error: <member> has no valid name attribute (name='bad name')"
+    root = write_root(tmp_path / "b", {**SOURCES, "res/res.xml": "\n<member name=\"res_x\">\n"})
+    assert refusal(root) == "ROOT/res/res.xml:2:1: error: <member> is not closed"
+
+
+def test_rule_member_without_inner_lines_and_with_an_indented_member_line(tmp_path):
+    bare = SOURCES["apps/Makefile"].replace(
+        '\techo "<support_level>core</support_level>"  >> $@\n\techo "<use type=\\"module\\">app_multi</use>" >> $@\n'
+        '\techo "<depend>zlib</depend>" >> $@\n', "")
+    assert bare != SOURCES["apps/Makefile"]
+    found = asterisk_root.read(str(write_root(tmp_path / "a", {**SOURCES, "apps/Makefile": bare})))
+    vm = next(m for m in found.members if m.name == "app_vm")
+    assert (vm.kind, vm.inner, vm.line, vm.content_line) == ("rule", "", 11, 11)
+    indented = SOURCES["apps/Makefile"].replace('\t@echo "<member name=', '\t@echo "   <member name=')
+    found = asterisk_root.read(str(write_root(tmp_path / "b", {**SOURCES, "apps/Makefile": indented})))
+    vm = next(m for m in found.members if m.name == "app_vm")
+    assert vm.content_line == 13 and vm.inner.startswith("<support_level>core</support_level>\n")
