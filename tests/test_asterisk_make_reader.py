@@ -98,13 +98,22 @@ NESTED = $(call FN,$(1)x,$(2))
 CALLED2 := $(call NESTED,z)
 UNDEF_CALL := <$(call NOT_DEFINED,a)>
 DIRS := apps res
+vpath %.c src
+.PHONY: all
+unexport EXP2
+define EMPTYDEF
+endef
+BRACES = ${A}-$(${DIRS_NAME})
+DIRS_NAME = DIRS
+RULE_INLINE.x.moduleinfo: ; @echo inline
+SUBDIRS_ALL := $(LOCAL_MOD_SUBDIRS) end
 LOOP := $(foreach d,$(DIRS),$(d)/$(d).c)
 """
 
 EXPRESSIONS = [
     "$(L)", "$(R)", "$(P)", "$(A)", "$(B)", "$(C)", "$(D)", "$(E)", "$(F)", "$(G)|", "$(OVR)", "$(EXP)",
     "$(MULTI)", "$(TIGHT)", "$(LOOSE)", "$(Q)", "$(COND1)", "$(COND2)", "$(COND3)", "$(COND4)", "$(COND5)", "$(NEST)", "$(CONT)", "$(CALLED)",
-    "$(CALLED2)", "$(UNDEF_CALL)", "$(LOOP)", "${A}", "$A", "$(NOPE)", "a$$b", "$(L:.cc=.oo)", "$(L:%=[%])",
+    "$(CALLED2)", "$(UNDEF_CALL)", "$(LOOP)", "$(BRACES)", "[$(EMPTYDEF)]", "$(SUBDIRS_ALL)", "$(A:first)", "${A}", "$A", "$(NOPE)", "a$$b", "$(L:.cc=.oo)", "$(L:%=[%])",
     "$(L:y%=w%)",
     "$(subst .c,.o,$(L))", "$(subst c,,$(L))",
     "$(patsubst %.c,%.o,$(L))", "$(patsubst x%,y%,$(L))", "$(patsubst %.c,%,$(L))", "$(patsubst y.cc,q,x.c y.cc z.c)",  # single blanks: without %, make keeps runs of blanks, the reader not
@@ -122,25 +131,28 @@ EXPRESSIONS = [
 ]
 
 
-def make_values(directory, expressions) -> list[str]:
+def make_values(directory, expressions, env=None) -> list[str]:
     driver = directory / "driver.mk"
     lines = ["include defs.mk"]
     lines += [f"$(info <<{i}>>{text}<</{i}>>)" for i, text in enumerate(expressions)]
     lines.append("all: ;@:")
     driver.write_text("\n".join(lines) + "\n")
     out = subprocess.run(["make", "-s", "--no-print-directory", "-f", "driver.mk"], cwd=directory,
-                         capture_output=True, check=True, text=True, env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"}).stdout
+                         capture_output=True, check=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "LC_ALL": "C", **(env or {})}).stdout
     return [re.search(rf"<<{i}>>(.*?)<</{i}>>", out, re.S).group(1) for i in range(len(expressions))]
 
 
 @needs_make
-def test_values_are_makes(tmp_path):
+def test_values_are_makes(tmp_path, monkeypatch):
+    # LOCAL_MOD_SUBDIRS is the one variable the reader takes from the environment (make takes them all).
+    monkeypatch.setenv("LOCAL_MOD_SUBDIRS", "local")
     (tmp_path / "defs.mk").write_text(DEFS)
     for name in ("b.c", "a.c", "c.cc"):
         (tmp_path / name).write_text("")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "s.c").write_text("")
-    expected = make_values(tmp_path, EXPRESSIONS)
+    expected = make_values(tmp_path, EXPRESSIONS, {"LOCAL_MOD_SUBDIRS": "local"})
     mk = makefile.read(str(tmp_path / "defs.mk"))
     got = [makefile.Expander(mk).expand(text, "defs.mk", 1) for text in EXPRESSIONS]
     assert dict(zip(EXPRESSIONS, got)) == dict(zip(EXPRESSIONS, expected))
@@ -168,6 +180,7 @@ def refusal(tmp_path, text: str) -> str:
 
 
 @pytest.mark.parametrize("text, error", [
+    ("\ninclude Makefile\n", "Makefile:2:1: error: includes nested too deeply at 'Makefile'"),
     ("A := 1\nendif\n", "Makefile:2:1: error: 'endif' without a conditional"),
     ("else\n", "Makefile:1:1: error: 'else' without a conditional"),
     ("ifeq (a,b)\nX := 1\n", "Makefile:3:1: error: conditional not closed by 'endif'"),  # make: line 3 too
