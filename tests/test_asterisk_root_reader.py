@@ -288,3 +288,16 @@ def test_rule_member_without_inner_lines_and_with_an_indented_member_line(tmp_pa
     found = asterisk_root.read(str(write_root(tmp_path / "b", {**SOURCES, "apps/Makefile": indented})))
     vm = next(m for m in found.members if m.name == "app_vm")
     assert vm.content_line == 13 and vm.inner.startswith("<support_level>core</support_level>\n")
+
+
+def test_rule_member_inner_lines_keep_their_makefile_lines(tmp_path):
+    """An echo continued over two Makefile lines: the next inner line stays at its own line number."""
+    spread = SOURCES["apps/Makefile"].replace(
+        '\techo "<use type=\\"module\\">app_multi</use>" >> $@\n',
+        '\techo "<use type=\\"module\\">app_multi</use>" \\\n\t\t>> $@\n').replace(
+        ' displayname=\\"$(shell $(GREP) -e AST_MODULE_INFO $< | head -n 1 | cut -d \'"\' -f 2)\\"', "")
+    found = asterisk_root.read(str(write_root(tmp_path, {**SOURCES, "apps/Makefile": spread})))
+    vm = next(m for m in found.members if m.name == "app_vm")
+    assert vm.content_line == 13 and vm.displayname == ""
+    assert vm.inner == ('<support_level>core</support_level>\n<use type="module">app_multi</use>\n\n'
+                        "<depend>zlib</depend>\n")
