@@ -282,16 +282,22 @@ def main():
             table.append(f"| {LABEL[name]} | `{name}` | not run | | | | |")
             continue
         tk += r["killed"]; tt += r["total"]
+        if r.get("not_run"):  # a stopped run (`run.py --collect`): scored on the mutants it ran
+            table.append(f"| {LABEL[name]} (`{r['module']}`) | `{name}` | {r['total']} of {r['total'] + r['not_run']} run | "
+                         f"{r['killed']} | **{r['score']}%** of those run | not known yet | stopped |")
+            continue
         table.append(f"| {LABEL[name]} (`{r['module']}`) | `{name}` | {r['total']} | {r['killed']} | **{r['score']}%** | "
                      f"{'met' if r['score'] >= 90 else '**not met**'} | {r['seconds']} s |")
     table.append(f"| all | | {tt} | {tk} | **{100.0 * tk / tt:.1f}%** | | |")
     sections = []
+    counts = {E: 0, N: 0}
     for name in ORDER:
         r = results.get(name)
         if r is None:
             continue
         sv = r["survivors"]
-        sections.append(f"## {LABEL[name]}: `{r['module']}` ({r['killed']}/{r['total']} killed, {r['score']}%)\n")
+        stopped = f"; the run was stopped with {r['not_run']} mutants not run" if r.get("not_run") else ""
+        sections.append(f"## {LABEL[name]}: `{r['module']}` ({r['killed']}/{r['total']} killed, {r['score']}%{stopped})\n")
         sections.append(f"Tests: {', '.join('`' + t + '`' for t in r['tests'])}.\n")
         if not sv:
             sections.append("No survivor.\n")
@@ -302,6 +308,7 @@ def main():
             fn = short(key).split("__mutmut")[0]
             verdict, why = (J.get((name, short(key))) or J.get((None, short(key))) or F.get((name, fn)) or F.get(fn)
                             or (N, "a real difference no fast test catches"))
+            counts[verdict] += 1
             cell = change(v["diff"]).replace("|", "\\|")
             sections.append(f"| `{short(key)}` | {cell} | {v['status']} | **{verdict}**: {why} |")
         sections.append("")
@@ -318,5 +325,6 @@ def main():
                          "<!-- mutation-table -->\n" + block + "\n<!-- /mutation-table -->", readme, flags=_re.S)
     (ROOT / "README.md").write_text(readme)
     print(block)
+    print(f"survivors: {counts[E]} equivalent, {counts[N]} not killed")
 
 main()

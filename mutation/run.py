@@ -138,8 +138,10 @@ def resume(name: str) -> Path | None:
     return work
 
 
-def run(name: str, jobs: int, again: bool = False) -> dict:
+def run(name: str, jobs: int, again: bool = False, collect: bool = False) -> dict:
     module, tests = TARGETS[name]
+    if collect:
+        return results(name, WORK / name, 0.0, 0)
     work = (again and resume(name)) or prepare(name)
     previous = json.loads((RESULTS / f"{name}.json").read_text()).get("seconds", 0) \
         if again and work is not None and (RESULTS / f"{name}.json").exists() and (work / "mutmut-run.log").exists() else 0
@@ -150,14 +152,25 @@ def run(name: str, jobs: int, again: bool = False) -> dict:
                           capture_output=True, text=True)
     elapsed = time.monotonic() - started + previous
     (work / "mutmut-run.log").write_text(done.stdout + done.stderr)
+    return results(name, work, elapsed, done, full=True)
+
+
+def results(name: str, work: Path, elapsed: float, done, full: bool = False) -> dict:
+    """The target's results from mutmut's data in ``work``; without ``full`` (``--collect``, a run that was
+    stopped) the mutants not run yet are counted apart, not in the score."""
+    module, tests = TARGETS[name]
+    env = dict(os.environ)
+    env.pop("MUTANT_UNDER_TEST", None)
+    log = (done.stdout + done.stderr)[-3000:] if full else ""
     meta = work / "mutants" / "src" / (module + ".meta")
     if not meta.exists():
-        raise SystemExit(f"{name}: mutmut wrote no results (see {work / 'mutmut-run.log'})\n"
-                         + (done.stdout + done.stderr)[-3000:])
+        raise SystemExit(f"{name}: mutmut wrote no results (see {work / 'mutmut-run.log'})\n" + log)
     codes = json.loads(meta.read_text())["exit_code_by_key"]
+    not_run = 0 if full else sum(code is None for code in codes.values())
+    if not full:
+        codes = {key: code for key, code in codes.items() if code is not None}
     if codes and all(code is None for code in codes.values()):
-        raise SystemExit(f"{name}: mutmut ran no mutant (see {work / 'mutmut-run.log'})\n"
-                         + (done.stdout + done.stderr)[-3000:])
+        raise SystemExit(f"{name}: mutmut ran no mutant (see {work / 'mutmut-run.log'})\n" + log)
     statuses = {key: NOT_KILLED.get(code) or KILLED_NAMES.get(code, f"killed (exit {code})")
                 for key, code in sorted(codes.items())}
     survivors = [key for key, code in sorted(codes.items()) if code in NOT_KILLED]
@@ -170,8 +183,10 @@ def run(name: str, jobs: int, again: bool = False) -> dict:
     killed = len(statuses) - len(survivors)
     result = {"target": name, "module": module, "tests": tests, "total": len(statuses), "killed": killed,
               "score": round(100.0 * killed / len(statuses), 1) if statuses else None,
-              "seconds": round(elapsed), "survivors": {k: {"status": statuses[k], "diff": diffs[k]}
+              "seconds": round(elapsed) if full else None, "survivors": {k: {"status": statuses[k], "diff": diffs[k]}
                                                        for k in survivors}}
+    if not_run:
+        result["not_run"] = not_run
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
     return result
@@ -185,14 +200,17 @@ def main() -> int:
     parser.add_argument("--again", action="store_true",
                         help="after adding tests: keep each target's previous run, run its survivors and the mutants "
                              "it did not reach; a target whose module changed is run whole")
+    parser.add_argument("--collect", action="store_true",
+                        help="run nothing: write the results of each target's last (possibly stopped) run")
     args = parser.parse_args()
     total = killed = 0
     for name in args.targets or list(TARGETS):
-        result = run(name, args.jobs, args.again)
+        result = run(name, args.jobs, args.again, args.collect)
         total += result["total"]
         killed += result["killed"]
         print(f"{name:10s} {result['module']:40s} {result['killed']:4d}/{result['total']:4d} killed "
-              f"{result['score']:5.1f}%  ({result['seconds']} s)", flush=True)
+              f"{result['score']:5.1f}%  ({result['seconds']} s)"
+              + (f"  {result['not_run']} not run yet" if result.get("not_run") else ""), flush=True)
     if total:
         print(f"{'all':10s} {'':40s} {killed:4d}/{total:4d} killed {100.0 * killed / total:5.1f}%")
     return 0

@@ -274,6 +274,8 @@ def test_xml_member_refusals_name_their_line(tmp_path):
     assert refusal(root) == "ROOT/res/res.xml:3:1: error: <member> has no valid name attribute (name='bad name')"
     root = write_root(tmp_path / "b", {**SOURCES, "res/res.xml": "\n<member name=\"res_x\">\n"})
     assert refusal(root) == "ROOT/res/res.xml:2:1: error: <member> is not closed"
+    root = write_root(tmp_path / "c", {**SOURCES, "res/res.xml": "<member displayname=\"nameless\">\n</member>\n"})
+    assert refusal(root) == "ROOT/res/res.xml:1:1: error: <member> has no valid name attribute (name='')"
 
 
 def test_rule_member_without_inner_lines_and_with_an_indented_member_line(tmp_path):
