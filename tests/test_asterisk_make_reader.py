@@ -124,7 +124,7 @@ EXPRESSIONS = [
     "$(word 2,$(L))", "$(word 5,$(L))", "$(words $(L))", "$(words )", "$(firstword $(L))", "$(lastword $(L))",
     "$(firstword )", "$(lastword )", "$(addprefix d/,$(L))", "$(addsuffix .x,$(L))",
     "$(notdir a/b/c.c d.c e/)", "$(dir a/b/c.c d.c e/)", "$(basename a/b.c/d a.b.c e .f)",
-    "$(suffix a/b.c/d a.b.c e .f)", "$(foreach w,1 2,<$(w)>)", "$(foreach w,,x)",
+    "$(suffix a/b.c/d a.b.c e .f)", "$(foreach w,1 2,<$(w)>)", "$(foreach w,,x)", "$(foreach w,1 2,<$(w)>,)",
     "$(if $(A),t,f)", "$(if $(NOPE),t,f)", "$(if $(NOPE),t)", "$(if $(A),t)", "$(if x,$(if ,a,b),c)",
     "$(wildcard *.c)", "$(wildcard b.c nothere.c)", "$(wildcard sub/*.c)", "$(wildcard sub)",
     "$(call FN,(a),{b})", "$(call FN,a,b,c)", "$(call FN)",
@@ -200,6 +200,15 @@ def refusal(tmp_path, text: str) -> str:
 ])
 def test_refusals_name_the_line(tmp_path, text, error):
     assert refusal(tmp_path, text) == error
+
+
+@pytest.mark.parametrize("value", ["$(foreach w,$(abspath a),b)", "$(foreach $(abspath w),a,b)",
+                                   "$(foreach w,a,$(abspath b))", "$(if $(abspath x),a)", "$(if ,a,$(abspath b))",
+                                   "$(call F,$(abspath x))", "$(wildcard $(abspath x))", "$(subst a,b,$(abspath x))",
+                                   "$(L:$(abspath x)=y)", "${abspath x}"])
+def test_a_refusal_inside_any_argument_names_the_makefile(tmp_path, value):
+    assert refusal(tmp_path, f"F = $(1)\nX = {value}\n") == (
+        "Makefile:0:1: error: make function 'abspath' is not supported here")
 
 
 def test_a_failed_immediate_value_is_refused_only_when_read(tmp_path):
