@@ -4,10 +4,11 @@ function's (F), else it is listed as not killed."""
 import json
 from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
-J = {}  # short mutant name -> (verdict, reason)
-def j(names, verdict, reason):
+J = {}  # (target or None, short mutant name) -> (verdict, reason)
+def j(names, verdict, reason, target=None):
+    """``target``: the judgment holds in that target only (short names repeat across modules: x_parse__mutmut_3)."""
     for n in names.split():
-        J[n] = (verdict, reason)
+        J[(target, n)] = (verdict, reason)
 E, N = "equivalent", "not killed"
 # graphs
 j("x_cycles__mutmut_16 x_strongly_connected__mutmut_27", E, "`None` for `False` in a flag only ever tested for truth")
@@ -129,6 +130,95 @@ j("xǁLoaderǁ_unload_one__mutmut_7 xǁLoaderǁ_unload_one__mutmut_8 xǁLoaderǁ
   "not calling unload() (or calling it without info) is seen only in the C side's log of unload events, which the in-process "
   "tests do not read for unloads (test_loader_runtime does, in a child process)")
 
+# Asterisk integration (judgments hold in their target only: short names repeat across these modules)
+NONE0 = "`None` as str.count/rfind/find's start is 0, the default"
+CODEC = "codec names are case-insensitive"
+j("x_parse__mutmut_34 x_parse__mutmut_83", E, NONE0, "ast_moduleh")
+j("x_parse_file__mutmut_7 x_read__mutmut_11", E, CODEC, "ast_moduleh")
+j("x__line_start__mutmut_3", E, NONE0, "ast_awk")
+j("x__longest_literal__mutmut_6 x__longest_literal__mutmut_19 x__longest_literal__mutmut_23 x__longest_literal__mutmut_25", E,
+  "the literal only picks the lines the opener regex is tried on; each variant still yields text that every match "
+  "contains (a 2-character run, the lexicographically largest run, or the empty string), so the same lines match: only slower",
+  "ast_awk")
+j("x_display_name__mutmut_24 x_display_name__mutmut_25", E,
+  "`end` is the newline after `AST_MODULE_INFO`, found at least 15 characters in, so it is never 0", "ast_awk")
+j("x_parse__mutmut_41", E, "Python's `re` reads `\\/` as a plain `/` too; the literal finder skips the backslash", "ast_awk")
+j("xǁ_Runǁ__init____mutmut_2 xǁ_Runǁ__init____mutmut_6 xǁ_Runǁ_block__mutmut_35", E,
+  "`None` for `False` in a flag only ever tested for truth", "ast_awk")
+j("xǁ_Runǁ__init____mutmut_4", E,
+  "with the support rule, `not dedupe_support` is False (None is as false); without it the flag is only read "
+  "together with `dedupe_support`, which is false", "ast_awk")
+j("xǁ_Runǁ_block__mutmut_34 xǁ_Runǁ_block__mutmut_41", E, "callers only test the result for `< 0`", "ast_awk")
+j("xǁ_Runǁfeed__mutmut_9 xǁ_Runǁfeed__mutmut_10 xǁ_Runǁfeed__mutmut_59 xǁ_Runǁfeed__mutmut_60 xǁ_Runǁfeed__mutmut_50 "
+  "xǁ_Runǁfeed__mutmut_51", E,
+  "the offsets compared are -1 or the position after a newline (>= 1): `< 0`, `<= 0` and `< 1` agree", "ast_awk")
+j("xǁ_Runǁfeed__mutmut_18 xǁ_Runǁfeed__mutmut_20 xǁ_Runǁfeed__mutmut_21", E,
+  "once `gotsupportlevel` is true, the search result only ever sets it true again", "ast_awk")
+j("xǁ_Runǁ_opener__mutmut_13 xǁ_Runǁ_opener__mutmut_15 xǁ_Runǁ_opener__mutmut_20 xǁ_Runǁ_opener__mutmut_21 "
+  "xǁ_Runǁ_opener__mutmut_22 xǁ_Runǁ_opener__mutmut_29 xǁ_Runǁ_opener__mutmut_30 xǁ_Runǁ_opener__mutmut_37 "
+  "xǁ_Runǁ_opener__mutmut_43 xǁ_Runǁ_opener__mutmut_44 xǁ_Runǁ_opener__mutmut_45", E,
+  "a wider search window around the literal's line finds the same leftmost match: a match cannot span a newline, and "
+  "an earlier match would hold the literal at or after `pos`, which `find` returns first", "ast_awk")
+j("xǁ_Runǁ_opener__mutmut_49", N,
+  "skipping one more character after a line the opener does not match misses the literal only when it is one character "
+  "long and begins the next line; Asterisk's openers' literals are MODULEINFO and MAKEOPTS", "ast_awk")
+j("x_parse__mutmut_36", E, "an index equal to len(words) is also != len(words) - 1: the second test refuses it", "ast_recipe")
+j("x_split_words__mutmut_103 x_split_words__mutmut_106 x_split_words__mutmut_109", E,
+  "the tested value is one character that no other token took, never an `X` (a plain word character)", "ast_recipe")
+j("x_split_words__mutmut_21 x_split_words__mutmut_53", E, "the substitutions change nothing in a value without a backslash", "ast_recipe")
+j("x_split_words__mutmut_26", E, "`bare` is only searched for `$` and a backquote: `XXXX` for an escape adds neither", "ast_recipe")
+j("x_split_words__mutmut_4", E, "`None` for `False` in a flag only ever tested for truth", "ast_recipe")
+j("x_menuselect_disabled__mutmut_11", E, CODEC, "ast_makeopts")
+j("x_menuselect_disabled__mutmut_21", E,
+  "menuselect writes MENUSELECT_DEPSFAILED=CATEGORY=NAME with one `=` after the key (neither name can hold one): "
+  "partition and rpartition split it alike", "ast_makeopts")
+j("x__recipe_conditional__mutmut_35", E,
+  "the keyword is `else` only when a blank follows it, so the nested conditional starts after index 4 anyway: stripped, the same",
+  "ast_root")
+j("x__recipe_conditional__mutmut_6 x__recipe_conditional__mutmut_8", E, "only the first word is used", "ast_root")
+j("x__step__mutmut_107 x__step__mutmut_123 x__step__mutmut_148", E,
+  "a text, reset or cat step's line is never read again (only a directory loop's line names a missing Makefile)", "ast_root")
+j("x__step__mutmut_70 x__step__mutmut_71", E,
+  "recipe.parse's refusal is re-raised with this line's path and number: its own position is never shown", "ast_root")
+j("x__top_recipe__mutmut_145 x__top_recipe__mutmut_150", E,
+  "MOD_SUBDIRS is stored already expanded and holds no `$`: expanding it again at each use gives the same", "ast_root")
+j("x__top_recipe__mutmut_18", E,
+  "the top Makefile object's path is never read: every expansion and refusal is given the path explicitly", "ast_root")
+j("x__variables_file__mutmut_11 x_builtins__mutmut_30 xǁRootǁtree_bytes__mutmut_3", E, CODEC, "ast_root")
+j("x_read__mutmut_115 x_read__mutmut_117 x_read__mutmut_123", E,
+  "the catalogue read from menuselect-deps.in has no options, built-ins or platforms yet: `=` and `|=` give the same", "ast_root")
+j("x_read__mutmut_120 x_read__mutmut_122", E, "`builtins` makes its own file cache when given none: the same files, read again",
+  "ast_root")
+j("x__c_string__mutmut_1", N, "nothing in the package calls `_c_string`: dead code no test can reach", "ast_setup")
+j("x__without_hook__mutmut_3 x__without_hook__mutmut_8 x__without_hook__mutmut_10 x__without_hook__mutmut_11", N,
+  "differ only for a makeopts holding two marked blocks, or an END line before the BEGIN one; setup never writes either",
+  "ast_setup")
+j("x__without_hook__mutmut_15 x__without_hook__mutmut_16", E,
+  "END is searched from BEGIN's offset, where BEGIN stands: it is found at -1 or beyond 0, never at 0", "ast_setup")
+j("x_drift_warnings__mutmut_15 x_is_set_up__mutmut_9 x_module_header_text__mutmut_17", E, CODEC, "ast_setup")
+j("x_module_header_text__mutmut_30", E, "the generated header holds one `#ifndef AST_MODULEINFO_` (its include guard)", "ast_setup")
+j("x_preamble__mutmut_19", E, "no directive is found in `XXXX` either", "ast_setup")
+j("x_preamble__mutmut_25", N,
+  "deleting a comment instead of blanking it differs only for a directive continued through a multi-line comment", "ast_setup")
+j("x_regenerate_one__mutmut_27 x_regenerate_one__mutmut_28 x_regenerate_one__mutmut_29 x_regenerate_one__mutmut_30", E,
+  "the whole-root branch writes the same header as the one-source scan, only slower (and a .cc module is never injected, "
+  "so the hook never asks for one)", "ast_setup")
+j("x_regenerate_one__mutmut_34 x_regenerate_one__mutmut_37", E,
+  "the resolver never reads an installed tree's diagnostics", "ast_setup")
+j("x_regenerate_one__mutmut_36", N,
+  "the module's own saved entry left among the installed ones: differs only when an edit drops an interface the module "
+  "provided and also uses", "ast_setup")
+j("x_regenerate_one__mutmut_48 x_regenerate_one__mutmut_49 x_regenerate_one__mutmut_51 x_regenerate_one__mutmut_52", E,
+  "neither the category nor the display name reaches the header (its description comes from the AST_MODULE_INFO call)",
+  "ast_setup")
+j("x_regenerate_one__mutmut_83", E, "with equal mtimes, setting them equal again changes nothing", "ast_setup")
+j("x_setup__mutmut_14 x_setup__mutmut_78", E, "write_headers makes its own generator when given none: the same text", "ast_setup")
+j("x_setup__mutmut_65", E,
+  "when the module's data is its own source, reading the file again gives the same bytes, then also passed as `code`, "
+  "which names the same AST_MODULE_INFO call", "ast_setup")
+j("x_setup__mutmut_87", E, "the source passed as `code` when it is also the data names the same AST_MODULE_INFO call",
+  "ast_setup")
+
 # Whole functions whose remaining survivors share one reason (applied when a mutant has no line of its own).
 F = {}
 CHILD = ("reached only by the tests that run the loader in a child process (test_loader_rules.py, "
@@ -158,10 +248,14 @@ F["x__make_plan"] = (N, "contradiction and missing-module paths of autoload=no, 
 F["x__order"] = (N, "soft-cycle breaking details (a node pushed twice, hard-ready bookkeeping) that change no order in any graph tried")
 F["x__spread"] = (N, "a diamond of implied loads (test_loader_plan's fourth scenario) tells the first path from a later one")
 
-ORDER = ["graphs", "plan", "runtime", "resolve", "drift", "generate", "elfinfo", "binary"]
+ORDER = ["graphs", "plan", "runtime", "resolve", "drift", "generate", "elfinfo", "binary",
+         "ast_root", "ast_moddir", "ast_makefile", "ast_recipe", "ast_awk", "ast_moduleh", "ast_setup", "ast_makeopts"]
 LABEL = {"graphs": "cycle finder", "plan": "loader planner", "runtime": "runtime's decisions", "resolve": "resolver",
          "drift": "hand-written drift check", "generate": "generator", "elfinfo": "record reader (pyelftools)",
-         "binary": "record reader (fast)"}
+         "binary": "record reader (fast)",
+         "ast_root": "Asterisk root reader", "ast_moddir": "Asterisk module directory", "ast_makefile": "Asterisk Makefile reader",
+         "ast_recipe": "Asterisk recipe lines", "ast_awk": "Asterisk awk extractors", "ast_moduleh": "Asterisk module.h check",
+         "ast_setup": "Asterisk injection set-up", "ast_makeopts": "Asterisk menuselect choices"}
 
 def short(key):
     return key.split(".")[-1]
@@ -188,16 +282,22 @@ def main():
             table.append(f"| {LABEL[name]} | `{name}` | not run | | | | |")
             continue
         tk += r["killed"]; tt += r["total"]
+        if r.get("not_run"):  # a stopped run (`run.py --collect`): scored on the mutants it ran
+            table.append(f"| {LABEL[name]} (`{r['module']}`) | `{name}` | {r['total']} of {r['total'] + r['not_run']} run | "
+                         f"{r['killed']} | **{r['score']}%** of those run | not known yet | stopped |")
+            continue
         table.append(f"| {LABEL[name]} (`{r['module']}`) | `{name}` | {r['total']} | {r['killed']} | **{r['score']}%** | "
                      f"{'met' if r['score'] >= 90 else '**not met**'} | {r['seconds']} s |")
     table.append(f"| all | | {tt} | {tk} | **{100.0 * tk / tt:.1f}%** | | |")
     sections = []
+    counts = {E: 0, N: 0}
     for name in ORDER:
         r = results.get(name)
         if r is None:
             continue
         sv = r["survivors"]
-        sections.append(f"## {LABEL[name]}: `{r['module']}` ({r['killed']}/{r['total']} killed, {r['score']}%)\n")
+        stopped = f"; the run was stopped with {r['not_run']} mutants not run" if r.get("not_run") else ""
+        sections.append(f"## {LABEL[name]}: `{r['module']}` ({r['killed']}/{r['total']} killed, {r['score']}%{stopped})\n")
         sections.append(f"Tests: {', '.join('`' + t + '`' for t in r['tests'])}.\n")
         if not sv:
             sections.append("No survivor.\n")
@@ -206,7 +306,9 @@ def main():
         for key in sorted(sv, key=lambda k: (k.rsplit("_", 1)[0], int(k.rsplit("_", 1)[1]))):
             v = sv[key]
             fn = short(key).split("__mutmut")[0]
-            verdict, why = J.get(short(key)) or F.get(fn) or (N, "a real difference no fast test catches")
+            verdict, why = (J.get((name, short(key))) or J.get((None, short(key))) or F.get((name, fn)) or F.get(fn)
+                            or (N, "a real difference no fast test catches"))
+            counts[verdict] += 1
             cell = change(v["diff"]).replace("|", "\\|")
             sections.append(f"| `{short(key)}` | {cell} | {v['status']} | **{verdict}**: {why} |")
         sections.append("")
@@ -223,5 +325,6 @@ def main():
                          "<!-- mutation-table -->\n" + block + "\n<!-- /mutation-table -->", readme, flags=_re.S)
     (ROOT / "README.md").write_text(readme)
     print(block)
+    print(f"survivors: {counts[E]} equivalent, {counts[N]} not killed")
 
 main()

@@ -12,6 +12,8 @@ selects them: the score counts what the in-process tests prove.
 
 Prints one line per target (killed / total, score) and writes ``mutation/results/TARGET.json``
 (every mutant's status, the survivors' diffs). The judged survivors are in mutation/SURVIVORS.md.
+After adding tests, ``--again`` reruns only each target's survivors (and any mutant a stopped run did
+not reach) in the previous scratch copy, with the new tests; the run time column then adds up both runs.
 """
 
 from __future__ import annotations
@@ -45,6 +47,18 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
     "drift": ("buildtool/check/handwritten_drift.py", ["tests/test_check_handwritten.py"]),
     "generate": ("buildtool/generate.py", ["tests/test_generate.py"]),
     "elfinfo": ("buildtool/elfinfo.py", ["tests/test_records.py"]),
+    # the Asterisk integration: synthetic roots checked against real make/awk, no snapshot needed
+    "ast_root": ("buildtool/asterisk/root.py", ["tests/test_asterisk_root_reader.py", "tests/test_asterisk_makefiles.py"]),
+    "ast_moddir": ("buildtool/asterisk/moddir.py",
+                   ["tests/test_asterisk_root_reader.py", "tests/test_asterisk_makefiles.py"]),
+    "ast_makefile": ("buildtool/asterisk/makefile.py",
+                     ["tests/test_asterisk_make_reader.py", "tests/test_asterisk_root_reader.py",
+                      "tests/test_asterisk_makefiles.py"]),
+    "ast_recipe": ("buildtool/asterisk/recipe.py", ["tests/test_asterisk_recipe.py", "tests/test_asterisk_makefiles.py"]),
+    "ast_awk": ("buildtool/asterisk/awk.py", ["tests/test_asterisk_awk.py", "tests/test_asterisk_makefiles.py"]),
+    "ast_moduleh": ("buildtool/asterisk/moduleh.py", ["tests/test_asterisk_moduleh.py", "tests/test_asterisk_setup_units.py"]),
+    "ast_setup": ("buildtool/asterisk/setup.py", ["tests/test_asterisk_setup_root.py", "tests/test_asterisk_setup_units.py"]),
+    "ast_makeopts": ("buildtool/asterisk/makeopts.py", ["tests/test_asterisk_makeopts.py"]),
 }
 COPY = ["buildtool", "tests", "include", "modules", "core", "meson.build", "meson.options"]
 # mutmut's exit codes (mutmut.stats.status_by_exit_code) that are not a detection; any other code is: a
@@ -106,24 +120,57 @@ def prepare(name: str) -> Path:
     return work
 
 
-def run(name: str, jobs: int) -> dict:
+def resume(name: str) -> Path | None:
+    """The previous run's scratch copy, its tests refreshed and its survivors (and unrun mutants) due again;
+    None when there is none or the module changed since (then only a whole run is right)."""
+    module, _ = TARGETS[name]
+    work = WORK / name
+    meta = work / "mutants" / "src" / (module + ".meta")
+    if not meta.exists() or (work / "src" / module).read_bytes() != (ROOT / module).read_bytes():
+        return None
+    for tests in (work / "tests", work / "mutants" / "tests"):
+        shutil.rmtree(tests, ignore_errors=True)
+        shutil.copytree(ROOT / "tests", tests, ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
+    data = json.loads(meta.read_text())
+    data["exit_code_by_key"] = {key: (None if code in NOT_KILLED else code)
+                                for key, code in data["exit_code_by_key"].items()}
+    meta.write_text(json.dumps(data))
+    return work
+
+
+def run(name: str, jobs: int, again: bool = False, collect: bool = False) -> dict:
     module, tests = TARGETS[name]
-    work = prepare(name)
+    if collect:
+        return results(name, WORK / name, 0.0, 0)
+    work = (again and resume(name)) or prepare(name)
+    previous = json.loads((RESULTS / f"{name}.json").read_text()).get("seconds", 0) \
+        if again and work is not None and (RESULTS / f"{name}.json").exists() and (work / "mutmut-run.log").exists() else 0
     env = dict(os.environ)
     env.pop("MUTANT_UNDER_TEST", None)
     started = time.monotonic()
     done = subprocess.run([MUTMUT, "run", "--max-children", str(jobs)], cwd=work, env=env,
                           capture_output=True, text=True)
-    elapsed = time.monotonic() - started
+    elapsed = time.monotonic() - started + previous
     (work / "mutmut-run.log").write_text(done.stdout + done.stderr)
+    return results(name, work, elapsed, done, full=True)
+
+
+def results(name: str, work: Path, elapsed: float, done, full: bool = False) -> dict:
+    """The target's results from mutmut's data in ``work``; without ``full`` (``--collect``, a run that was
+    stopped) the mutants not run yet are counted apart, not in the score."""
+    module, tests = TARGETS[name]
+    env = dict(os.environ)
+    env.pop("MUTANT_UNDER_TEST", None)
+    log = (done.stdout + done.stderr)[-3000:] if full else ""
     meta = work / "mutants" / "src" / (module + ".meta")
     if not meta.exists():
-        raise SystemExit(f"{name}: mutmut wrote no results (see {work / 'mutmut-run.log'})\n"
-                         + (done.stdout + done.stderr)[-3000:])
+        raise SystemExit(f"{name}: mutmut wrote no results (see {work / 'mutmut-run.log'})\n" + log)
     codes = json.loads(meta.read_text())["exit_code_by_key"]
+    not_run = 0 if full else sum(code is None for code in codes.values())
+    if not full:
+        codes = {key: code for key, code in codes.items() if code is not None}
     if codes and all(code is None for code in codes.values()):
-        raise SystemExit(f"{name}: mutmut ran no mutant (see {work / 'mutmut-run.log'})\n"
-                         + (done.stdout + done.stderr)[-3000:])
+        raise SystemExit(f"{name}: mutmut ran no mutant (see {work / 'mutmut-run.log'})\n" + log)
     statuses = {key: NOT_KILLED.get(code) or KILLED_NAMES.get(code, f"killed (exit {code})")
                 for key, code in sorted(codes.items())}
     survivors = [key for key, code in sorted(codes.items()) if code in NOT_KILLED]
@@ -136,8 +183,10 @@ def run(name: str, jobs: int) -> dict:
     killed = len(statuses) - len(survivors)
     result = {"target": name, "module": module, "tests": tests, "total": len(statuses), "killed": killed,
               "score": round(100.0 * killed / len(statuses), 1) if statuses else None,
-              "seconds": round(elapsed), "survivors": {k: {"status": statuses[k], "diff": diffs[k]}
+              "seconds": round(elapsed) if full else None, "survivors": {k: {"status": statuses[k], "diff": diffs[k]}
                                                        for k in survivors}}
+    if not_run:
+        result["not_run"] = not_run
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
     return result
@@ -148,14 +197,20 @@ def main() -> int:
     parser.add_argument("targets", nargs="*", choices=[[], *TARGETS], metavar="TARGET",
                         help=f"one or more of {', '.join(TARGETS)} (default: all)")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="mutants run at once (default 2)")
+    parser.add_argument("--again", action="store_true",
+                        help="after adding tests: keep each target's previous run, run its survivors and the mutants "
+                             "it did not reach; a target whose module changed is run whole")
+    parser.add_argument("--collect", action="store_true",
+                        help="run nothing: write the results of each target's last (possibly stopped) run")
     args = parser.parse_args()
     total = killed = 0
     for name in args.targets or list(TARGETS):
-        result = run(name, args.jobs)
+        result = run(name, args.jobs, args.again, args.collect)
         total += result["total"]
         killed += result["killed"]
         print(f"{name:10s} {result['module']:40s} {result['killed']:4d}/{result['total']:4d} killed "
-              f"{result['score']:5.1f}%  ({result['seconds']} s)", flush=True)
+              f"{result['score']:5.1f}%  ({result['seconds']} s)"
+              + (f"  {result['not_run']} not run yet" if result.get("not_run") else ""), flush=True)
     if total:
         print(f"{'all':10s} {'':40s} {killed:4d}/{total:4d} killed {100.0 * killed / total:5.1f}%")
     return 0

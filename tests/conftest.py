@@ -20,15 +20,21 @@ The build uses the default options (as a user's ``meson setup build`` would):
 res_curl, func_curl (no libcurl here) and test_sorcery (TEST_FRAMEWORK off)
 are not built; the other 20 modules are.
 
+``installed_build`` (session scope) -> ``(prefix, BuiltModules)``: a second build, elsewhere, with a
+prefix, installed there (the install tests and the build-directory determinism test read it).
+
 Helpers for tests that build copies (``project_copy(dest)``, ``meson_setup``,
 ``run_ninja``, ``tool_env``) are in ``helpers/build.py``.
 """
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
-from helpers.build import REPO, BuiltModules, build_project
+from helpers.build import REPO, BuiltModules, build_project, meson, tool_env
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +42,20 @@ def built_modules(tmp_path_factory) -> BuiltModules:
     """The repository's modules/ and core/, configured with default options and built once per session."""
     build = tmp_path_factory.mktemp("meson-build") / "build"
     return build_project(REPO, build)
+
+
+@pytest.fixture(scope="session")
+def installed_build(tmp_path_factory) -> tuple[Path, BuiltModules]:
+    """``(prefix, built)``: the repository built a second time, deeper and under another name than
+    ``built_modules``, with ``-Dprefix`` and ``-Dlibdir=lib``, and ``meson install``-ed into that prefix.
+    The install tests read the prefix; the determinism test compares its bytes with ``built_modules``."""
+    root = tmp_path_factory.mktemp("install")
+    prefix = root / "prefix"
+    built = build_project(REPO, root / "x" / "y" / "other-build", f"-Dprefix={prefix}", "-Dlibdir=lib")
+    result = subprocess.run([meson(), "install", "-C", str(built.build_dir), "--quiet"], env=tool_env(),
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return prefix, built
 
 
 @pytest.fixture(scope="session")

@@ -12,18 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers.build import REPO, build_project, meson, meson_setup, run_ninja, tool_env
+from helpers.build import REPO, meson, meson_setup, run_ninja, tool_env
 
 
-@pytest.fixture(scope="module")
-def prefix(tmp_path_factory):
-    root = tmp_path_factory.mktemp("install")
-    prefix = root / "prefix"
-    built = build_project(REPO, root / "build", f"-Dprefix={prefix}", "-Dlibdir=lib")
-    result = subprocess.run([meson(), "install", "-C", str(built.build_dir), "--quiet"], env=tool_env(),
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return prefix, built
+@pytest.fixture
+def prefix(installed_build):
+    """(prefix, built): conftest's installed build (one per session; these tests only read it)."""
+    return installed_build
 
 
 def _pc_env(prefix: Path) -> dict[str, str]:

@@ -177,9 +177,12 @@ def test_core_library_exports_the_trace(built_modules):
     assert core.ast_module_trace_log() == b""
 
 
-def test_two_build_directories_give_identical_bytes(built_modules, tmp_path):
-    # Another depth and name, so relative and absolute paths both differ.
-    other = build_project(REPO, tmp_path / "x" / "y" / "z" / "other-build")
+def test_two_build_directories_give_identical_bytes(built_modules, installed_build):
+    # The installed build: another depth and name, so relative and absolute paths both differ, and
+    # another prefix, which must not leak into the binaries either.
+    _, other = installed_build
+    assert len(other.build_dir.parts) != len(built_modules.build_dir.parts)
+    assert other.build_dir.name != built_modules.build_dir.name
     assert set(other.modules) == set(built_modules.modules)
     for name, path in built_modules.modules.items():
         assert path.read_bytes() == other.modules[name].read_bytes(), name

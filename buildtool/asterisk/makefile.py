@@ -33,7 +33,8 @@ from buildtool.errors import InputError
 
 MODDIR_RULES = "Makefile.moddir_rules"
 
-_ASSIGN = re.compile(r"^(?:(?:override|export)\s+)*([^\s:#=$()]+)\s*(::?=|:::=|\+=|\?=|!=|=)(.*)$", re.S)
+# The name is the shortest run before an operator: "X+=y" appends to X (make reads it so), not sets "X+".
+_ASSIGN = re.compile(r"^(?:(?:override|export)\s+)*([^\s:#=$()]+?)\s*(::?=|:::=|\+=|\?=|!=|=)(.*)$", re.S)
 CONDITIONAL = re.compile(r"^(ifeq|ifneq|ifdef|ifndef)\b\s*(.*)$", re.S)
 _INCLUDE = re.compile(r"^(-include|sinclude|include)\s+(.*)$", re.S)
 _FUNCTION = re.compile(r"^([a-z][a-z-]*)[ \t]+", re.S)

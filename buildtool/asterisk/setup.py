@@ -215,7 +215,8 @@ def hook_makeopts(root: Path) -> bool:
     except OSError as exc:
         raise InputError(str(makeopts), 0, 0, f"cannot read makeopts ({exc.strerror}): run ./configure first") from None
     block = f"{HOOK_BEGIN}\n-include $(ASTTOPDIR)/{STATE_DIR}/{HOOK_FILE}\n{HOOK_END}\n"
-    return write_if_changed(makeopts, _without_hook(text) + block)
+    # Written back in the encoding it was read in: configure's other bytes (a UTF-8 path) stay as they were.
+    return write_if_changed(makeopts, (_without_hook(text) + block).encode("latin-1"))
 
 
 def _without_hook(text: str) -> str:
@@ -239,7 +240,7 @@ def is_set_up(root: str) -> bool:
 def remove(root: str) -> bool:
     makeopts = Path(root) / "makeopts"
     text = makeopts.read_text(encoding="latin-1")
-    return write_if_changed(makeopts, _without_hook(text))
+    return write_if_changed(makeopts, _without_hook(text).encode("latin-1"))
 
 
 def drift_warnings(tree: Tree, catalog: Catalog, sources: dict[str, bytes]) -> list[Diagnostic]:

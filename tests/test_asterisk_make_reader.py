@@ -1,0 +1,226 @@
+"""The Makefile reader against GNU make itself: the same definitions file is read by buildtool and included by
+a driver that has make print each expression (``$(info)``); the values must be make's, byte for byte.
+Refusals name the Makefile line."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from buildtool.asterisk import makefile
+from buildtool.diagnostics import InputError
+
+needs_make = pytest.mark.skipif(not shutil.which("make"), reason="GNU make is the reference")
+
+DEFS = """\
+# assignments of every flavour
+EMPTY :=
+L = x.c y.cc  z.c
+R = $(L:.c=.o)
+P := $(L:%.c=%.i)
+A := first
+A += second
+B = one
+B += $(A)
+C ?= set
+C ?= not again
+D ::= $(A)
+E = $(B)
+E += more
+F :=
+F += after empty
+G = tail# a comment right after the value (with a blank between, make keeps the blank; the reader does not)
+override OVR := o
+TIGHT:=one
+TIGHT+=two
+LOOSE=$(TIGHT)
+LOOSE+=three
+Q?=set
+Q?=again
+export EXP := e
+define MULTI
+line one
+  line two
+endef
+ifeq ($(A),first second)
+COND1 := yes
+else
+COND1 := no
+endif
+ifneq "$(B)" "one"
+COND2 := differs
+endif
+ifeq '$(EMPTY)' ''
+COND2 += quoted
+endif
+ifdef A
+COND3 := defined
+endif
+ifdef EMPTY
+COND3 += empty-is-defined
+endif
+ifndef NOPE
+COND4 := undefined
+else
+COND4 := not-this
+endif
+ifeq ($(A),x)
+COND5 := 1
+else ifeq ($(B),y)
+COND5 := 2
+else ifneq ($(B),)
+COND5 := 3
+else
+COND5 := 4
+endif
+ifeq (a,b)
+  ifeq (c,c)
+  NEST := wrong
+  else
+  NEST := wrong too
+  endif
+else
+  ifneq (,)
+  NEST := no
+  else
+  NEST := inner-else
+  endif
+endif
+CONT := a \\
+\tb \\
+    c
+FN = [$(1)|$(2)|$(0)]
+CALLED := $(call FN,p,q r)
+NESTED = $(call FN,$(1)x,$(2))
+CALLED2 := $(call NESTED,z)
+UNDEF_CALL := <$(call NOT_DEFINED,a)>
+DIRS := apps res
+vpath %.c src
+.PHONY: all
+unexport EXP2
+define EMPTYDEF
+endef
+BRACES = ${A}-$(${DIRS_NAME})
+DIRS_NAME = DIRS
+RULE_INLINE.x.moduleinfo: ; @echo inline
+SUBDIRS_ALL := $(LOCAL_MOD_SUBDIRS) end
+LOOP := $(foreach d,$(DIRS),$(d)/$(d).c)
+"""
+
+EXPRESSIONS = [
+    "$(L)", "$(R)", "$(P)", "$(A)", "$(B)", "$(C)", "$(D)", "$(E)", "$(F)", "$(G)|", "$(OVR)", "$(EXP)",
+    "$(MULTI)", "$(TIGHT)", "$(LOOSE)", "$(Q)", "$(COND1)", "$(COND2)", "$(COND3)", "$(COND4)", "$(COND5)", "$(NEST)", "$(CONT)", "$(CALLED)",
+    "$(CALLED2)", "$(UNDEF_CALL)", "$(LOOP)", "$(BRACES)", "[$(EMPTYDEF)]", "$(SUBDIRS_ALL)", "$(A:first)", "${A}", "$A", "$(NOPE)", "a$$b", "$(L:.cc=.oo)", "$(L:%=[%])",
+    "$(L:y%=w%)",
+    "$(subst .c,.o,$(L))", "$(subst c,,$(L))",
+    "$(patsubst %.c,%.o,$(L))", "$(patsubst x%,y%,$(L))", "$(patsubst %.c,%,$(L))", "$(patsubst y.cc,q,x.c y.cc z.c)",  # single blanks: without %, make keeps runs of blanks, the reader not
+    "$(patsubst %,%,a b)", "$(patsubst a%b,<%>,ab axb axxb b)", "$(patsubst %c,%,c)",
+    "$(strip  a   b  )", "$(findstring y,$(L))", "$(findstring q,$(L))",
+    "$(filter %.c,$(L))", "$(filter %.c %.cc,$(L))", "$(filter y.cc,$(L))", "$(filter-out %.c,$(L))",
+    "$(filter-out x.c z.c,$(L))", "$(sort c b a b)", "$(sort )",
+    "$(word 2,$(L))", "$(word 5,$(L))", "$(words $(L))", "$(words )", "$(firstword $(L))", "$(lastword $(L))",
+    "$(firstword )", "$(lastword )", "$(addprefix d/,$(L))", "$(addsuffix .x,$(L))",
+    "$(notdir a/b/c.c d.c e/)", "$(dir a/b/c.c d.c e/)", "$(basename a/b.c/d a.b.c e .f)",
+    "$(suffix a/b.c/d a.b.c e .f)", "$(foreach w,1 2,<$(w)>)", "$(foreach w,,x)", "$(foreach w,1 2,<$(w)>,)",
+    "$(if $(A),t,f)", "$(if $(NOPE),t,f)", "$(if $(NOPE),t)", "$(if $(A),t)", "$(if x,$(if ,a,b),c)",
+    "$(wildcard *.c)", "$(wildcard b.c nothere.c)", "$(wildcard sub/*.c)", "$(wildcard sub)",
+    "$(call FN,(a),{b})", "$(call FN,a,b,c)", "$(call FN)",
+]
+
+
+def make_values(directory, expressions, env=None) -> list[str]:
+    driver = directory / "driver.mk"
+    lines = ["include defs.mk"]
+    lines += [f"$(info <<{i}>>{text}<</{i}>>)" for i, text in enumerate(expressions)]
+    lines.append("all: ;@:")
+    driver.write_text("\n".join(lines) + "\n")
+    out = subprocess.run(["make", "-s", "--no-print-directory", "-f", "driver.mk"], cwd=directory,
+                         capture_output=True, check=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "LC_ALL": "C", **(env or {})}).stdout
+    return [re.search(rf"<<{i}>>(.*?)<</{i}>>", out, re.S).group(1) for i in range(len(expressions))]
+
+
+@needs_make
+def test_values_are_makes(tmp_path, monkeypatch):
+    # LOCAL_MOD_SUBDIRS is the one variable the reader takes from the environment (make takes them all).
+    monkeypatch.setenv("LOCAL_MOD_SUBDIRS", "local")
+    (tmp_path / "defs.mk").write_text(DEFS)
+    for name in ("b.c", "a.c", "c.cc"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "s.c").write_text("")
+    expected = make_values(tmp_path, EXPRESSIONS, {"LOCAL_MOD_SUBDIRS": "local"})
+    mk = makefile.read(str(tmp_path / "defs.mk"))
+    got = [makefile.Expander(mk).expand(text, "defs.mk", 1) for text in EXPRESSIONS]
+    assert dict(zip(EXPRESSIONS, got)) == dict(zip(EXPRESSIONS, expected))
+    assert mk.value("CALLED") == expected[EXPRESSIONS.index("$(CALLED)")] == "[p|q r|FN]"
+
+
+@needs_make
+def test_included_files_of_the_directory_are_read(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "defs.mk").write_text("X := top\ninclude part.mk\n-include missing.mk\nsinclude gone.mk\n"
+                                      "-include ../outside.mk\nZ := $(Y) end\n")
+    (tmp_path / "part.mk").write_text("Y := from-part\nX += $(Y)\n")
+    (tmp_path.parent / "outside.mk").write_text("Z := never\n")
+    expected = make_values(tmp_path, ["$(X)", "$(Z)"])
+    mk = makefile.read(str(tmp_path / "defs.mk"))
+    assert [mk.value("X"), mk.value("Z")] == expected == ["top from-part", "from-part end"]
+
+
+def refusal(tmp_path, text: str) -> str:
+    (tmp_path / "Makefile").write_text(text)
+    with pytest.raises(InputError) as caught:
+        mk = makefile.read(str(tmp_path / "Makefile"))
+        mk.value("X")
+    return str(caught.value).replace(str(tmp_path) + "/", "")
+
+
+@pytest.mark.parametrize("text, error", [
+    ("\ninclude Makefile\n", "Makefile:2:1: error: includes nested too deeply at 'Makefile'"),
+    ("A := 1\nendif\n", "Makefile:2:1: error: 'endif' without a conditional"),
+    ("else\n", "Makefile:1:1: error: 'else' without a conditional"),
+    ("ifeq (a,b)\nX := 1\n", "Makefile:3:1: error: conditional not closed by 'endif'"),  # make: line 3 too
+    ("ifeq a b\nendif\n", "Makefile:1:1: error: malformed ifeq: 'a b'"),
+    ("ifneq (a,b\nendif\n", "Makefile:1:1: error: malformed ifneq: '(a,b'"),
+    ("ifeq (a,b)\nelse junk\nendif\n", "Makefile:2:1: error: malformed else: 'else junk'"),
+    ("\n\nX != ls\n", "Makefile:3:1: error: 'X != ...' runs a shell command; not supported"),
+    ("X!=ls\n", "Makefile:1:1: error: 'X != ...' runs a shell command; not supported"),
+    ("include nothere.mk\n", "Makefile:1:1: error: included file 'nothere.mk' does not exist"),
+    ("X := $(abspath a)\n", "Makefile:1:1: error: make function 'abspath' is not supported here"),
+    ("\nX = $(frobnicate a)\n", "Makefile:0:1: error: unknown make function 'frobnicate'"),
+    ("X = $(A\n", "Makefile:0:1: error: unterminated variable reference: '$(A'"),
+    ("X = $(eval Y := 1)\n", "Makefile:0:1: error: $(eval ...) outside $(call MOD_ADD_C,...) is not supported"),
+    ("X = $(shell ls)\n", "Makefile:0:1: error: $(shell ls) cannot be evaluated here"),
+    ("X = a $(X)\n", "Makefile:0:1: error: recursive variable 'X' references itself (eventually)"),
+    ("F = $(call F,1)\nX = $(call F,1)\n", "Makefile:0:1: error: $(call F,...) nests more than 100 deep"),
+])
+def test_refusals_name_the_line(tmp_path, text, error):
+    assert refusal(tmp_path, text) == error
+
+
+@pytest.mark.parametrize("value", ["$(foreach w,$(abspath a),b)", "$(foreach $(abspath w),a,b)",
+                                   "$(foreach w,a,$(abspath b))", "$(if $(abspath x),a)", "$(if ,a,$(abspath b))",
+                                   "$(call F,$(abspath x))", "$(wildcard $(abspath x))", "$(subst a,b,$(abspath x))",
+                                   "$(L:$(abspath x)=y)", "${abspath x}"])
+def test_a_refusal_inside_any_argument_names_the_makefile(tmp_path, value):
+    assert refusal(tmp_path, f"F = $(1)\nX = {value}\n") == (
+        "Makefile:0:1: error: make function 'abspath' is not supported here")
+
+
+def test_a_failed_immediate_value_is_refused_only_when_read(tmp_path):
+    (tmp_path / "Makefile").write_text("UNUSED := $(shell uname)\nX := fine\n")
+    mk = makefile.read(str(tmp_path / "Makefile"))
+    assert mk.value("X") == "fine"
+    with pytest.raises(InputError) as caught:
+        mk.value("UNUSED")
+    assert str(caught.value) == f"{tmp_path}/Makefile:1:1: error: $(shell uname) cannot be evaluated here"
+
+
+def test_unreadable_makefile(tmp_path):
+    with pytest.raises(InputError) as caught:
+        makefile.read(str(tmp_path / "Makefile"))
+    assert str(caught.value) == f"{tmp_path}/Makefile:0:0: error: cannot read Makefile: No such file or directory"
