@@ -35,6 +35,13 @@ from pathlib import Path
 
 import pytest
 
+# meson wraps the compiler in ccache whenever ccache is on PATH, and ccache would then
+# share the user's cache with every build the suite makes (and hand warm objects to
+# tests that time or count compiles). The suite compiles without it; the ccache tests
+# (tests/test_cache_distcc.py, tests/test_asterisk_cache.py) turn it back on for their
+# own builds, each with a private CCACHE_DIR.
+os.environ["CCACHE_DISABLE"] = "1"
+
 REPO = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ("meson.build", "meson.options")
 PROJECT_DIRS = ("modules", "core", "include", "tools")
