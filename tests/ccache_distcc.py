@@ -26,9 +26,20 @@ from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 
-# distcc flags that make a compile from distcc's preprocessed source (.i) give the same bytes
-# as a local compile of the .c (docs/build.md, "ccache and distcc"): without them debug info
-# differs in column numbers and in the lines given to code that macros expand to.
+# Debian's masquerade directories: a ``gcc`` there is ccache's or distcc's, which then runs the
+# real one further down PATH. For a make that tests ``$(CC)`` by name (Asterisk's does), putting
+# them first on PATH leaves ``CC=gcc`` as it was.
+CCACHE_MASQUERADE = Path("/usr/lib/ccache")
+DISTCC_MASQUERADE = Path("/usr/lib/distcc")
+
+
+def masquerading(env: dict[str, str], directory: Path) -> dict[str, str]:
+    return dict(env, PATH=f"{directory}{os.pathsep}{env.get('PATH', '')}")
+
+
+# Flags that make a compile of distcc's preprocessed source (.i) give the bytes of a local
+# compile of the .c (docs/build.md, "ccache and distcc"): without them debug info differs in
+# column numbers and in the lines given to code that macros expand to.
 DISTCC_SAME_BYTES_FLAGS = ("-gno-column-info", "-ftrack-macro-expansion=0")
 
 
