@@ -32,6 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# Compile without ccache: a warm cache would time ccache, not the compiler (meson wraps
+# the compiler in ccache whenever it is on PATH; bench/bench_cache.py measures ccache itself).
+os.environ["CCACHE_DISABLE"] = "1"
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 import asterisk_tree as at  # noqa: E402  (the tests' harness: extract, configure)

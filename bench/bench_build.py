@@ -42,6 +42,10 @@ import time
 import tomllib
 from pathlib import Path
 
+# Compile without ccache: a warm cache would time ccache, not the compiler (meson wraps
+# the compiler in ccache whenever it is on PATH; bench/bench_cache.py measures ccache itself).
+os.environ["CCACHE_DISABLE"] = "1"
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 COMPILE = re.compile(r"Compiling C object modules/([A-Za-z0-9_]+)\.so\.p/")

@@ -33,6 +33,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+# Compile without ccache: a warm cache would time ccache, not the compiler (meson wraps
+# the compiler in ccache whenever it is on PATH; bench/bench_cache.py measures ccache itself).
+os.environ["CCACHE_DISABLE"] = "1"
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))

@@ -29,12 +29,20 @@ Helpers for tests that build copies (``project_copy(dest)``, ``meson_setup``,
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from helpers.build import REPO, BuiltModules, build_project, meson, tool_env
+# meson wraps the compiler in ccache whenever ccache is on PATH, and ccache would then
+# share the user's cache with every build the suite makes (and hand warm objects to
+# tests that time or count compiles). The suite compiles without it; the ccache tests
+# (tests/test_cache_distcc.py, tests/test_asterisk_cache.py) turn it back on for their
+# own builds, each with a private CCACHE_DIR.
+os.environ["CCACHE_DISABLE"] = "1"
+
+from helpers.build import REPO, BuiltModules, build_project, meson, tool_env  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,242 @@
+"""ccache and distcc as the tests (and bench/bench_cache.py) run them: the real Debian programs, never a stand-in.
+
+- ``ccache_env(cache_dir)``: an environment whose compiles go through a private ccache
+  (the suite otherwise runs with ``CCACHE_DISABLE=1``, see conftest.py);
+  ``ccache_counters`` reads ccache's own statistics, ``ccache_outcomes`` its log: hit or
+  miss for each object file.
+- ``DistccDaemons``: ``distccd`` daemons on 127.0.0.1 only, one port each, started and
+  stopped by the caller within bounded time, each logging to a file the caller reads;
+  ``distcc_env`` sends every compile to them and never falls back to a local compile;
+  ``daemon_jobs`` lists what each daemon compiled (its log's ``COMPILE_OK`` lines).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
+
+# Debian's masquerade directories: a ``gcc`` there is ccache's or distcc's, which then runs the
+# real one further down PATH. For a make that tests ``$(CC)`` by name (Asterisk's does), putting
+# them first on PATH leaves ``CC=gcc`` as it was.
+CCACHE_MASQUERADE = Path("/usr/lib/ccache")
+DISTCC_MASQUERADE = Path("/usr/lib/distcc")
+
+
+def masquerading(env: dict[str, str], directory: Path) -> dict[str, str]:
+    return dict(env, PATH=f"{directory}{os.pathsep}{env.get('PATH', '')}")
+
+
+# Flags that make a compile of distcc's preprocessed source (.i) give the bytes of a local
+# compile of the .c (docs/build.md, "ccache and distcc"): without them debug info differs in
+# column numbers and in the lines given to code that macros expand to.
+DISTCC_SAME_BYTES_FLAGS = ("-gno-column-info", "-ftrack-macro-expansion=0")
+
+
+def missing_programs(*names: str) -> list[str]:
+    return [name for name in names if shutil.which(name) is None]
+
+
+# --- ccache ---------------------------------------------------------------------------
+
+def ccache_env(base: dict[str, str], cache_dir: Path, log_file: Path | None = None, **config: str) -> dict[str, str]:
+    """``base`` with ccache on and private: no CCACHE_* setting of the caller survives but ``config``
+    (``CCACHE_BASEDIR=...`` and the like); ``log_file`` records every compile's outcome."""
+    env = {k: v for k, v in base.items() if not k.startswith("CCACHE_")}
+    env["CCACHE_DIR"] = str(cache_dir)
+    if log_file is not None:
+        env["CCACHE_LOGFILE"] = str(log_file)
+    env.update(config)
+    return env
+
+
+def ccache(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(["ccache", *args], env=env, capture_output=True, text=True, check=True, timeout=60).stdout
+
+
+def ccache_counters(env: dict[str, str]) -> dict[str, int]:
+    """ccache's own statistics (``ccache --print-stats``: one ``name<TAB>value`` a line)."""
+    out = {}
+    for line in ccache(env, "--print-stats").splitlines():
+        name, _, value = line.partition("\t")
+        if value.strip().isdigit():
+            out[name] = int(value)
+    return out
+
+
+def hits(counters: dict[str, int]) -> int:
+    return counters.get("direct_cache_hit", 0) + counters.get("preprocessed_cache_hit", 0)
+
+
+_LOG_LINE = re.compile(r"^\[\S+ (\d+)\s*\] (Command line|Result): (.*)$")
+
+
+def ccache_outcomes(log_file: Path) -> dict[str, str]:
+    """Object file (the compile's ``-o``, as written on its command line) -> ``hit`` or ``miss``,
+    from ccache's log: each line names the ccache process, so a compile's outcome is tied to its
+    command line even when compiles run in parallel."""
+    output_of: dict[str, str] = {}
+    outcome: dict[str, str] = {}
+    for line in log_file.read_text(errors="replace").splitlines():
+        match = _LOG_LINE.match(line)
+        if not match:
+            continue
+        pid, kind, value = match.groups()
+        if kind == "Command line":
+            words = value.split()
+            output_of[pid] = words[words.index("-o") + 1] if "-o" in words[:-1] else ""
+        elif value in ("direct_cache_hit", "preprocessed_cache_hit"):
+            outcome[output_of[pid]] = "hit"
+        elif value == "cache_miss":
+            outcome[output_of[pid]] = "miss"
+    return outcome
+
+
+# --- distcc ---------------------------------------------------------------------------
+
+def free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class Daemon:
+    port: int
+    process: subprocess.Popen
+    log: Path
+    pid_file: Path
+
+
+@dataclass
+class DistccDaemons:
+    """``count`` distccd daemons on 127.0.0.1, each on its own port (standing in for hosts).
+
+    Run as root, distccd gives its privileges away (to ``--user``); it writes its pid file after
+    that, so the pid files live in a directory of that user's. Logs go to the daemon's stderr
+    (``--log-stderr``), a file this process opened. Debian's distccd runs only compilers that
+    have a masquerade link in /usr/lib/distcc (``update-distcc-symlinks``), which is how
+    ``gcc`` is allowed here; ``--enable-tcp-insecure`` is not used.
+    """
+
+    work: Path
+    count: int = 2
+    jobs_per_daemon: int = 2
+    verbose: bool = True
+    daemons: list[Daemon] = field(default_factory=list)
+    run_dir: Path | None = None
+
+    def __enter__(self) -> "DistccDaemons":
+        self.work.mkdir(parents=True, exist_ok=True)
+        # A directory the unprivileged daemon can reach (pytest's temporary directories are not).
+        self.run_dir = Path(tempfile.mkdtemp(prefix="buildtool-distccd-"))
+        user = None
+        if os.geteuid() == 0:
+            user = "nobody"
+            entry = pwd.getpwnam(user)
+            os.chown(self.run_dir, entry.pw_uid, entry.pw_gid)
+        os.chmod(self.run_dir, 0o755)
+        try:
+            for _ in range(self.count):
+                self._start(user)
+            deadline = time.monotonic() + 20
+            for daemon in self.daemons:
+                while not _accepts(daemon.port):
+                    if daemon.process.poll() is not None or time.monotonic() > deadline:
+                        raise AssertionError(f"distccd on port {daemon.port} did not start:\n"
+                                             + daemon.log.read_text(errors="replace")[-2000:])
+                    time.sleep(0.05)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _start(self, user: str | None) -> None:
+        port = free_loopback_port()
+        log = self.work / f"distccd-{port}.log"
+        pid_file = self.run_dir / f"distccd-{port}.pid"
+        cmd = ["distccd", "--daemon", "--no-detach", "--listen", LOOPBACK, "--allow", LOOPBACK, "--port", str(port),
+               "--pid-file", str(pid_file), "--log-stderr", "--log-level", "debug" if self.verbose else "info",
+               "--jobs", str(self.jobs_per_daemon), "--job-lifetime", "600"]
+        if user:
+            cmd += ["--user", user]
+        env = dict(os.environ, TMPDIR=str(self.run_dir))
+        with open(log, "wb") as out:
+            # Its own session: stopping it reaches the pre-forked children through the group id,
+            # which is the daemon's own pid.
+            process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                       start_new_session=True)
+        self.daemons.append(Daemon(port, process, log, pid_file))
+
+    def __exit__(self, *exc) -> None:
+        for daemon in self.daemons:
+            if daemon.process.poll() is None:
+                os.killpg(daemon.process.pid, signal.SIGTERM)
+        for daemon in self.daemons:
+            try:
+                daemon.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(daemon.process.pid, signal.SIGKILL)
+                daemon.process.wait(15)
+            try:  # pre-forked children still running after their parent went
+                os.killpg(daemon.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.run_dir is not None:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def hosts(self) -> str:
+        """``DISTCC_HOSTS``: the loopback address, never the word ``localhost`` (distcc runs
+        ``localhost`` jobs itself instead of sending them to a daemon)."""
+        return " ".join(f"{LOOPBACK}:{d.port}/{self.jobs_per_daemon}" for d in self.daemons)
+
+    def log_sizes(self) -> list[int]:
+        return [d.log.stat().st_size for d in self.daemons]
+
+    def jobs(self, since: list[int] | None = None) -> list[list[str]]:
+        """Per daemon, the input file of each job compiled and sent back (``COMPILE_OK``)."""
+        return [daemon_jobs(d.log, since[i] if since else 0) for i, d in enumerate(self.daemons)]
+
+    def received_arguments(self, since: list[int] | None = None) -> list[str]:
+        """Every compiler argument the daemons received (their debug log, ``dcc_r_argv``)."""
+        out = []
+        for i, d in enumerate(self.daemons):
+            text = d.log.read_bytes()[since[i] if since else 0:].decode(errors="replace")
+            out += re.findall(r'\(dcc_r_argv\) argv\[\d+\] = "(.*)"$', text, re.M)
+        return out
+
+
+_JOB = re.compile(r"COMPILE_OK exit:0 .*? time:\d+ms \S+ (\S+)$", re.M)
+
+
+def daemon_jobs(log: Path, since: int = 0) -> list[str]:
+    return _JOB.findall(log.read_bytes()[since:].decode(errors="replace"))
+
+
+def distcc_env(base: dict[str, str], daemons: DistccDaemons, state_dir: Path) -> dict[str, str]:
+    """``base`` with every compile sent to ``daemons``: a compile that cannot be sent fails
+    (``DISTCC_FALLBACK=0``) instead of running here, and is not retried here either."""
+    state_dir.mkdir(parents=True, exist_ok=True)  # distcc's locks and state; it does not create it
+    env = {k: v for k, v in base.items() if not k.startswith("DISTCC_")}
+    env.update(DISTCC_HOSTS=daemons.hosts(), DISTCC_FALLBACK="0", DISTCC_SKIP_LOCAL_RETRY="1",
+               DISTCC_BACKOFF_PERIOD="0", DISTCC_DIR=str(state_dir), DISTCC_PAUSE_TIME_MSEC="50",
+               CCACHE_DISABLE="1")
+    return env
