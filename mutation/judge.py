@@ -218,6 +218,27 @@ j("x_setup__mutmut_65", E,
   "which names the same AST_MODULE_INFO call", "ast_setup")
 j("x_setup__mutmut_87", E, "the source passed as `code` when it is also the data names the same AST_MODULE_INFO call",
   "ast_setup")
+j(" ".join(f"x__simple__mutmut_{i}" for i in range(1, 9)), N,
+  "`_simple` runs when the module is imported, building the function table, before mutmut switches a mutant on in "
+  "its forked test process: the mutant never runs (the functions it builds are checked against make by "
+  "test_asterisk_make_reader)", "ast_makefile")
+j("xǁDirectoryǁ_xml_members__mutmut_17 xǁDirectoryǁ_xml_members__mutmut_18", E,
+  "`</member>` is searched after the start tag, so it is found at -1 or beyond 0", "ast_moddir")
+j("xǁDirectoryǁ_rule_member__mutmut_55", E, "1 is Member's default content column", "ast_moddir")
+j("xǁDirectoryǁ_xml_members__mutmut_22 xǁDirectoryǁ_xml_members__mutmut_44 xǁDirectoryǁ_xml_members__mutmut_89 "
+  "xǁDirectoryǁ_xml_members__mutmut_102 xǁDirectoryǁ_xml_members__mutmut_149", E, NONE0, "ast_moddir")
+j("xǁDirectoryǁ_xml_members__mutmut_79 xǁDirectoryǁ_xml_members__mutmut_81 xǁDirectoryǁ_xml_members__mutmut_84 "
+  "xǁDirectoryǁ_xml_members__mutmut_132 xǁDirectoryǁ_xml_members__mutmut_134 xǁDirectoryǁ_xml_members__mutmut_137", E,
+  "the name's default is never used: `_member_name` refused a member without a valid name just before", "ast_moddir")
+j("x__step__mutmut_24", E,
+  "a directory loop is recognised before expansion only, so never inside a shell `if` (whose inner text is expanded "
+  "first): its condition is always the default", "ast_root")
+j("x__step__mutmut_122 x__step__mutmut_130 x__step__mutmut_131", E,
+  "`read` treats every step kind but `dirs`, `cat` and `reset` as text: any other name is the same", "ast_root")
+j("x_hook_makeopts__mutmut_8 x_hook_makeopts__mutmut_29 x_remove__mutmut_9 x_remove__mutmut_17", E, CODEC, "ast_setup")
+j("x_drift_warnings__mutmut_5", N,
+  "the tree only tells a built-in from a module when the name is not in the catalogue's built-ins; the test's "
+  "built-in (extconfig) is there", "ast_setup")
 
 # Whole functions whose remaining survivors share one reason (applied when a mutant has no line of its own).
 F = {}

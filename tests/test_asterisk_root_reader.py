@@ -87,13 +87,14 @@ STEPS = (TOP_MAKEFILE
 
 
 @needs_make
-@pytest.mark.parametrize("devmode", ["yes", "no", "maybe"])
+@pytest.mark.parametrize("devmode", ["yes", "no", "maybe", "other"])
 def test_recipe_steps_are_makes(tmp_path, devmode):
     makeopts = f"AST_DEVMODE=$(DEVMODE_FROM)\nDEVMODE_FROM={devmode}\n"
     expected = make_tree(write_root(tmp_path / "make", {**SOURCES, "Makefile": STEPS}, makeopts=makeopts))
     root = write_root(tmp_path / "ast", {**SOURCES, "Makefile": STEPS}, makeopts=makeopts)
     assert asterisk_root.read(str(root)).tree_bytes() == expected
     assert (b"<!-- reset -->" in expected) == (devmode == "maybe") and b"discarded" not in expected
+    assert (b"<!-- other -->" in expected) == (devmode == "other")
 
 
 def test_crlf_top_makefile_reads_as_lf(tmp_path):
@@ -135,6 +136,7 @@ LONG = "x" * 80
 
 @pytest.mark.parametrize("new, error", [
     (MENU_END + "ifeq a b\nendif\n", "ROOT/Makefile:21:1: error: malformed ifeq: 'a b'"),
+    (MENU_END + "ifeq (a,b)\nelse ifeq a b\nendif\n", "ROOT/Makefile:22:1: error: malformed ifeq: 'a b'"),
     (MENU_END + "ifeq (a,b)\nelse " + LONG + "\nendif\n", f"ROOT/Makefile:22:1: error: malformed else: 'else {LONG[:35]}'"),
     (MENU_END + "ifeq (a,a)\nother:\n\t@echo\nendif\n",
      "ROOT/Makefile:9:1: error: a conditional in the menuselect-tree recipe is not closed"),

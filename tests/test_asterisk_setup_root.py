@@ -264,6 +264,12 @@ def test_remove_takes_out_only_the_marked_block(tmp_path, before, after):
 
 def test_unconfigured_tree(tmp_path):
     assert not setup.is_set_up(str(tmp_path))
+    (tmp_path / "makeopts").write_bytes(b"prefix=/opt/caf\xe9\n" + HOOK)   # not UTF-8: still read
+    assert not setup.is_set_up(str(tmp_path))                               # no inject.mk yet
+    (tmp_path / ".buildtool").mkdir()
+    (tmp_path / ".buildtool" / "inject.mk").write_text("")
+    assert setup.is_set_up(str(tmp_path))
+    (tmp_path / "makeopts").unlink()
     with pytest.raises(InputError) as caught:
         setup.hook_makeopts(tmp_path)
     assert str(caught.value) == (f"{tmp_path}/makeopts:0:0: error: cannot read makeopts (No such file or directory): "
