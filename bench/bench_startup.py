@@ -81,6 +81,10 @@ def main() -> int:
         files = sorted(str(p.relative_to(root)) for d in dirs for p in (root / d).iterdir()
                        if p.suffix in (".c", ".cc") and p.is_file())
         tool = _buildtool()
+        # Bytecode as an installed package has it: with PYTHONDONTWRITEBYTECODE set and no __pycache__,
+        # every run would compile each module it imports again.
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).resolve().parent.parent
+                                                                         / "buildtool")], check=True)
         awk = ["sh", "-c", 'for f in "$@"; do awk -f build_tools/get_moduleinfo "$f"; done', "sh", *files]
         if args.scan_root:
             scan = [tool, "scan", "--no-cache", "--format", "json", str(root)]

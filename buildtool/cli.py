@@ -89,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # A command may answer its exact command line from a record of an earlier run that parsed it
         # (`scan ROOT` from its cache), before argparse is imported.
-        early = getattr(_module(chosen), "answer_unparsed", None) if chosen in COMMANDS and argv[0] == chosen else None
+        early = None
+        if chosen in COMMANDS and argv[0] == chosen:
+            early = getattr(_module(chosen), "answer_unparsed", None)
         code = early(argv) if early is not None else None
         if code is None:
             # No command (e.g. --help): configure none, the listing needs only COMMANDS.

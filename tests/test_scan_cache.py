@@ -85,7 +85,8 @@ def test_entry_reused_then_invalidated_by_an_edit_a_new_file_and_a_removed_file(
     expected = {
         "edit": lambda out: "app_plain [core]  requires: res_cpp" in out,
         "new": lambda out: "app_new [unspecified]  requires: res_base" in out,
-        "new_in_subdir": lambda out: "apps/multi/three.o" in out and "<use>res_cpp</use>\n\t<use>res_extra</use>" in out,
+        "new_in_subdir": lambda out: ("apps/multi/three.o" in out
+                                      and "<use>res_cpp</use>\n\t<use>res_extra</use>" in out),
         "removed": lambda out: '"app_plain"' not in out and '"app_multi"' in out,
     }
     for case, root in roots.items():
@@ -157,3 +158,12 @@ def test_the_default_place_is_xdg_cache_home_and_nothing_is_written_in_the_tree(
     assert same(runs[0], scan(root, None)) and same(runs[1], runs[0])
     assert len(entries(tmp_path / "xdg" / "buildtool")) == 1
     assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == listing
+
+
+def test_a_relative_cache_home_is_ignored(monkeypatch, tmp_path):
+    """XDG: a relative $XDG_CACHE_HOME is ignored, so the cache never lands in the working directory."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    assert scancache.default_directory() == str(tmp_path / "home" / ".cache" / "buildtool")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert scancache.default_directory() == str(tmp_path / "xdg" / "buildtool")

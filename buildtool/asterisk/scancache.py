@@ -51,9 +51,14 @@ MAX_ENTRIES = 64
 _PREFIX, _SUFFIX = "scan-", ".cache"
 
 
-def default_directory() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "buildtool")
+def default_directory() -> str | None:
+    """``$XDG_CACHE_HOME/buildtool``, else ``~/.cache/buildtool``; None (no cache) when neither is an
+    absolute path: a relative one would put the cache in the working directory, perhaps the source tree."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG spec: a relative value is ignored
+        home = os.path.expanduser("~")
+        base = os.path.join(home, ".cache") if os.path.isabs(home) else ""
+    return os.path.join(base, "buildtool") if base else None
 
 
 def key(argv: list[str]) -> list | None:
@@ -80,9 +85,9 @@ class Result:
         self.output, self.destination, self.errors, self.status = output, destination, errors, status
 
 
-def lookup(directory: str, entry_key: list | None) -> Result | None:
+def lookup(directory: str | None, entry_key: list | None) -> Result | None:
     """The stored result for ``entry_key`` if every fact it was computed from still holds; else None."""
-    if entry_key is None:
+    if entry_key is None or directory is None:
         return None
     path = _entry_path(directory, entry_key)
     try:
@@ -139,9 +144,10 @@ def _facts(recorded: dict[tuple, object], started_ns: int) -> list[list] | None:
     return facts
 
 
-def store(directory: str, entry_key: list | None, recorded: dict[tuple, object], started_ns: int, result: Result) -> bool:
+def store(directory: str | None, entry_key: list | None, recorded: dict[tuple, object], started_ns: int,
+          result: Result) -> bool:
     """Write the entry (atomically); False when it was not stored (a racy input, or the cache not writable)."""
-    facts = _facts(recorded, started_ns) if entry_key is not None else None
+    facts = _facts(recorded, started_ns) if entry_key is not None and directory is not None else None
     if facts is None:
         return False
     body = marshal.dumps({"key": entry_key, "facts": facts, "output": result.output,

@@ -64,7 +64,7 @@ def _run_root(root: str, args) -> int:
     from buildtool.asterisk import scancache
 
     directory = args.cache_dir or scancache.default_directory()
-    key = scancache.key(args.argv)
+    key = scancache.key(args.argv) if hasattr(args, "argv") else None  # None: not from cli.main, not cached
     cached = scancache.lookup(directory, key)
     if cached is not None:
         return _show(cached)
