@@ -239,6 +239,20 @@ j("x_hook_makeopts__mutmut_8 x_hook_makeopts__mutmut_29 x_remove__mutmut_9 x_rem
 j("x_drift_warnings__mutmut_5", N,
   "the tree only tells a built-in from a module when the name is not in the catalogue's built-ins; the test's "
   "built-in (extconfig) is there", "ast_setup")
+j("xǁDirectoryǁ_run__mutmut_10 xǁDirectoryǁ_run__mutmut_15 xǁDirectoryǁ_run__mutmut_23 xǁDirectoryǁ_run__mutmut_28 "
+  "xǁDirectoryǁ_run__mutmut_33 xǁDirectoryǁ_run__mutmut_36", E,
+  "`awk`, `grep` and a directory name hold no `$`: expanding them at each use gives the same", "ast_moddir")
+j("xǁDirectoryǁ_run__mutmut_39", E, "the context's path is never read: expansion and refusals are given it explicitly",
+  "ast_moddir")
+j("xǁDirectoryǁ_run__mutmut_40", N,
+  "a `$(wildcard)` in a member recipe would look in the current directory; no recipe tested has one", "ast_moddir")
+j("xǁDirectoryǁ_awk__mutmut_1 xǁDirectoryǁ_awk__mutmut_2 xǁDirectoryǁ_awk__mutmut_33", E,
+  "a cache of parsed awk programs: without it each is parsed again, to the same program", "ast_moddir")
+j("x__attributes__mutmut_1", E, "lxml, the general path, reads a plain start tag's attributes the same", "ast_moddir")
+j("x__attributes__mutmut_17", E, CODEC, "ast_moddir")
+j("x__header__mutmut_6 x__header__mutmut_7 x__header__mutmut_8 x__header__mutmut_9", E,
+  "only the start tag at the text's beginning is read, whatever follows it in `first`", "ast_moddir")
+j("x__header__mutmut_35 x__header__mutmut_36", E, "every caller ignores the second value", "ast_moddir")
 
 # Whole functions whose remaining survivors share one reason (applied when a mutant has no line of its own).
 F = {}

@@ -305,3 +305,47 @@ def test_rule_member_inner_lines_keep_their_makefile_lines(tmp_path):
     assert vm.content_line == 13 and vm.displayname == ""
     assert vm.inner == ('<support_level>core</support_level>\n<use type="module">app_multi</use>\n\n'
                         "<depend>zlib</depend>\n")
+
+
+VM_FIRST = '\t@echo "<member name=\\"app_vm\\" displayname=\\"$(shell $(GREP) -e AST_MODULE_INFO $< | head -n 1 | cut -d \'"\' -f 2)\\" remove_on_change=\\"$(SUBDIR)/$*.o $(SUBDIR)/$*.so\\">" > $@\n'
+VM_SUPPORT = '\techo "<support_level>core</support_level>"  >> $@\n'
+
+
+@needs_make
+def test_member_recipe_that_first_appends_is_makes(tmp_path):
+    files = {**SOURCES, "apps/Makefile": SOURCES["apps/Makefile"].replace(VM_FIRST, VM_FIRST.replace(" > $@", " >> $@"))}
+    assert files["apps/Makefile"] != SOURCES["apps/Makefile"]
+    expected = make_tree(write_root(tmp_path / "make", files))
+    assert asterisk_root.read(str(write_root(tmp_path / "ast", files))).tree_bytes() == expected
+
+
+@pytest.mark.parametrize("line, error", [
+    ('\techo "<support_level>core</support_level>" >> other.txt\n',
+     "ROOT/apps/Makefile:13:1: error: recipe does not write its target '.app_vm.moduleinfo': "
+     "'echo \"<support_level>core</support_level>\" >> other.txt'"),
+    ("\techo " + "x" * 90 + "\n",
+     f"ROOT/apps/Makefile:13:1: error: recipe does not write its target '.app_vm.moduleinfo': 'echo {'x' * 75}'"),
+    ('\techo -n "<support_level>core</support_level>" >> $@\n',
+     "ROOT/apps/Makefile:13:1: error: echo -n is not understood (it differs between shells)"),
+    ("\tsed -f x.sed $^ >> $@\n", "ROOT/apps/Makefile:13:1: error: recipe shape not understood: 'sed -f x.sed $^ >> $@'"),
+    ("\tawk '{print}' $^ >> $@\n", "ROOT/apps/Makefile:13:1: error: recipe shape not understood: \"awk '{print}' $^ >> $@\""),
+])
+def test_member_recipe_refusals(tmp_path, line, error):
+    assert refusal(edited(tmp_path, "apps/Makefile", VM_SUPPORT, line)) == error
+
+
+def test_member_start_tags_in_echoes(tmp_path):
+    entity = VM_FIRST.replace('displayname=\\"$(shell', 'class=\\"a &amp; b\\" displayname=\\"$(shell')
+    found = asterisk_root.read(str(edited(tmp_path / "a", "apps/Makefile", VM_FIRST, entity)))
+    assert next(m for m in found.members if m.name == "app_vm").displayname == "Voicemail (test)"
+    broken = VM_FIRST.replace('displayname=\\"$(shell', 'class=\\"a & b\\" displayname=\\"$(shell')
+    assert refusal(edited(tmp_path / "b", "apps/Makefile", VM_FIRST, broken)) == (
+        "ROOT/apps/Makefile:11:1: error: <member> start tag is not well-formed XML: xmlParseEntityRef: no name, "
+        "line 1, column 33")
+    pattern = edited(tmp_path / "c", "Makefile.moddir_rules", '.%.moduleinfo: %.c\n\t@echo "<member name=',
+                     '.%.moduleinfo: %.c\n\t@echo "<membr name=')
+    assert refusal(pattern).startswith("ROOT/Makefile.moddir_rules:1:1: error: a member's text does not start with "
+                                       "<member ...>: '<membr name=\"app_multi\"")
+    long_shell = edited(tmp_path / "d", "Makefile.moddir_rules", "$(shell $(GREP) -e AST_MODULE_INFO $<",
+                        "$(shell sed -n " + "1" * 70 + "p $<")
+    assert refusal(long_shell) == f"ROOT/Makefile.moddir_rules:20:1: error: $(shell sed -n {'1' * 52}) is not understood"
