@@ -45,6 +45,19 @@ os.environ["CCACHE_DISABLE"] = "1"
 from helpers.build import REPO, BuiltModules, build_project, meson, tool_env  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_home(tmp_path_factory):
+    """``buildtool scan ROOT`` keeps a cache under ``$XDG_CACHE_HOME/buildtool``: the suite's runs
+    (and the child processes they start) use a folder of their own, never the user's cache."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
+
+
 @pytest.fixture(scope="session")
 def built_modules(tmp_path_factory) -> BuiltModules:
     """The repository's modules/ and core/, configured with default options and built once per session."""
