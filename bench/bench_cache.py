@@ -33,6 +33,7 @@ import os
 import resource
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -129,6 +130,8 @@ def main() -> int:
                         help="a generated tree of N modules with realistic bodies instead of the bundled one")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
     args = parser.parse_args()
+    # A timeout's SIGTERM must still stop the daemons and remove the work directory.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     missing = missing_programs("ccache", "distcc", "distccd")
     if missing:
         print(f"not installed: {', '.join(missing)} (Debian packages ccache and distcc)", file=sys.stderr)

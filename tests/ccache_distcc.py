@@ -164,6 +164,12 @@ class DistccDaemons:
                         raise AssertionError(f"distccd on port {daemon.port} did not start:\n"
                                              + daemon.log.read_text(errors="replace")[-2000:])
                     time.sleep(0.05)
+                while not daemon.pid_file.exists() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                written = daemon.pid_file.read_text().strip() if daemon.pid_file.exists() else "(none)"
+                if written != str(daemon.process.pid):
+                    raise AssertionError(f"distccd on port {daemon.port}: pid file says {written}, "
+                                         f"the daemon is {daemon.process.pid}")
         except BaseException:
             self.__exit__(None, None, None)
             raise
