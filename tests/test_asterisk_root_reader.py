@@ -348,4 +348,4 @@ def test_member_start_tags_in_echoes(tmp_path):
                                        "<member ...>: '<membr name=\"app_multi\"")
     long_shell = edited(tmp_path / "d", "Makefile.moddir_rules", "$(shell $(GREP) -e AST_MODULE_INFO $<",
                         "$(shell sed -n " + "1" * 70 + "p $<")
-    assert refusal(long_shell) == f"ROOT/Makefile.moddir_rules:20:1: error: $(shell sed -n {'1' * 52}) is not understood"
+    assert refusal(long_shell) == f"ROOT/Makefile.moddir_rules:20:1: error: $(shell sed -n {'1' * 53}) is not understood"
