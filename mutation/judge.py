@@ -253,6 +253,34 @@ j("x__attributes__mutmut_17", E, CODEC, "ast_moddir")
 j("x__header__mutmut_6 x__header__mutmut_7 x__header__mutmut_8 x__header__mutmut_9", E,
   "only the start tag at the text's beginning is read, whatever follows it in `first`", "ast_moddir")
 j("x__header__mutmut_35 x__header__mutmut_36", E, "every caller ignores the second value", "ast_moddir")
+j("x__unique__mutmut_4", E, "None is setdefault's default", "ast_moddir")
+j("xǁDirectoryǁ__init____mutmut_1", E, "`self.root` is never read", "ast_moddir")
+j("xǁDirectoryǁ_member_target__mutmut_40", E, "`_rule_member` takes the member's name from its echo, not this argument",
+  "ast_moddir")
+j("xǁDirectoryǁ_member_target__mutmut_22", E,
+  "`$*` of an explicit rule is empty, and an unknown automatic variable reads as empty too", "ast_moddir")
+j("xǁDirectoryǁ_member_target__mutmut_138 xǁDirectoryǁ_member_target__mutmut_140 xǁDirectoryǁ_member_target__mutmut_143",
+  E, "the pattern rule's echo always writes a displayname attribute", "ast_moddir")
+j("xǁDirectoryǁ_member_target__mutmut_16 xǁDirectoryǁ_member_target__mutmut_18 xǁDirectoryǁ_member_target__mutmut_19 "
+  "xǁDirectoryǁ_member_target__mutmut_21 xǁDirectoryǁ_member_target__mutmut_8 xǁDirectoryǁ_member_target__mutmut_35", N,
+  "an explicit member rule without prerequisites, reading `$^`, or given extra prerequisites or target variables "
+  "by MOD_ADD_C: no test writes one", "ast_moddir")
+j("xǁDirectoryǁ_mod_add__mutmut_25", E, "64 is more than the arguments MOD_ADD_SOURCE takes (seven)", "ast_moddir")
+j("xǁDirectoryǁ_mod_add__mutmut_44 xǁDirectoryǁ_mod_add__mutmut_46 xǁDirectoryǁ_mod_add__mutmut_49 "
+  "xǁDirectoryǁ_mod_add__mutmut_65 xǁDirectoryǁ_mod_add__mutmut_75 xǁDirectoryǁ_mod_add__mutmut_77 "
+  "xǁDirectoryǁ_mod_add__mutmut_79 xǁDirectoryǁ_mod_add__mutmut_81 xǁDirectoryǁ_mod_add__mutmut_82", N,
+  "other shapes of a MOD_ADD_SOURCE body (recipe lines, a colon in a prerequisite, a value with trailing blanks): "
+  "Asterisk's body, the one tested, has two plain rule lines", "ast_moddir")
+j("xǁDirectoryǁ_mod_add__mutmut_6 xǁDirectoryǁ_mod_add__mutmut_97 xǁDirectoryǁ_mod_add__mutmut_16 "
+  "xǁDirectoryǁ_mod_add__mutmut_17 xǁDirectoryǁ_mod_add__mutmut_33 xǁDirectoryǁ_mod_add__mutmut_34 "
+  "xǁDirectoryǁ_mod_add__mutmut_92 xǁDirectoryǁ_mod_add__mutmut_93", N,
+  "a MOD_ADD_C call whose arguments or prerequisites name a Makefile variable, or fail to expand: no test writes one",
+  "ast_moddir")
+j("xǁDirectoryǁread__mutmut_23 xǁDirectoryǁread__mutmut_24 xǁDirectoryǁread__mutmut_25 xǁDirectoryǁread__mutmut_26 "
+  "xǁDirectoryǁread__mutmut_27", N, "a prerequisite-only `.NAME.moduleinfo:` line: no test writes one", "ast_moddir")
+j("xǁDirectoryǁ_run__mutmut_131", N, "a member recipe whose later line resets (>) its target: none tested", "ast_moddir")
+j("xǁDirectoryǁ_run__mutmut_103 xǁDirectoryǁ_run__mutmut_104", N,
+  "`awk -f SCRIPT` with no file (awk would read standard input): no recipe tested has one", "ast_moddir")
 
 # Whole functions whose remaining survivors share one reason (applied when a mutant has no line of its own).
 F = {}
@@ -309,23 +337,9 @@ def main():
         p = ROOT / "mutation" / "results" / f"{name}.json"
         if p.exists():
             results[name] = json.loads(p.read_text())
-    table = ["| module | target | mutants | killed | score | floor 90% | run time |", "|---|---|---|---|---|---|---|"]
-    tk = tt = 0
-    for name in ORDER:
-        r = results.get(name)
-        if r is None:
-            table.append(f"| {LABEL[name]} | `{name}` | not run | | | | |")
-            continue
-        tk += r["killed"]; tt += r["total"]
-        if r.get("not_run"):  # a stopped run (`run.py --collect`): scored on the mutants it ran
-            table.append(f"| {LABEL[name]} (`{r['module']}`) | `{name}` | {r['total']} of {r['total'] + r['not_run']} run | "
-                         f"{r['killed']} | **{r['score']}%** of those run | not known yet | stopped |")
-            continue
-        table.append(f"| {LABEL[name]} (`{r['module']}`) | `{name}` | {r['total']} | {r['killed']} | **{r['score']}%** | "
-                     f"{'met' if r['score'] >= 90 else '**not met**'} | {r['seconds']} s |")
-    table.append(f"| all | | {tt} | {tk} | **{100.0 * tk / tt:.1f}%** | | |")
     sections = []
     counts = {E: 0, N: 0}
+    equivalent = {name: 0 for name in ORDER}
     for name in ORDER:
         r = results.get(name)
         if r is None:
@@ -344,9 +358,28 @@ def main():
             verdict, why = (J.get((name, short(key))) or J.get((None, short(key))) or F.get((name, fn)) or F.get(fn)
                             or (N, "a real difference no fast test catches"))
             counts[verdict] += 1
+            equivalent[name] += verdict == E
             cell = change(v["diff"]).replace("|", "\\|")
             sections.append(f"| `{short(key)}` | {cell} | {v['status']} | **{verdict}**: {why} |")
         sections.append("")
+    table = ["| module | target | mutants | killed | score | judged equivalent | score without them | floor 90% | run time |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    tk = tt = te = 0
+    for name in ORDER:
+        r = results.get(name)
+        if r is None:
+            table.append(f"| {LABEL[name]} | `{name}` | not run | | | | | | |")
+            continue
+        eq = equivalent[name]
+        tk += r["killed"]; tt += r["total"]; te += eq
+        without = f"{100.0 * r['killed'] / (r['total'] - eq):.1f}%"
+        if r.get("not_run"):  # a stopped run (`run.py --collect`): scored on the mutants it ran
+            table.append(f"| {LABEL[name]} (`{r['module']}`) | `{name}` | {r['total']} of {r['total'] + r['not_run']} run | "
+                         f"{r['killed']} | **{r['score']}%** of those run | {eq} | {without} | not known yet | stopped |")
+            continue
+        table.append(f"| {LABEL[name]} (`{r['module']}`) | `{name}` | {r['total']} | {r['killed']} | **{r['score']}%** | "
+                     f"{eq} | {without} | {'met' if r['score'] >= 90 else '**not met**'} | {r['seconds']} s |")
+    table.append(f"| all | | {tt} | {tk} | **{100.0 * tk / tt:.1f}%** | {te} | {100.0 * tk / (tt - te):.1f}% | | |")
     text = (ROOT / "mutation" / "SURVIVORS.md").read_text()
     head = text.split("@@SURVIVORS@@")[0] if "@@SURVIVORS@@" in text else text.split("\n## ")[0] + "\n"
     (ROOT / "mutation" / "SURVIVORS.md").write_text(head.rstrip("\n") + "\n\n" + "\n".join(sections) + "\n")

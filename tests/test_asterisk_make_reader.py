@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from buildtool.asterisk import makefile
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 
 needs_make = pytest.mark.skipif(not shutil.which("make"), reason="GNU make is the reference")
 

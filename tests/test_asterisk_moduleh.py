@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from buildtool.asterisk import moduleh
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 from test_asterisk_setup_units import MODULE_H
 
 SUPPORTED = ("; buildtool asterisk-setup supports the designated-initializer AST_MODULE_INFO of Asterisk 16 and "

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from buildtool.asterisk import recipe
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 
 needs_sh = pytest.mark.skipif(not shutil.which("sh"), reason="/bin/sh is the reference")
 

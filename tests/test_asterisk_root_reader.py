@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from buildtool.asterisk import root as asterisk_root
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 from test_asterisk_makefiles import SOURCES, TOP_MAKEFILE, make_tree, needs_make, write_root
 
 
@@ -47,6 +47,8 @@ def test_catalogue_members_and_compiled_sources(tmp_path):
     assert found.compiled_sources() == {name: str(root / path) for name, path in {
         "app_multi": "apps/app_multi.c", "app_plain": "apps/app_plain.c", "app_vm": "apps/app_vm.c",
         "res_base": "res/res_base.c", "res_cpp": "res/res_cpp.cc"}.items()}
+    plain = next(m for m in found.members if m.name == "app_plain")
+    assert (plain.path, plain.line, plain.data) == (str(root / "apps/app_plain.c"), 0, SOURCES["apps/app_plain.c"].encode())
     vm = next(m for m in found.members if m.name == "app_vm")
     assert (vm.path, vm.line, vm.content_line, vm.content_column) == (str(root / "apps/Makefile"), 11, 13, 1)
     assert vm.inner == '<support_level>core</support_level>\n<use type="module">app_multi</use>\n<depend>zlib</depend>\n'
@@ -271,6 +273,12 @@ def test_xml_members_positions_options_and_defaults(tmp_path):
     assert {"opt_one", "opt_two"} <= found.catalog.options
 
 
+def test_xml_member_on_the_second_line(tmp_path):
+    root = write_root(tmp_path, {**SOURCES, "res/res.xml": '\n<member name="res_y">x</member>\n'})
+    [member] = [m for m in asterisk_root.read(str(root)).members if m.kind == "xml"]
+    assert (member.line, member.content_line, member.content_column, member.inner) == (2, 2, 22, "x")
+
+
 def test_xml_member_refusals_name_their_line(tmp_path):
     root = write_root(tmp_path / "a", {**SOURCES, "res/res.xml": "\n\n<member name=\"bad name\">\n</member>\n"})
     assert refusal(root) == "ROOT/res/res.xml:3:1: error: <member> has no valid name attribute (name='bad name')"
@@ -348,4 +356,4 @@ def test_member_start_tags_in_echoes(tmp_path):
                                        "<member ...>: '<membr name=\"app_multi\"")
     long_shell = edited(tmp_path / "d", "Makefile.moddir_rules", "$(shell $(GREP) -e AST_MODULE_INFO $<",
                         "$(shell sed -n " + "1" * 70 + "p $<")
-    assert refusal(long_shell) == f"ROOT/Makefile.moddir_rules:20:1: error: $(shell sed -n {'1' * 52}) is not understood"
+    assert refusal(long_shell) == f"ROOT/Makefile.moddir_rules:20:1: error: $(shell sed -n {'1' * 53}) is not understood"

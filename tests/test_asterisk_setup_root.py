@@ -17,7 +17,7 @@ import pytest
 
 from buildtool import elfinfo
 from buildtool.asterisk import moduleh, setup
-from buildtool.diagnostics import InputError
+from buildtool.errors import InputError
 from buildtool.model import Module
 from buildtool.scan import scan_root
 from test_asterisk_makefiles import SOURCES, write_root
