@@ -9,6 +9,7 @@ else is a refusal (``AbiError``), never a misread of a different layout.
 from __future__ import annotations
 
 import ctypes
+import functools
 from dataclasses import dataclass
 
 from buildtool.elfinfo import FLAG_NAMES
@@ -51,6 +52,7 @@ HOST_CLASS = 8 * ctypes.sizeof(ctypes.c_void_p)
 _POINTERS = (ctypes.c_void_p, ctypes.c_char_p, LoadFn)
 
 
+@functools.cache  # the layout is fixed at import; this runs for every module the loader opens
 def struct_size(elfclass: int) -> int:
     """sizeof(struct ast_module_info) on an ILP32 (32) or LP64 (64) target: the mirror's members
     with natural alignment, so a module built for another architecture is checked on this host."""

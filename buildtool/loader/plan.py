@@ -189,6 +189,7 @@ def _plan_load(names, get, config: ModulesConfig, module_dir_label: str, tree=No
         # Implied noload, breadth first from each noload root (in name order), to what requires it.
         excluded = _spread(sorted(noload.items()), lambda cur: requiredby.get(cur, ()))
         passed_over = providers.passed_over(loadnamed)
+        autoloaded = f"loaded: {config.describe_autoload()}"  # the why of most modules: built once
 
         for name in sorted(known):
             if name in noload:
@@ -214,8 +215,7 @@ def _plan_load(names, get, config: ModulesConfig, module_dir_label: str, tree=No
                 selected.add(name)
                 plan.explicit.add(name)
                 entry = loadnamed.get(name)
-                plan._decide(name, Outcome.LOAD, f"loaded: named by {entry.describe()}" if entry
-                             else f"loaded: {config.describe_autoload()}")
+                plan._decide(name, Outcome.LOAD, f"loaded: named by {entry.describe()}" if entry else autoloaded)
     else:
         # Implied load, breadth first from the named modules in file order, to what they require.
         roots = sorted(loadnamed.values(), key=lambda e: (e.line, e.name))

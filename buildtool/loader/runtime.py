@@ -65,7 +65,7 @@ class StartupProblem:
         return {"severity": "error", "code": self.code, "message": self.message}
 
 
-@dataclass
+@dataclass(slots=True)  # one per module, built and read in the load path
 class ModuleState:
     name: str
     path: str
@@ -216,18 +216,24 @@ class Loader:
             return self._decline(st, self.refusals[name])
         # Dependencies first, recursively (they are loaded only as dependencies).
         states = self.states
-
-        def fate(dep: str) -> str | None:
+        for dep in meta.requires:
             dst = states.get(dep)
-            if dst is not None and dst.status == RUNNING:
-                return None  # the common case in graph order: no call, no new stack tuple
-            status = self._ensure(dep, explicit=False, stack=stack + (name,))
-            return None if status == RUNNING else f"{status}: {self.state(dep).reason}"
+            if dst is None or dst.status is not RUNNING:
+                break
+        else:
+            dep = None  # the common case in graph order: every required module already runs
+        if dep is not None:
+            def fate(dep: str) -> str | None:
+                dst = states.get(dep)
+                if dst is not None and dst.status == RUNNING:
+                    return None
+                status = self._ensure(dep, explicit=False, stack=stack + (name,))
+                return None if status == RUNNING else f"{status}: {self.state(dep).reason}"
 
-        blocked = blocking_requirement(meta.requires, fate)
-        if blocked is not None:
-            dep, reason = blocked
-            return self._decline(st, reason, [name] + self.state(dep).chain)
+            blocked = blocking_requirement(meta.requires, fate)
+            if blocked is not None:
+                dep, reason = blocked
+                return self._decline(st, reason, [name] + self.state(dep).chain)
         for iface in meta.interfaces_required:
             if not self._providers.get(iface):
                 from buildtool.loader.hints import interface_providers
@@ -325,16 +331,23 @@ class Loader:
         self.order.append(st.name)
         # References: required modules, loaded optional modules, loaded enhancers of required modules
         # (Asterisk's enhances), loaded providers of used interfaces.
-        refs: list[str] = []
-        for dep in meta.requires:
-            refs.append(dep)
-            refs.extend(e for e in self._enhancers.get(dep, ()) if e != st.name)
-        refs.extend(d for d in meta.optional_modules if self._running(d))
-        for iface in meta.interfaces_required + meta.interfaces_optional:
-            refs.extend(p for p in self._providers.get(iface, ()) if p != st.name)
-        st.refs = list(dict.fromkeys(refs))
-        for dep in st.refs:
-            self.states[dep].use_count += 1
+        # Each kind is looked at only when the module has some (most have only requires).
+        refs = list(meta.requires)
+        enhancers = self._enhancers
+        if enhancers:
+            refs = []
+            for dep in meta.requires:
+                refs.append(dep)
+                refs.extend(e for e in enhancers.get(dep, ()) if e != st.name)
+        if meta.optional_modules:
+            refs.extend(d for d in meta.optional_modules if self._running(d))
+        if meta.interfaces_required or meta.interfaces_optional:
+            for iface in meta.interfaces_required + meta.interfaces_optional:
+                refs.extend(p for p in self._providers.get(iface, ()) if p != st.name)
+        st.refs = refs = list(dict.fromkeys(refs)) if len(refs) > 1 else refs
+        states = self.states
+        for dep in refs:
+            states[dep].use_count += 1
         for iface in meta.provides:
             self._providers.setdefault(iface, []).append(st.name)
         for target in meta.enhances:
