@@ -95,8 +95,9 @@ def _default_listing(modules_dir: str) -> Iterable[str]:
 def discover(modules_dir: str, listing: Listing | None = None) -> dict[str, str]:
     """Module name -> file path for every ``*.so`` directly in ``modules_dir``, in sorted name order."""
     names = (listing or _default_listing)(modules_dir)
+    prefix = os.path.join(modules_dir, "")  # os.path.join(modules_dir, entry) for a plain file name, once
     found = {}
     for entry in names:
         if entry.endswith(".so") and len(entry) > 3 and not entry.startswith("."):
-            found[entry[:-3]] = os.path.join(modules_dir, entry)
+            found[entry[:-3]] = prefix + entry
     return dict(sorted(found.items()))
