@@ -206,8 +206,7 @@ def test_unexpandable_mod_subdirs_and_unreadable_catalogue(tmp_path):
      "ROOT/apps/Makefile:11:1: error: <member> has no valid name attribute (name='app vm')"),
     ("res/res.xml", '<member name="res_download" displayname="Download a binary module">',
      '<member name="res_download" displayname="Download & more">',
-     "ROOT/res/res.xml:1:1: error: <member> start tag is not well-formed XML: xmlParseEntityRef: no name, "
-     "line 1, column 52"),
+     "ROOT/res/res.xml:1:1: error: <member> start tag is not well-formed XML: xmlParseEntityRef: no name"),
     ("res/res.xml", "\t</member>\n", "\t<member>\n",
      "ROOT/res/res.xml:7:1: error: <member> is not closed"),
 ])
