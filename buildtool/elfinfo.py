@@ -81,8 +81,8 @@ REBUILD = "rebuild the module against this module.h"
 
 
 def abi_problem(abi_version: int) -> str | None:
-    """Why a record of this layout version cannot be read (None: it can). The one version check of
-    the record: the struct's is ``buildtool.loader.abi.layout_problem``."""
+    """Why a record (or struct) of this layout version cannot be read (None: it can): the one version
+    check, of the record here and of the struct in ``buildtool.loader.abi.layout_mismatch``."""
     if abi_version != ABI_VERSION:
         return f"module record ABI version {abi_version}, this buildtool reads {ABI_VERSION}"
     return None

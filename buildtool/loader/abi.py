@@ -12,7 +12,7 @@ import ctypes
 import functools
 from dataclasses import dataclass
 
-from buildtool.elfinfo import FLAG_NAMES
+from buildtool.elfinfo import FLAG_NAMES, abi_problem
 from buildtool.errors import AbiError
 from buildtool.fields import FIELDS, LIST
 from buildtool.model import ABI_VERSION
@@ -78,7 +78,7 @@ def layout_mismatch(abi_version: int, size: int, elfclass: int = HOST_CLASS) -> 
     """The one check of a struct's layout (its version, then its size on an ``elfclass`` target),
     for a loaded module (``read_info``), a planned one (``meta.read_meta``) and a checked binary
     (``check.binaries``); None when it is this mirror's."""
-    if abi_version != ABI_VERSION:
+    if abi_problem(abi_version):   # the record's and the struct's version are one number
         return LayoutMismatch("abi_version", abi_version, ABI_VERSION)
     expected = struct_size(elfclass)
     if size != expected:
