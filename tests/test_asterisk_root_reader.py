@@ -225,7 +225,7 @@ def test_member_attributes_are_what_an_xml_parser_reads(tmp_path, attribute):
         expected = etree.fromstring(element).get("displayname")
     except etree.XMLSyntaxError as exc:  # a repeated attribute: not well-formed, refused as the parser says
         assert refusal(root) == ("ROOT/res/res.xml:1:1: error: <member> start tag is not well-formed XML: "
-                                 + exc.msg)
+                                 + exc.msg.split(", line ")[0])  # the position is the member's, not libxml2's
         return
     found = asterisk_root.read(str(root))
     assert next(m for m in found.members if m.name == "res_download").displayname == expected
@@ -347,8 +347,7 @@ def test_member_start_tags_in_echoes(tmp_path):
     assert next(m for m in found.members if m.name == "app_vm").displayname == "Voicemail (test)"
     broken = VM_FIRST.replace('displayname=\\"$(shell', 'class=\\"a & b\\" displayname=\\"$(shell')
     assert refusal(edited(tmp_path / "b", "apps/Makefile", VM_FIRST, broken)) == (
-        "ROOT/apps/Makefile:11:1: error: <member> start tag is not well-formed XML: xmlParseEntityRef: no name, "
-        "line 1, column 33")
+        "ROOT/apps/Makefile:11:1: error: <member> start tag is not well-formed XML: xmlParseEntityRef: no name")
     pattern = edited(tmp_path / "c", "Makefile.moddir_rules", '.%.moduleinfo: %.c\n\t@echo "<member name=',
                      '.%.moduleinfo: %.c\n\t@echo "<membr name=')
     assert refusal(pattern).startswith("ROOT/Makefile.moddir_rules:1:1: error: a member's text does not start with "
