@@ -107,13 +107,25 @@ BRACES = ${A}-$(${DIRS_NAME})
 DIRS_NAME = DIRS
 RULE_INLINE.x.moduleinfo: ; @echo inline
 SUBDIRS_ALL := $(LOCAL_MOD_SUBDIRS) end
+REASSIGN = first
+REASSIGN = $(LATER) again
+QREC ?= $(LATER)
+NEWAPPEND += $(LATER) x
+IMM := a
+IMM += $$x
+DOLLAR := a$$b
+POSIX ::= $(LATER)
+other:
+\t@echo other-recipe
+LATER := late
 LOOP := $(foreach d,$(DIRS),$(d)/$(d).c)
 """
 
 EXPRESSIONS = [
     "$(L)", "$(R)", "$(P)", "$(A)", "$(B)", "$(C)", "$(D)", "$(E)", "$(F)", "$(G)|", "$(OVR)", "$(EXP)",
     "$(MULTI)", "$(TIGHT)", "$(LOOSE)", "$(Q)", "$(COND1)", "$(COND2)", "$(COND3)", "$(COND4)", "$(COND5)", "$(NEST)", "$(CONT)", "$(CALLED)",
-    "$(CALLED2)", "$(UNDEF_CALL)", "$(LOOP)", "$(BRACES)", "[$(EMPTYDEF)]", "$(SUBDIRS_ALL)", "$(A:first)", "${A}", "$A", "$(NOPE)", "a$$b", "$(L:.cc=.oo)", "$(L:%=[%])",
+    "$(CALLED2)", "$(UNDEF_CALL)", "$(LOOP)", "$(BRACES)", "[$(EMPTYDEF)]", "$(SUBDIRS_ALL)", "$(A:first)", "$(REASSIGN)", "$(QREC)", "$(NEWAPPEND)",
+    "$(IMM)", "$(DOLLAR)", "[$(POSIX)]", "$(foreach w,1 2,$(A)-$(w))", "$(if ,a,b,c)", "${A}", "$A", "$(NOPE)", "a$$b", "$(L:.cc=.oo)", "$(L:%=[%])",
     "$(L:y%=w%)",
     "$(subst .c,.o,$(L))", "$(subst c,,$(L))",
     "$(patsubst %.c,%.o,$(L))", "$(patsubst x%,y%,$(L))", "$(patsubst %.c,%,$(L))", "$(patsubst y.cc,q,x.c y.cc z.c)",  # single blanks: without %, make keeps runs of blanks, the reader not
@@ -224,3 +236,28 @@ def test_unreadable_makefile(tmp_path):
     with pytest.raises(InputError) as caught:
         makefile.read(str(tmp_path / "Makefile"))
     assert str(caught.value) == f"{tmp_path}/Makefile:0:0: error: cannot read Makefile: No such file or directory"
+
+
+def test_rules_kept_are_the_moduleinfo_ones(tmp_path):
+    (tmp_path / "Makefile").write_text(
+        ".x.moduleinfo: VAR=1\n.y.moduleinfo:; @echo y ; echo again\n.z.moduleinfo: a.c b.c\n\t@echo z\n"
+        "all: dep\n\t@echo all\n")
+    mk = makefile.read(str(tmp_path / "Makefile"))
+    assert [(r.targets, r.prereqs, r.recipe, r.line) for r in mk.rules] == [
+        ([".y.moduleinfo"], [], [(2, "@echo y ; echo again")], 2), ([".z.moduleinfo"], ["a.c", "b.c"], [(4, "@echo z")], 3)]
+
+
+@needs_make
+def test_includes_on_one_line_and_module_prefixes_are_makes(tmp_path):
+    from test_asterisk_makefiles import MODDIR_RULES
+
+    (tmp_path / "Makefile.moddir_rules").write_text(MODDIR_RULES)
+    (tmp_path / "part.mk").write_text("PART := yes\n")
+    for name in ("app_b.c", "app_a.c", "res_x.c", "res_y.cc", "app_c.cc"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "defs.mk").write_text("MODULE_PREFIX=app res\n"
+                                      "-include missing.mk ../outside.mk Makefile.moddir_rules part.mk\n")
+    expected = make_values(tmp_path, ["$(ALL_C_MODS)", "$(ALL_CC_MODS)", "$(PART)"])
+    mk = makefile.read(str(tmp_path / "defs.mk"))
+    assert [mk.value("ALL_C_MODS"), mk.value("ALL_CC_MODS"), mk.value("PART")] == expected == [
+        "app_a app_b res_x", "app_c res_y", "yes"]
