@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from buildtool.asterisk import awk
-from test_asterisk_makefiles import GET_MAKEOPTS, GET_MODULEINFO
+from helpers.asterisk import GET_MAKEOPTS, GET_MODULEINFO
 
 pytestmark = pytest.mark.skipif(not (shutil.which("awk") and shutil.which("grep") and shutil.which("cut")),
                                 reason="awk, grep and cut are the reference")

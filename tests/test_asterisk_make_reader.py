@@ -249,7 +249,7 @@ def test_rules_kept_are_the_moduleinfo_ones(tmp_path):
 
 @needs_make
 def test_includes_on_one_line_and_module_prefixes_are_makes(tmp_path):
-    from test_asterisk_makefiles import MODDIR_RULES
+    from helpers.asterisk import MODDIR_RULES
 
     (tmp_path / "Makefile.moddir_rules").write_text(MODDIR_RULES)
     (tmp_path / "part.mk").write_text("PART := yes\n")

@@ -10,7 +10,7 @@ import pytest
 
 from buildtool.asterisk import moduleh
 from buildtool.errors import InputError
-from test_asterisk_setup_units import MODULE_H
+from helpers.asterisk import MODULE_H
 
 SUPPORTED = ("; buildtool asterisk-setup supports the designated-initializer AST_MODULE_INFO of Asterisk 16 and "
              "later and refuses any other shape rather than inject into a struct it does not know")

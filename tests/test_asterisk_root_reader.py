@@ -11,7 +11,7 @@ from lxml import etree
 
 from buildtool.asterisk import root as asterisk_root
 from buildtool.errors import InputError
-from test_asterisk_makefiles import SOURCES, TOP_MAKEFILE, make_tree, needs_make, write_root
+from helpers.asterisk import SOURCES, TOP_MAKEFILE, make_tree, needs_make, write_root
 
 
 def edited(tmp_path, name: str, old: str, new: str, extra: dict[str, str] | None = None):

@@ -20,8 +20,8 @@ from buildtool.asterisk import moduleh, setup
 from buildtool.errors import InputError
 from buildtool.model import Module
 from buildtool.scan import scan_root
-from test_asterisk_makefiles import SOURCES, write_root
-from test_asterisk_setup_units import MODULE_H
+from helpers.asterisk import SOURCES, write_root
+from helpers.asterisk import MODULE_H
 
 pytestmark = pytest.mark.skipif(not (shutil.which("make") and shutil.which("gcc")),
                                 reason="GNU make and gcc compile the injected module")

@@ -19,51 +19,8 @@ from buildtool.catalog import Catalog
 from buildtool.errors import InputError
 from buildtool.migrate import migrate_source
 from buildtool.scan import scan
+from helpers.asterisk import MODULE_H
 
-# The shape of Asterisk 16-22's module.h, reduced to what injection relies on.
-MODULE_H = textwrap.dedent("""\
-    struct ast_module;
-    enum ast_module_support_level { AST_MODULE_SUPPORT_UNKNOWN, AST_MODULE_SUPPORT_CORE, AST_MODULE_SUPPORT_EXTENDED,
-    \tAST_MODULE_SUPPORT_DEPRECATED };
-    struct ast_module_info {
-    \tstruct ast_module *self;
-    \tint (*load)(void);
-    \tint (*unload)(void);
-    \tconst char *name;
-    \tconst char *description;
-    \tconst char *key;
-    \tunsigned int flags;
-    \tconst char buildopt_sum[33];
-    \tunsigned char load_pri;
-    \t/*! Modules which must always be started first */
-    \tconst char *requires;
-    \tconst char *optional_modules;
-    \tconst char *enhances;
-    \tvoid *reserved1;
-    \tenum ast_module_support_level support_level;
-    };
-    void ast_module_register(const struct ast_module_info *);
-    #if defined(__cplusplus) || defined(c_plusplus)
-    #define AST_MODULE_INFO(keystr, flags_to_set, desc, load_func, unload_func, reload_func, load_pri, support_level) \\
-    \tstatic struct ast_module_info __mod_info = { NULL, load_func }
-    #else
-    #define AST_MODULE_INFO(keystr, flags_to_set, desc, fields...)\t\\
-    \tstatic struct ast_module_info \t\t\t\t\\
-    \t\t__mod_info = {\t\t\t\t\t\\
-    \t\t.name = AST_MODULE,\t\t\t\t\\
-    \t\t.flags = flags_to_set,\t\t\t\t\\
-    \t\t.description = desc,\t\t\t\t\\
-    \t\t.key = keystr,\t\t\t\t\t\\
-    \t\t.buildopt_sum = "",\t\t\\
-    \t\tfields\t\t\t\t\t\t\\
-    \t};\t\t\t\t\t\t\t\\
-    \tstatic void __attribute__((constructor)) __reg_module(void) \\
-    \t{ \\
-    \t\tast_module_register(&__mod_info); \\
-    \t} \\
-    \tstatic const struct ast_module_info *ast_module_info = &__mod_info
-    #endif
-    """)
 
 
 def test_recognises_the_designated_initializer_shape():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.build import REPO, meson, meson_setup, run_ninja, tool_env
+from helpers.build import REPO, meson, tool_env
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from buildtool.elfinfo import MAGIC, read_record
-from helpers.check import (AARCH64_CC, build, by_code, check_json, codes, module_source, needs_cc,
+from helpers.check import (AARCH64_CC, build, by_code, check_json, module_source, needs_cc,
                                 write_sources)
 
 pytestmark = needs_cc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers.check import by_code, check_json, codes, module_source, run_cli, write_sources
+from helpers.check import by_code, check_json, module_source, run_cli, write_sources
 
 
 def test_clean_tree_exits_0(tmp_path):

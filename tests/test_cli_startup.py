@@ -54,8 +54,8 @@ def test_build_step_imports_only_the_standard_library_and_fsutil(tmp_path):
 
 
 def test_cached_root_scan_imports_neither_the_reader_nor_lxml(tmp_path):
-    from test_asterisk_makefiles import write_root
-    from test_scan_cache import settle
+    from helpers.asterisk import write_root
+    from helpers.asterisk import settle
 
     root = write_root(tmp_path / "ast")
     settle()

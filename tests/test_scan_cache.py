@@ -14,11 +14,10 @@ import marshal
 import os
 import subprocess
 import sys
-import time
 import zlib
 from pathlib import Path
 
-from test_asterisk_makefiles import write_root
+from helpers.asterisk import settle, write_root
 
 from buildtool.asterisk import inputs, scancache
 
@@ -33,11 +32,6 @@ def scan(root: Path, cache: Path | None, *extra: str, env: dict | None = None) -
 
 def same(a: subprocess.CompletedProcess, b: subprocess.CompletedProcess) -> bool:
     return (a.stdout, a.stderr, a.returncode) == (b.stdout, b.stderr, b.returncode)
-
-
-def settle() -> None:
-    """Wait until files written so far are older than the cache's racy window, so a run stores."""
-    time.sleep(scancache.RACY_NS / 1e9 + 0.2)
 
 
 def entries(cache: Path) -> list[Path]:
