@@ -2,8 +2,8 @@
 
 - ``ccache_env(cache_dir)``: an environment whose compiles go through a private ccache
   (the suite otherwise runs with ``CCACHE_DISABLE=1``, see conftest.py);
-  ``ccache_counters`` reads ccache's own statistics, ``ccache_outcomes`` its log: hit or
-  miss for each object file.
+  ``ccache_counters`` reads ccache's own statistics, ``ccache_outcomes`` its per-compile
+  debug logs: hit or miss for each object file.
 - ``DistccDaemons``: ``distccd`` daemons on 127.0.0.1 only, one port each, started and
   stopped by the caller within bounded time, each logging to a file the caller reads;
   ``distcc_env`` sends every compile to them and never falls back to a local compile;
@@ -49,13 +49,16 @@ def missing_programs(*names: str) -> list[str]:
 
 # --- ccache ---------------------------------------------------------------------------
 
-def ccache_env(base: dict[str, str], cache_dir: Path, log_file: Path | None = None, **config: str) -> dict[str, str]:
+def ccache_env(base: dict[str, str], cache_dir: Path, log_dir: Path | None = None, **config: str) -> dict[str, str]:
     """``base`` with ccache on and private: no CCACHE_* setting of the caller survives but ``config``
-    (``CCACHE_BASEDIR=...`` and the like); ``log_file`` records every compile's outcome."""
+    (``CCACHE_BASEDIR=...`` and the like); ``log_dir`` gets one log per compile (``ccache_outcomes``)."""
     env = {k: v for k, v in base.items() if not k.startswith("CCACHE_")}
     env["CCACHE_DIR"] = str(cache_dir)
-    if log_file is not None:
-        env["CCACHE_LOGFILE"] = str(log_file)
+    if log_dir is not None:
+        # One log file per compile (ccache's debug mode), not the shared CCACHE_LOGFILE: parallel
+        # compiles write that one in chunks that land inside each other's lines (seen with make -j2).
+        env["CCACHE_DEBUG"] = "1"
+        env["CCACHE_DEBUGDIR"] = str(log_dir)
     env.update(config)
     return env
 
@@ -81,24 +84,27 @@ def hits(counters: dict[str, int]) -> int:
 _LOG_LINE = re.compile(r"^\[\S+ (\d+)\s*\] (Command line|Result): (.*)$")
 
 
-def ccache_outcomes(log_file: Path) -> dict[str, str]:
+def ccache_outcomes(log_dir: Path) -> dict[str, str]:
     """Object file (the compile's ``-o``, as written on its command line) -> ``hit`` or ``miss``,
-    from ccache's log: each line names the ccache process, so a compile's outcome is tied to its
-    command line even when compiles run in parallel."""
-    output_of: dict[str, str] = {}
+    from the per-compile logs ccache wrote under ``log_dir`` (``ccache_env``); the caller empties
+    ``log_dir`` before the build it asks about."""
     outcome: dict[str, str] = {}
-    for line in log_file.read_text(errors="replace").splitlines():
-        match = _LOG_LINE.match(line)
-        if not match:
-            continue
-        pid, kind, value = match.groups()
-        if kind == "Command line":
-            words = value.split()
-            output_of[pid] = words[words.index("-o") + 1] if "-o" in words[:-1] else ""
-        elif value in ("direct_cache_hit", "preprocessed_cache_hit"):
-            outcome[output_of[pid]] = "hit"
-        elif value == "cache_miss":
-            outcome[output_of[pid]] = "miss"
+    for log in sorted(log_dir.rglob("*.ccache-log")):
+        output, result = "", None
+        for line in log.read_text(errors="replace").splitlines():
+            match = _LOG_LINE.match(line)
+            if not match:
+                continue
+            _, kind, value = match.groups()
+            if kind == "Command line":
+                words = value.split()
+                output = words[words.index("-o") + 1] if "-o" in words[:-1] else ""
+            elif value in ("direct_cache_hit", "preprocessed_cache_hit"):
+                result = "hit"
+            elif value == "cache_miss":
+                result = "miss"
+        if result is not None:
+            outcome[output] = result
     return outcome
 
 

@@ -88,15 +88,17 @@ class Builds:
         self.headers = {root: {p.name: p.read_bytes() for p in (root / ".buildtool" / "modinfo").glob("*.h")}
                         for root in (self.one, self.two)}
         log = base / "make.log"
-        ccache_log = base / "ccache.log"
-        env = masquerading(ccache_env(os.environ, base / "ccache", log_file=ccache_log, CCACHE_BASEDIR=str(base)),
+        ccache_logs = base / "ccache-logs"
+        env = masquerading(ccache_env(os.environ, base / "ccache", log_dir=ccache_logs, CCACHE_BASEDIR=str(base)),
                            CCACHE_MASQUERADE)
 
         def cached_build(root: Path, *args: str):
             ccache(env, "--zero-stats")
-            ccache_log.unlink(missing_ok=True)
+            shutil.rmtree(ccache_logs, ignore_errors=True)
             compiled = make(root, log, env, f"ASTCFLAGS=-ffile-prefix-map={root}=.", *args)
-            return compiled, ccache_counters(env), ccache_outcomes(ccache_log)
+            outcomes = ccache_outcomes(ccache_logs)
+            shutil.rmtree(ccache_logs)
+            return compiled, ccache_counters(env), outcomes
 
         self.cold = cached_build(self.one, *DIRS)
         self.cold_modules = modules(self.one)

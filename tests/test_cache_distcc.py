@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -58,14 +59,15 @@ class CachedBuild:
 
     def __init__(self, source: Path, build: Path, cache_dir: Path):
         self.build = build
-        log = build.parent / f"{build.name}.ccache.log"
-        env = ccache_env(tool_env(), cache_dir, log_file=log)
+        logs = build.parent / f"{build.name}.ccache-logs"
+        env = ccache_env(tool_env(), cache_dir, log_dir=logs)
         self.setup_output = _setup(source, build, env)
         ccache(env, "--zero-stats")  # configure's compiler checks are not the build's compiles
-        log.unlink(missing_ok=True)
+        shutil.rmtree(logs, ignore_errors=True)
         _ninja(build, env)
         self.counters = ccache_counters(env)
-        self.outcomes = ccache_outcomes(log)
+        self.outcomes = ccache_outcomes(logs)
+        shutil.rmtree(logs)
         self.compiles = [entry["output"] for entry in _compile_commands(build)]
 
 
