@@ -24,6 +24,7 @@ import re
 from lxml import etree
 
 from buildtool.clex import position
+from buildtool.errors import BuildtoolError
 
 # Far above any real input (all of Asterisk 22's DOCUMENTATION and doc XML is 1.6 MB, a MODULEINFO block a few hundred bytes,
 # the scanner's hostile 200,000-tag block ~5 MB), far below what would exhaust memory in lxml's tree.
@@ -35,8 +36,10 @@ _DECLARATION = re.compile(r"<!(DOCTYPE|ENTITY)", re.I)
 _DECLARATION_BYTES = re.compile(rb"<!(DOCTYPE|ENTITY)", re.I)
 
 
-class XMLError(Exception):
-    """Why an input was not parsed, at ``line`` and ``column`` (1-based) of the text given.
+class XMLError(BuildtoolError):
+    """Why an input was not parsed, at ``line`` and ``column`` (1-based) of the text given. Callers
+    turn it into a diagnostic or an ``InputError`` naming their file; one that escapes is an input
+    error (exit 2) like the rest.
 
     ``kind`` is "declaration" (a DTD or entity declaration, refused before parsing, where it starts),
     "size" (over ``MAX_BYTES``) or "syntax" (libxml2's error, at its position). ``message``

@@ -43,3 +43,24 @@ def test_unreadable_path_stops_scan_with_status_2_and_writes_nothing(tmp_path):
                            str(tmp_path / "no_such_dir")], capture_output=True, text=True)
     assert done.returncode == 2 and not out.exists()
     assert done.stderr == f"{tmp_path / 'no_such_dir'}:0:0: error: no such file or directory [io-error]\n"
+
+
+def test_no_exception_class_outside_the_base():
+    # Every module of the package imported: an exception class added anywhere without the base
+    # (and so without an exit status the CLI can return) fails here.
+    import importlib
+    import inspect
+    import pkgutil
+
+    import buildtool
+
+    outside = []
+    for info in pkgutil.walk_packages(buildtool.__path__, "buildtool."):
+        if info.name.endswith("__main__"):
+            continue  # running it is what importing it does
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if (inspect.isclass(obj) and obj.__module__ == info.name and issubclass(obj, BaseException)
+                    and not issubclass(obj, errors.BuildtoolError)):
+                outside.append(f"{info.name}.{name}")
+    assert outside == []
