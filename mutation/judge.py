@@ -17,6 +17,17 @@ j("x_strongly_connected__mutmut_15 x_strongly_connected__mutmut_17 x_strongly_co
   "the default of `graph.get` is never used: the node is always in the graph (a root of `sorted(graph)`, or checked `in graph` just before)")
 j("x_strongly_connected__mutmut_7 x_strongly_connected__mutmut_21 x_strongly_connected__mutmut_35", E,
   "Tarjan's indexes are only compared with each other: any increasing numbering gives the same components")
+j("x_topological_order__mutmut_57 x_topological_order__mutmut_59", E,
+  "a node is forced only when the heap is empty, and a node with no unplaced soft predecessor would be on it: the forced "
+  "node always has soft predecessors, so the default of `soft.get` is never used")
+j("x_topological_order__mutmut_61 x_topological_order__mutmut_62", E,
+  "the forced node is pushed on the (empty) heap and placed next, so its remaining soft count is never read again")
+j("x_topological_order__mutmut_71", E,
+  "a node reaches zero remaining edges once (and a forced one is placed at once), so it is never on the heap twice: "
+  "the popped node is never already placed")
+j("x_topological_order__mutmut_74 x_topological_order__mutmut_75", E,
+  "`remaining` is only an early exit: without it the loop ends when the heap and the hard-ready list hold nothing "
+  "unplaced, with nothing left over (`left` empty): the same order")
 # elfinfo
 j("x__parse__mutmut_36 x__parse__mutmut_37", E,
   "the text is checked to end with NUL first; stripping whitespace or leading NULs instead leaves only empty entries, which are skipped")

@@ -104,3 +104,23 @@ def test_soft_cycle_is_broken_and_hard_cycle_left_out():
     # p <-> q hard: both left out, with r that needs q; s is free
     placed = graphs.topological_order(["p", "q", "r", "s"], {"p": ["q"], "q": ["p"], "r": ["q"]})
     assert (placed.order, placed.left) == (["s"], ["p", "q", "r"])
+
+
+def test_a_node_with_two_soft_predecessors_waits_for_both():
+    # m wants a and z before it: not ready after a alone, so z (free) comes before it despite its name
+    placed = graphs.topological_order(["a", "m", "z"], {}, {"m": ["a", "z"]})
+    assert (placed.order, placed.dropped) == (["a", "z", "m"], [])
+
+
+def test_a_node_whose_hard_edges_are_done_later_is_the_one_forced():
+    # b needs a (hard); b and c want each other (soft). Once a is placed, b's hard edges are done and it is
+    # the smallest candidate to force, so the soft edge c -> b is the one dropped.
+    placed = graphs.topological_order(["a", "b", "c"], {"b": ["a"]}, {"b": ["c"], "c": ["b"]})
+    assert (placed.order, placed.left, placed.dropped) == (["a", "b", "c"], [], [("b", ["c"])])
+
+
+def test_the_other_successors_of_a_dropped_edge_are_still_released():
+    # x and y want each other (soft): x is forced, y follows; z needs y (hard) and must still be placed after
+    # y, though y's first successor, x, was placed before it
+    placed = graphs.topological_order(["x", "y", "z"], {"z": ["y"]}, {"x": ["y"], "y": ["x"]})
+    assert (placed.order, placed.left, placed.dropped) == (["x", "y", "z"], [], [("x", ["y"])])
