@@ -116,3 +116,33 @@ def test_names_from_an_installed_tree(tmp_path):
     # without the installed tree, the same names are unknown
     alone = scan([str(tmp_path)], catalog())
     assert [(d.code, d.line) for d in alone.diagnostics] == [("unknown-name", 2), ("unknown-name", 3)]
+
+
+def test_a_typed_name_known_only_as_another_kind(tmp_path):
+    # type= forces the kind: a built-in typed as an interface, a library typed as an option and an interface
+    # typed as a built-in are each unknown, not taken for what the name is known as. Suggestions for
+    # <enhance> and <replacement> come from modules only: the library zlib is close, yet not offered.
+    write(tmp_path, "res_a", '\t<depend type="interface">cdr</depend>\n'
+                             '\t<use type="option">zlib</use>\n'
+                             '\t<depend type="builtin">sorcery</depend>\n'
+                             '\t<conflict>nothing_known</conflict>\n'
+                             '\t<enhance>zlibb</enhance>\n'
+                             '\t<replacement>zlibb</replacement>')
+    tree = scan([str(tmp_path)], catalog())
+    assert rows(tree) == [
+        ("res_a.c", 2, 27, "error", "unknown-name", "res_a", "<depend type=\"interface\">cdr</depend>: no interface "
+                                                             "'cdr' is known"),
+        ("res_a.c", 3, 21, "warning", "unknown-name", "res_a", "<use type=\"option\">zlib</use>: no build option "
+                                                               "'zlib' is known"),
+        ("res_a.c", 4, 25, "error", "unknown-name", "res_a", "<depend type=\"builtin\">sorcery</depend>: no core "
+                                                             "built-in 'sorcery' is known"),
+        ("res_a.c", 5, 12, "warning", "unknown-name", "res_a",
+         "<conflict>nothing_known</conflict>: 'nothing_known' is not a module of the scanned tree, a core built-in, a "
+         "library, a build option or an interface"),
+        ("res_a.c", 6, 11, "warning", "unknown-name", "res_a", "<enhance>zlibb</enhance>: 'zlibb' is not a module of "
+                                                               "the scanned tree"),
+        ("res_a.c", 7, 15, "warning", "unknown-name", "res_a", "<replacement>zlibb</replacement> is not a module of "
+                                                               "the scanned tree")]
+    a = tree.modules["res_a"]
+    assert (a.builtins, a.interfaces_required, a.options_optional, a.libraries_optional) == ((), (), (), ())
+    assert a.conflicts == ("nothing_known",) and a.enhances == ("zlibb",) and a.replacement == "zlibb"
