@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from buildtool.elfinfo import RecordError, parse_record, read_binary, read_record
+from buildtool.elfinfo import RecordError, parse_record, read_binary, read_binary_data, read_record
 from helpers.check import build, module_source, needs_cc, write_sources
 
 TEXT = b"name=res_a\0requires=res_b,res_c\0description=A\0"
@@ -431,3 +431,177 @@ def test_symbol_without_a_name_is_skipped_not_the_end(tmp_path, cc):
     assert fast.defined | fast.undefined | fast.weak_undefined == (
         before.defined | before.undefined | before.weak_undefined) - {gone}
     assert len(symbols) - first > 3  # symbols after the nameless one were read
+
+
+# ------------------------------------------------------------------ each refusal of a damaged file, in full
+# Offsets of the fields patched, from the ELF specification's structures (Elf64_Ehdr/Elf32_Ehdr, Elf64_Shdr/
+# Elf32_Shdr): (offset in the header, struct format letter) by ELF class.
+EHDR = {64: {"e_shentsize": (58, "H"), "e_shnum": (60, "H"), "e_shstrndx": (62, "H")},
+        32: {"e_shentsize": (46, "H"), "e_shnum": (48, "H"), "e_shstrndx": (50, "H")}}
+SHDR = {64: {"sh_offset": (24, "Q"), "sh_size": (32, "Q"), "sh_link": (40, "I"), "sh_entsize": (56, "Q")},
+        32: {"sh_offset": (16, "I"), "sh_size": (20, "I"), "sh_link": (24, "I"), "sh_entsize": (36, "I")}}
+
+
+def _layout(path):
+    """(ELF class, byte order, number of sections, section name -> (its header's offset, sh_offset, sh_size)),
+    read with pyelftools."""
+    from elftools.elf.elffile import ELFFile
+    with open(path, "rb") as stream:
+        elf = ELFFile(stream)
+        sections = {s.name: (elf["e_shoff"] + i * elf["e_shentsize"], s["sh_offset"], s["sh_size"])
+                    for i, s in enumerate(elf.iter_sections())}
+        return elf.elfclass, "<" if elf.little_endian else ">", elf["e_shnum"], sections
+
+
+def _damaged(tmp_path, cc, name, edits):
+    """res_b built by ``cc`` with ``edits`` ((section name or None for the ELF header, field, value)) applied,
+    and the message read_binary must give for it (``{path}: `` prefixed by the caller)."""
+    original = built_with(cc)["res_b"]
+    elfclass, order, _, sections = _layout(original)
+    changes = []
+    for section, fieldname, value in edits:
+        if section is None:
+            at, letter = EHDR[elfclass][fieldname]
+        else:
+            offset, letter = SHDR[elfclass][fieldname]
+            at = sections[section][0] + offset
+        changes.append((at, order + letter, value))
+    path = tmp_path / f"{name}.so"
+    data = bytearray(original.read_bytes())
+    for at, fmt, value in changes:
+        struct.pack_into(fmt, data, at, value)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _refusal(path) -> str:
+    with pytest.raises(RecordError) as info:
+        read_binary(str(path))
+    prefix = f"{path}: "
+    assert str(info.value).startswith(prefix) and info.value.path == str(path)
+    return str(info.value)[len(prefix):]
+
+
+def _outside(what, offset, length, path) -> str:
+    return (f"{what} (offset {offset:#x}, {length} bytes) lies outside the file ({path.stat().st_size} bytes): "
+            "truncated or corrupt")
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"\x7fELF", "unknown ELF class or byte order"),                 # no class byte at all
+    (b"\x7fELF\x02", "unknown ELF class or byte order"),             # a class but no byte order
+    (b"\x7fELF\x01\x01", "the ELF header (offset 0x0, 52 bytes) lies outside the file (6 bytes): truncated or corrupt"),
+    (b"\x7fELF\x02\x01\x01" + b"\0" * 53,                           # 60 bytes: an ELF32 header's size, not ELF64's
+     "the ELF header (offset 0x0, 64 bytes) lies outside the file (60 bytes): truncated or corrupt"),
+])
+def test_the_shortest_files_starting_like_elf(tmp_path, data, message):
+    path = tmp_path / "x.so"
+    path.write_bytes(data)
+    assert _refusal(path) == message
+
+
+@pytest.mark.parametrize("cc, elfclass", [("gcc", 64), ("i686-linux-gnu-gcc", 32)])
+def test_damaged_section_headers_are_refused_by_name(tmp_path, cc, elfclass):
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} is not installed (Debian: {CROSS_PACKAGES.get(cc, 'gcc')})")
+    _, _, shnum, sections = _layout(built_with(cc)["res_b"])
+    header_size = {64: 64, 32: 40}[elfclass]
+    path = _damaged(tmp_path, cc, "shentsize", [(None, "e_shentsize", 10)])
+    assert _refusal(path) == (f"section header size e_shentsize=10 is smaller than an ELF{elfclass} section header "
+                              f"({header_size} bytes): corrupt")
+    path = _damaged(tmp_path, cc, "shstrndx", [(None, "e_shstrndx", shnum)])
+    assert _refusal(path) == f"section name table index e_shstrndx={shnum} is not a section (there are {shnum}): corrupt"
+    path = _damaged(tmp_path, cc, "shnum", [(None, "e_shnum", 5000)])
+    from elftools.elf.elffile import ELFFile
+    with open(path, "rb") as stream:
+        shoff = ELFFile(stream)["e_shoff"]
+    assert _refusal(path) == _outside("the section header table (5000 entries)", shoff, 5000 * header_size, path)
+    # a string table link to a section that does not exist (exactly one past the last)
+    for section in (".dynsym", ".dynamic"):
+        path = _damaged(tmp_path, cc, "link", [(section, "sh_link", shnum)])
+        assert _refusal(path) == f"{section} links to section {shnum}, which does not exist: corrupt"
+    # a section placed past the end of the file, named in the refusal: an offset with the top bit set too,
+    # which a signed reading would take for a negative one
+    far = 1 << (elfclass - 1)
+    for section, what in [(".shstrtab", "the section name table"), (".ast_modinfo", "section .ast_modinfo"),
+                          (".dynsym", ".dynsym"), (".dynamic", ".dynamic"), (".dynstr", ".dynsym's string table")]:
+        for offset in (0x7000000, far):
+            path = _damaged(tmp_path, cc, "far", [(section, "sh_offset", offset)])
+            assert _refusal(path) == _outside(what, offset, sections[section][2], path)
+    path = _damaged(tmp_path, cc, "entsize", [(".dynsym", "sh_entsize", 8)])
+    assert _refusal(path) == ".dynsym entry size 8 is smaller than a symbol: corrupt"
+    # read_record reads no symbols, so a damaged symbol table does not hide the record
+    assert read_record(str(path)).name == "res_b" and read_record(str(path)).path == str(path)
+
+
+def test_an_empty_record_section_is_no_record_not_outside_the_file(tmp_path):
+    path = _damaged(tmp_path, "gcc", "empty", [(".ast_modinfo", "sh_size", 0)])
+    found = read_binary(str(path))
+    assert found.record is None and found.record_error == (
+        "section .ast_modinfo does not start with the module record magic")
+    assert "res_a_api" in found.undefined
+
+
+def test_the_record_names_its_file_and_other_abi_versions_say_what_to_do(tmp_path):
+    path = built_with("gcc")["res_b"]
+    assert read_binary(str(path)).record.path == str(path)
+    data = path.read_bytes()
+    assert read_binary_data(str(path), data) == read_binary(str(path))  # symbols are read by default
+    assert "res_a_api" in read_binary_data(str(path), data).undefined
+    magic_at = data.index(b"ASTMODI\0")
+    other = _patched(tmp_path, "gcc", [(magic_at + 8, "<I", 7)])
+    with pytest.raises(RecordError) as info:
+        read_record(str(other))
+    assert str(info.value) == (f"{other}: module record ABI version 7, this buildtool reads 1; "
+                               "rebuild the module against this module.h")
+    assert info.value.path == str(other)
+    with pytest.raises(RecordError) as info:
+        parse_record("m.so", record(magic=b"ASTMODX\0"), True, "EM_X")
+    assert str(info.value) == "m.so: section .ast_modinfo does not start with the module record magic"
+
+
+def test_the_reserved_symbol_zero_is_never_read(tmp_path, cc="gcc"):
+    # index 0 of a symbol table is reserved (the ELF specification): even made into a named global definition
+    # (the name and binding of res_a_api), it is not one of the module's symbols
+    original = built_with(cc)["res_b"]
+    from elftools.elf.elffile import ELFFile
+    with open(original, "rb") as stream:
+        dynsym = ELFFile(stream).get_section_by_name(".dynsym")
+        entry = dynsym["sh_offset"]
+        named = next(i for i, s in enumerate(dynsym.iter_symbols()) if s.name == "use")
+    data = bytearray(original.read_bytes())
+    at = entry + named * 24
+    data[entry:entry + 24] = data[at:at + 24]  # a copy of the entry of `use`, a defined global function
+    struct.pack_into("<I", data, at, 0)         # and `use` itself loses its name
+    path = tmp_path / "res_b.so"
+    path.write_bytes(bytes(data))
+    assert "use" not in read_binary(str(path)).defined
+    assert "use" in read_binary(str(original)).defined
+
+
+def test_dynamic_entries_are_read_up_to_the_section_end_exactly(tmp_path):
+    original = built_with("gcc")["res_b"]
+    from elftools.elf.elffile import ELFFile
+    with open(original, "rb") as stream:
+        tags = [t.entry.d_tag for t in ELFFile(stream).get_section_by_name(".dynamic").iter_tags()]
+    soname_end = (tags.index("DT_SONAME") + 1) * 16   # Elf64_Dyn: 16 bytes
+    whole = read_binary(str(_damaged(tmp_path, "gcc", "whole", [(".dynamic", "sh_size", soname_end)])))
+    assert whole.soname == "mod.so"
+    cut = read_binary(str(_damaged(tmp_path, "gcc", "cut", [(".dynamic", "sh_size", soname_end - 1)])))
+    assert cut.soname is None  # its last entry lies one byte past the section's end
+    assert (cut.needed, cut.runpath) == (whole.needed, whole.runpath)
+
+
+def test_flags_are_named_and_unknown_bits_shown():
+    from buildtool.elfinfo import describe_flags, flag_names
+    assert describe_flags(0) == "0x0 (DEFAULT)"
+    assert describe_flags(3) == "0x3 (GLOBAL_SYMBOLS|LOAD_ORDER)"
+    assert describe_flags(0x14) == "0x14 (0x14)"
+    assert flag_names(0x5) == ["GLOBAL_SYMBOLS", "0x4"]
+
+
+def test_boolean_record_fields_in_json():
+    text = b"name=res_a\0default_enabled=yes\0"
+    assert parse_record("m.so", record(text=text), True, "EM_X").to_json()["default_enabled"] is True
+    text = b"name=res_a\0default_enabled=no\0"
+    assert parse_record("m.so", record(text=text), True, "EM_X").to_json()["default_enabled"] is False
