@@ -555,6 +555,12 @@ def test_the_record_names_its_file_and_other_abi_versions_say_what_to_do(tmp_pat
     assert str(info.value) == (f"{other}: module record ABI version 7, this buildtool reads 1; "
                                "rebuild the module against this module.h")
     assert info.value.path == str(other)
+    # our ABI version, but the text cut: nothing to rebuild against, so no such advice
+    at, _, _ = _section_header(path, ".ast_modinfo")
+    header_only = _patched(tmp_path, "gcc", [(at + 32, "<Q", 24)])
+    with pytest.raises(RecordError) as info:
+        read_record(str(header_only))
+    assert str(info.value) == f"{header_only}: module record text is truncated"
     with pytest.raises(RecordError) as info:
         parse_record("m.so", record(magic=b"ASTMODX\0"), True, "EM_X")
     assert str(info.value) == "m.so: section .ast_modinfo does not start with the module record magic"
@@ -605,3 +611,24 @@ def test_boolean_record_fields_in_json():
     assert parse_record("m.so", record(text=text), True, "EM_X").to_json()["default_enabled"] is True
     text = b"name=res_a\0default_enabled=no\0"
     assert parse_record("m.so", record(text=text), True, "EM_X").to_json()["default_enabled"] is False
+
+
+@pytest.mark.parametrize("cc", ["gcc", "i686-linux-gnu-gcc"])
+def test_a_string_offset_past_the_string_table_is_an_empty_name(tmp_path, cc):
+    # d_val is unsigned: an offset just under 2^64 (2^32) is past the end, not 2 bytes before it
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} is not installed (Debian: {CROSS_PACKAGES.get(cc, 'gcc')})")
+    original = built_with(cc)["res_b"]
+    from elftools.elf.elffile import ELFFile
+    with open(original, "rb") as stream:
+        elf = ELFFile(stream)
+        dynamic = elf.get_section_by_name(".dynamic")
+        tags = [t.entry.d_tag for t in dynamic.iter_tags()]
+        step, letter = (16, "Q") if elf.elfclass == 64 else (8, "I")
+        at = dynamic["sh_offset"] + tags.index("DT_SONAME") * step + step // 2
+        order = "<" if elf.little_endian else ">"
+    path = tmp_path / "res_b.so"
+    data = bytearray(original.read_bytes())
+    struct.pack_into(order + letter, data, at, (1 << (step * 4)) - 2)
+    path.write_bytes(bytes(data))
+    assert read_binary(str(path)).soname == "" and read_binary(str(original)).soname == "mod.so"
