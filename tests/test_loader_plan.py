@@ -312,3 +312,65 @@ def test_default_label_of_the_modules_directory():
     plan = plan_load([], lambda name: None, config)
     assert plan.predicted == {"ghost": "named by 'require => ghost' at modules.conf:2, but there is no ghost.so in "
                                         "the modules directory"}
+
+
+PROVIDERS = [M("pp_config", provides=["pp_wizard"])._replace(support_level="extended"),
+             M("pp_memory", provides=["pp_wizard"])._replace(support_level="core"),
+             M("pp_user", interfaces_required=["pp_wizard"]),
+             M("pp_direct", requires=["pp_memory"], interfaces_required=["pp_wizard"]),
+             M("pp_app", names=["application:Wizardry"])]
+
+
+def test_plan_providers_pulled_in_preferred_and_named():
+    # autoload = no: a required interface pulls in its default provider (core before extended), said so
+    got = run(PROVIDERS, "[modules]\nautoload = no\nload => pp_user\nload-provider => application:Wizardry\n")
+    assert (got["ok"], got["order"], got["chains"]) == (True, ["pp_app", "pp_memory", "pp_user"],
+                                                        {"pp_memory": ["pp_user", "pp_memory"]})
+    assert got["why"]["pp_memory"] == (
+        "loaded: provides interface pp_wizard, which pp_user requires (pp_memory is the default choice for interface "
+        "pp_wizard among pp_config, pp_memory: support level (core first), then name; 'prefer => MODULE' in "
+        "modules.conf picks another); implied load from 'load => pp_user' at modules.conf:3 (pp_user -> pp_memory)")
+    assert got["why"]["pp_app"] == ("loaded: named by 'load-provider => application:Wizardry' at modules.conf:4 "
+                                    "(application Wizardry is provided by pp_app)")
+    # reached first from a module that requires it by name as well: the plain reason
+    got = run(PROVIDERS, "[modules]\nautoload = no\nload => pp_direct\nload => pp_user\n")
+    assert got["why"]["pp_memory"] == ("loaded: required by pp_direct; implied load from 'load => pp_direct' at "
+                                       "modules.conf:3 (pp_direct -> pp_memory)")
+    assert got["order"] == ["pp_memory", "pp_direct", "pp_user"]
+    # autoload = yes: prefer passes over the other provider, and what requires it by name will decline
+    got = run(PROVIDERS, "[modules]\nprefer => pp_config\n")
+    passed = ("not loaded: provides interface pp_wizard, whose preferred provider is pp_config ('prefer => pp_config' "
+              "at modules.conf:2); name it with 'load =>' to load it as well")
+    assert got["skipped"] == {"pp_memory": passed}
+    assert got["predicted"] == {"pp_direct": f"requires pp_memory, which is not loaded ({passed})"}
+    assert got["order"] == ["pp_app", "pp_config", "pp_direct", "pp_user"]
+
+
+def test_plan_provided_names_not_built_or_unknown():
+    from buildtool.model import Module, Tree
+    tree = Tree(modules={"pn_curl": Module(name="pn_curl", source="pn_curl.c", line=1, names=("function:CURL",),
+                                           libraries_required=("curl",))})
+    config, diags = parse_config("[modules]\nautoload = no\nload => pp_direct\nload-provider => function:CURL\n"
+                                 "load-provider => application:Wizardy\n", "modules.conf")
+    assert not diags
+    table = {m.name: m for m in PROVIDERS}
+    plan = plan_load(list(table), table.__getitem__, config, "DIR", tree=tree)
+    assert [(e.path, e.line, e.column, e.code, e.module, e.message, dict(e.data)) for e in plan.errors] == [
+        ("modules.conf", 5, 18, "loader-provider-unknown", None,
+         "'load-provider => application:Wizardy': no module in DIR provides application Wizardy; did you mean "
+         "'Wizardry'?", {"name": "application:Wizardy"})]
+    assert plan.why["pn_curl"] == (
+        "not loaded: named by 'load-provider => function:CURL' at modules.conf:4 (function CURL is provided by "
+        "pn_curl, which was not built: there is no pn_curl.so in DIR (its MODULEINFO requires curl)), but there is "
+        "no pn_curl.so in DIR")
+    # a loaded module's decision has no rule or obstacle to report
+    assert plan.decisions["pp_direct"].reason == "" and plan.decisions["pp_memory"].reason == ""
+
+
+def test_plan_named_modules_after_a_contradicted_one_are_still_checked():
+    # aa_both (load and noload) sorts before zz_ghost, which is missing: both are still said
+    got = run([M("aa_both")], "[modules]\nautoload = no\nload => aa_both\nnoload => aa_both\nload => zz_ghost\n")
+    assert got["errors"] == [("modules.conf", 3, 9, "loader-load-noload", "aa_both",
+                              "'load => aa_both' at modules.conf:3 contradicts 'noload => aa_both' at modules.conf:4", {})]
+    assert got["predicted"] == {"zz_ghost": "named by 'load => zz_ghost' at modules.conf:5, but there is no zz_ghost.so "
+                                            "in DIR"}
