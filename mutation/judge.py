@@ -57,17 +57,16 @@ j("xǁHeaderGeneratorǁrender__mutmut_7 xǁHeaderGeneratorǁrender__mutmut_9", E
   "macro in the record instead", "generate")
 j("xǁHeaderGeneratorǁrender__mutmut_12", E, "`asterisk` is only tested for truth by the template: None and \"\" alike",
   "generate")
-# plan (judged from the run before tests/test_loader_plan.py's last two scenarios)
-j("x__order__mutmut_88", E, "only the relative order of the two keys matters (preload group first)")
-j("x__order__mutmut_139 x__order__mutmut_140", E,
-  "the loop also ends when the heap and the ready list are empty, with nothing left to report: the same order")
-j("x__predict_declines__mutmut_16 x__predict_declines__mutmut_18 x__predict_declines__mutmut_19 "
-  "x__predict_declines__mutmut_29 x__predict_declines__mutmut_31 x__predict_declines__mutmut_32", E,
-  "the default of `plan.why.get` is never used: every known module, selected or not, has a reason by then")
-j("x__predict_declines__mutmut_34 x__predict_declines__mutmut_35", E,
-  "`will`/`provided` only shortcut or count: a dependency not in `will` passes every later check anyway, and [None] is as true as [name]")
-j("x__order__mutmut_54 x__order__mutmut_56", N, "an optional use of an interface nobody provides, met by test_loader_plan's last scenario")
-j("x_make_plan__mutmut_3", N, "met by test_loader_plan (the GC is back on after planning)")
+# plan (after issue 11: the order itself is graphs.topological_order)
+PL = "plan"
+j("x__order__mutmut_89", E, "only the relative order of the two priority keys matters (preload group first)", PL)
+j("x__plan_load__mutmut_2", E,
+  "`plan.config` is replaced by the expanded configuration before anything reads it (Providers gets the local one)", PL)
+j("x__predict_declines__mutmut_17 x__predict_declines__mutmut_19", E,
+  "every known module, selected or not, has a decision by then, so `found` is never None there", PL)
+j("x__predict_declines__mutmut_38 x__predict_declines__mutmut_39", E,
+  "`will`/`provided` only shortcut or count: a dependency not in `will` passes every later check anyway (it is "
+  "selected and decided LOAD), and [None] is as true as [name]", PL)
 # generate (second run)
 j("x__c_string__mutmut_34", E, "`\\x1F` and `\\x1f` are the same character in a regular expression")
 j("x__environment__mutmut_5 x__environment__mutmut_11 x__environment__mutmut_23", E,
@@ -95,19 +94,6 @@ j("xǁ_Resolverǁmodule__mutmut_179 xǁ_Resolverǁmodule__mutmut_181 xǁ_Resolve
   "did-you-mean for <replacement> and <enhance> drawn from every known name instead of modules only: differs only when a library or "
   "option is closer than any module, which no test writes")
 j("xǁ_Resolverǁmodule__mutmut_24", N, "the module of an unknown <conflict> name's warning: no test has an unknown conflict name")
-
-# plan (second run)
-j("x__make_plan__mutmut_185", N,
-  "stopping at a module named by both load and noload hides only the missing or unreadable named modules after it in name order; "
-  "the scenario's come before it")
-j("x__order__mutmut_126 x__order__mutmut_127", E,
-  "the forced node is pushed on the (empty) heap and emitted next, so its remaining soft count is never read again")
-j("x__order__mutmut_136", E,
-  "a node reaches zero remaining edges once, so it is never on the heap twice before it is emitted")
-j("x__order__mutmut_143", N,
-  "after a soft cycle is broken, the dropped edge's source may have further successors; no scenario has one")
-j("x__order__mutmut_147", N,
-  "changes which node is forced when a soft cycle has several candidates; the scenarios' soft cycles have one")
 
 # runtime
 j("xǁLoaderǁ__init____mutmut_19", N,
