@@ -66,6 +66,11 @@ SPECS: dict[str, dict] = {
     "uc_b": spec(requires=["uc_base"]), "uc_c": spec(requires=["uc_a"]),
     "rt_dep": spec(), "rt_exp": spec(), "rt_top": spec(requires=["rt_dep", "rt_exp"]),
     "rt_noreload": spec(fields=", .reload = 0"),
+    # the runtime's other answers: no load function, a load() result no enum names, unload()/reload() refusing
+    "rt_noload": spec(fields=", .load = 0"),
+    "rt_odd": spec(result="7"),
+    "rt_stuck": spec(requires=["rt_dep"], extra="static int refuse(void) { return 3; }",
+                     fields=", .unload = refuse, .reload = refuse"),
     # interfaces
     "if_a_user": spec(uses=["if_codec"]), "if_b_optuser": spec(optional_uses=["if_codec"]),
     "if_p1": spec(provides=["if_codec"]), "if_p2": spec(provides=["if_codec"]),
@@ -81,6 +86,8 @@ SPECS: dict[str, dict] = {
     "sym_missing": spec(extra="void ast_no_such_function(void);",
                         load_extra="ast_no_such_function();"),
     "sym_dependant": spec(requires=["sym_missing"]),
+    "sym_two": spec(extra="void ast_no_such_b(void); void ast_no_such_a(void);",
+                    load_extra="ast_no_such_b(); ast_no_such_a();"),
     "gl_lib": spec(flags="AST_MODFLAG_GLOBAL_SYMBOLS", extra="int gl_lib_fn(void) { return 7; }"),
     "gl_user": spec(requires=["gl_lib"], extra="int gl_lib_fn(void);", load_extra="if (gl_lib_fn() != 7) return -1;"),
     "ngl_lib": spec(extra="int ngl_lib_fn(void) { return 7; }"),

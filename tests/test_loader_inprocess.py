@@ -80,6 +80,7 @@ def test_runtime_commands(tmp_path, loaders):
     # chosen by the configuration at start-up (autoload), uc_a stays explicit when it comes back as a dependency
     assert loader.states["uc_c"].explicit and loader.states["uc_a"].explicit
     assert run_command(loader, "load uc_c")["message"] == "uc_c is already loaded"
+    assert run_command(loader, "load uc_c")["loaded"] == []
     assert run_command(loader, "reload uc_a") == {"command": "reload uc_a", "ok": True, "message": "reloaded uc_a",
                                                  "use_counts": again["use_counts"], "mapped": loader.mapped()}
     gone = run_command(loader, "unload uc_c")
@@ -317,3 +318,119 @@ def test_runtime_load_brings_each_missing_requirement(tmp_path, loaders):
     # rt_exp came only as a dependency (not explicit), rt_dep was named by the configuration
     assert run_command(loader, "unload rt_top")["unloaded"] == ["rt_top", "rt_exp"]
     assert loader.order == ["rt_dep"]
+
+
+def test_startup_problem_as_json():
+    from buildtool.loader.runtime import StartupProblem
+    assert StartupProblem("start-up stopped: x").to_json() == {"severity": "error", "code": "loader-startup",
+                                                             "message": "start-up stopped: x"}
+
+
+def test_the_other_answers_of_a_module(tmp_path, loaders):
+    loaders.append(loader := loader_for(tmp_path, ["rt_noload", "rt_odd", "rt_dep", "rt_stuck", "sym_two"]))
+    assert loader.start() is True
+    assert loader.order == ["rt_dep", "rt_stuck"]
+    assert states(loader) == {
+        "rt_dep": (RUNNING, ""),
+        "rt_noload": (DECLINED, "its info struct has no load function"),
+        "rt_odd": (DECLINED, "load() returned 7"),
+        "rt_stuck": (RUNNING, ""),
+        "sym_two": (DECLINED, "refused before its load(): undefined symbols ast_no_such_a, ast_no_such_b not found "
+                              "in the global scope (nor in its own libraries)")}
+    assert loader.states["rt_noload"].handle is None and loader.mapped() == ["rt_dep", "rt_stuck"]
+    assert run_command(loader, "reload rt_stuck")["message"] == "rt_stuck: reload() returned 3"
+    refused = run_command(loader, "unload -r rt_dep")
+    assert (refused["ok"], refused["message"], refused["unloaded"]) == (
+        False, "rt_stuck: unload() returned 3; it stays loaded", [])
+    assert loader.order == ["rt_dep", "rt_stuck"] and loader.use_counts() == {"rt_dep": 1, "rt_stuck": 0}
+
+
+def test_references_with_enhancers_and_an_optional_interface_nobody_provides(tmp_path, loaders):
+    loaders.append(loader := loader_for(tmp_path, ["enh_fax", "enh_spandsp", "uc_base", "uc_b", "if_b_optuser"]))
+    assert loader.start()
+    assert loader.order == ["enh_fax", "enh_spandsp", "if_b_optuser", "uc_base", "uc_b"]
+    assert {n: s.refs for n, s in loader.states.items()} == {
+        "enh_fax": [], "enh_spandsp": ["enh_fax"], "if_b_optuser": [], "uc_base": [], "uc_b": ["uc_base"]}
+    # the symbols found in the global scope stay known when a module without GLOBAL_SYMBOLS goes
+    known = set(loader._global_syms)
+    assert "ast_test_log" in known
+    assert run_command(loader, "unload uc_b")["unloaded"] == ["uc_b"]
+    assert loader._global_syms == known
+    assert not (tmp_path / "m" / ".buildtool-modules.cache.json").exists()  # use_cache=False: none written
+
+
+def test_a_missing_interface_is_explained(tmp_path, loaders):
+    loaders.append(loader := loader_for(tmp_path, ["if_orphan", "if_lonely"], "[modules]\nautoload = no\n"))
+    assert loader.start()
+    assert run_command(loader, "load if_orphan")["message"] == (
+        "if_orphan declined: uses interface if_nobody, but no loaded module provides it: its providers here are "
+        "if_lonely, none of them loaded (see their own reasons): with autoload=no only the preferred provider is "
+        "pulled in, unless noload keeps it out; name the one to use with 'prefer => if_lonely.so' or "
+        "'load => if_lonely.so' in modules.conf")
+
+
+def test_provided_names_with_and_without_the_source_tree(tmp_path, loaders):
+    from buildtool.model import Module, Tree
+    conf = "[modules]\nautoload = no\nload-provider => function:CURL\n"
+    loaders.append(alone := loader_for(tmp_path / "alone", ["gen_a"], conf))
+    assert [e.message for e in alone.load_plan().errors] == [
+        f"'load-provider => function:CURL': no module in {alone.modules_dir} provides function CURL"]
+    # the sources' tree says which module would provide it
+    loaders.append(loader := loader_for(tmp_path / "tree", ["gen_a"], conf))
+    loader.source_tree = Tree(modules={"pn_curl": Module(name="pn_curl", source="pn_curl.c", line=1,
+                                                         names=("function:CURL",))})
+    plan = loader.load_plan()
+    assert plan.errors == [] and plan.why["pn_curl"] == (
+        f"not loaded: named by 'load-provider => function:CURL' at {tmp_path / 'tree' / 'modules.conf'}:3 (function "
+        f"CURL is provided by pn_curl, which was not built: there is no pn_curl.so in {loader.modules_dir}), but "
+        f"there is no pn_curl.so in {loader.modules_dir}")
+
+
+def test_the_journal_records_what_runs(tmp_path, loaders):
+    # The supervised child's journal (buildtool.loader.supervise), here in this process: each module opened,
+    # each of its functions called, each state, each command and its result, each error.
+    from buildtool.loader.supervise import Journal
+    conf = "[modules]\nautoload = no\nload => dc_base\nload => uc_base\nload => ghost\n"
+    loaders.append(loader := loader_for(tmp_path / "a", ["dc_base", "uc_base", "uc_b"], conf))
+    loader.journal = journal = Journal()
+    assert loader.start()
+    for line in ("load uc_b", "load uc_b", "unload uc_b"):
+        run_command(loader, line)
+    conf_path, mdir = tmp_path / "a" / "modules.conf", loader.modules_dir
+    assert journal.records() == [
+        ["S", "ghost", "declined", f"named by 'load => ghost' at {conf_path}:5, but there is no ghost.so in {mdir}",
+         "ghost", "0", ""],
+        ["O", "dc_base"], ["C", "dc_base", "load"], ["C", "dc_base", "dlclose"],
+        ["S", "dc_base", "declined", "load() returned DECLINE", "dc_base", "1", ""],
+        ["O", "uc_base"], ["C", "uc_base", "load"], ["S", "uc_base", "running", "", "", "1", ""],
+        # a runtime load: what declined is due again, reason cleared
+        ["B", "load uc_b"],
+        ["S", "ghost", "not loaded", "", "", "0", ""], ["S", "dc_base", "not loaded", "", "", "1", ""],
+        ["O", "uc_b"], ["C", "uc_b", "load"], ["S", "uc_b", "running", "", "", "1", "uc_base"],
+        ["R", '{"command": "load uc_b", "ok": true, "loaded": ["uc_b"], "message": "loaded uc_b", "use_counts": '
+              '{"uc_base": 1, "uc_b": 0}, "mapped": ["uc_b", "uc_base"]}'],
+        ["B", "load uc_b"], ["S", "uc_b", "running", "", "", "1", "uc_base"],
+        ["R", '{"command": "load uc_b", "ok": true, "loaded": [], "message": "uc_b is already loaded", "use_counts": '
+              '{"uc_base": 1, "uc_b": 0}, "mapped": ["uc_b", "uc_base"]}'],
+        ["B", "unload uc_b"], ["C", "uc_b", "unload"], ["C", "uc_b", "dlclose"],
+        ["S", "uc_b", "not loaded", "unloaded by a runtime command", "", "1", ""],
+        ["R", '{"command": "unload uc_b", "ok": true, "unloaded": ["uc_b"], "message": "unloaded uc_b", '
+              '"use_counts": {"uc_base": 0}, "mapped": ["uc_base"]}']]
+    # a required module that declines: declined, then failed, and the error that stops start-up
+    loaders.append(loader := loader_for(tmp_path / "b", ["rq_decl"], "[modules]\nrequire => rq_decl\n"))
+    loader.journal = journal = Journal()
+    assert loader.start() is False
+    stopped = f"required by 'require => rq_decl' at {tmp_path / 'b' / 'modules.conf'}:2, but declined: load() returned DECLINE"
+    assert journal.records() == [
+        ["O", "rq_decl"], ["C", "rq_decl", "load"], ["C", "rq_decl", "dlclose"],
+        ["S", "rq_decl", "declined", "load() returned DECLINE", "rq_decl", "1", ""],
+        ["S", "rq_decl", "failed", stopped, "rq_decl", "1", ""],
+        ["E", f"start-up stopped: rq_decl: {stopped}"]]
+    # FAILURE
+    loaders.append(loader := loader_for(tmp_path / "c", ["fl_bad"]))
+    loader.journal = journal = Journal()
+    assert loader.start() is False
+    assert journal.records() == [
+        ["O", "fl_bad"], ["C", "fl_bad", "load"], ["C", "fl_bad", "dlclose"],
+        ["S", "fl_bad", "failed", "load() returned FAILURE", "", "1", ""],
+        ["E", "start-up stopped: fl_bad: load() returned FAILURE"]]
