@@ -75,6 +75,7 @@ SPECS: dict[str, dict] = {
     "if_a_user": spec(uses=["if_codec"]), "if_b_optuser": spec(optional_uses=["if_codec"]),
     "if_p1": spec(provides=["if_codec"]), "if_p2": spec(provides=["if_codec"]),
     "if_orphan": spec(uses=["if_nobody"]), "if_lonely": spec(provides=["if_nobody"]),
+    "if_both": spec(requires=["if_p1"], uses=["if_codec"]),  # one provider, required by name too
     # enhances (res_fax_spandsp enhances res_fax)
     "enh_fax": spec(), "enh_spandsp": spec(requires=["enh_fax"], enhances=["enh_fax"]),
     "enh_app": spec(requires=["enh_fax"]),

@@ -434,3 +434,11 @@ def test_the_journal_records_what_runs(tmp_path, loaders):
         ["O", "fl_bad"], ["C", "fl_bad", "load"], ["C", "fl_bad", "dlclose"],
         ["S", "fl_bad", "failed", "load() returned FAILURE", "", "1", ""],
         ["E", "start-up stopped: fl_bad: load() returned FAILURE"]]
+
+
+def test_a_module_holds_one_reference_on_a_provider_it_also_requires(tmp_path, loaders):
+    loaders.append(loader := loader_for(tmp_path, ["if_p1", "if_both"]))
+    assert loader.start() and loader.order == ["if_p1", "if_both"]
+    assert loader.states["if_both"].refs == ["if_p1"] and loader.use_counts() == {"if_p1": 1, "if_both": 0}
+    assert run_command(loader, "unload if_both")["unloaded"] == ["if_both"]
+    assert loader.use_counts() == {"if_p1": 0}
