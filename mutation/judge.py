@@ -10,6 +10,7 @@ def j(names, verdict, reason, target=None):
     for n in names.split():
         J[(target, n)] = (verdict, reason)
 E, N = "equivalent", "not killed"
+CHILD_SHORT = "seen only by the loader tests in child processes (test_loader_runtime.py), which mutmut cannot attribute"
 # graphs
 j("x_cycles__mutmut_16 x_strongly_connected__mutmut_27", E, "`None` for `False` in a flag only ever tested for truth")
 j("x_cycles__mutmut_39", E, "the closing element is replaced by `start` on the next line (`path[1:-1]`)")
@@ -96,41 +97,51 @@ j("xǁ_Resolverǁmodule__mutmut_179 xǁ_Resolverǁmodule__mutmut_181 xǁ_Resolve
 j("xǁ_Resolverǁmodule__mutmut_24", N, "the module of an unknown <conflict> name's warning: no test has an unknown conflict name")
 
 # runtime
-j("xǁLoaderǁ__init____mutmut_19", N,
-  "use_cache=False not passed on: the cache would be read and written anyway; no in-process test checks its absence "
-  "(test_loader_units checks the cache itself)")
+RT = "runtime"
 j("xǁLoaderǁ__init____mutmut_34 xǁLoaderǁ_check_symbols__mutmut_7", N,
   "dlsym(NULL) is RTLD_DEFAULT on glibc and finds the same symbols; the difference is glibc recording a dependency on the "
-  "defining object (which then cannot be unmapped), which only shows when a module defining such a symbol is unloaded")
-j("xǁLoaderǁ_check_symbols__mutmut_11", E, "a cache of names already found: forgetting them only costs another lookup")
+  "defining object (which then cannot be unmapped), which only shows when a module defining such a symbol is unloaded", RT)
+j("xǁLoaderǁ_check_symbols__mutmut_11", E, "a cache of names already found: forgetting them only costs another lookup", RT)
 j("xǁLoaderǁ_check_symbols__mutmut_2 xǁLoaderǁ_check_symbols__mutmut_13", N,
-  "a symbol from the module's own DT_NEEDED library (not in the global scope) would be missed; no in-process test module links a library of its own")
-j("xǁLoaderǁ_check_symbols__mutmut_18 xǁLoaderǁ_check_symbols__mutmut_20 xǁLoaderǁ_check_symbols__mutmut_21 "
-  "xǁLoaderǁ_check_symbols__mutmut_23 xǁLoaderǁ_check_symbols__mutmut_26", N,
-  "the message for several missing symbols at once; the test modules miss one each")
-j("xǁLoaderǁ_close__mutmut_1", E, "`info` is only tested for truth after close")
-j("xǁLoaderǁ_ensure__mutmut_37 xǁLoaderǁ_ensure__mutmut_38", E,
-  "a shortcut: calling _ensure on a running requirement returns RUNNING at its first test anyway")
-j("xǁLoaderǁ_ensure__mutmut_45", E, "`explicit` is only tested for truth: None and False are the same")
-j("xǁLoaderǁ_load__mutmut_68 xǁLoaderǁ_load__mutmut_70", N,
-  "a module using an interface that no running module provides is declined before it gets here; the default is reached only "
-  "for an optional use of an interface nobody provides, which no in-process test loads")
-j("xǁLoaderǁload__mutmut_19", E, "the reason of a module reset for a retry is overwritten by the retry's own outcome before anyone reads it")
-j("xǁLoaderǁload__mutmut_5", E, "`_in_startup` is only tested for truth: None and False are the same")
-j("xǁLoaderǁload__mutmut_11 xǁLoaderǁload__mutmut_12", N,
-  "the 'loaded' key of an already-loaded answer: the tests read its message only")
+  "a symbol from the module's own DT_NEEDED library (not in the global scope) would be missed; no in-process test module "
+  "links a library of its own", RT)
+j("xǁLoaderǁ_close__mutmut_1", E, "`info` is only tested for truth after close", RT)
+j("xǁLoaderǁ_close__mutmut_12", N, "a failing dlclose cannot be provoked on glibc without a broken handle", RT)
+j("xǁLoaderǁ_ensure__mutmut_39 xǁLoaderǁ_ensure__mutmut_40 xǁLoaderǁ_ensure__mutmut_45", E,
+  "a shortcut for the common case (every requirement running): without it the general path asks each requirement's "
+  "fate, and a running one answers RUNNING at once", RT)
+j("xǁLoaderǁ_ensure__mutmut_47 xǁLoaderǁ_ensure__mutmut_48", E,
+  "a shortcut: calling _ensure on a running requirement returns RUNNING at its first test anyway (explicit=False "
+  "changes nothing)", RT)
+j("xǁLoaderǁ_ensure__mutmut_54", E, "`explicit` is only tested for truth: None and False are the same", RT)
+j("xǁLoaderǁ_load__mutmut_84 xǁLoaderǁ_load__mutmut_87", E,
+  "de-duplicating a list of one (a fresh list already) gives the same list", RT)
+j("xǁLoaderǁ_load__mutmut_112", N,
+  "promoting a module that was just opened (RTLD_NOLOAD on a mapped object) does not fail on glibc: the error "
+  "cannot be provoked", RT)
+j("xǁLoaderǁ_stop__mutmut_7", E, "StartupStopped is caught by _start, which never reads its message (the error "
+  "list has it)", RT)
+j("xǁLoaderǁ_unload_one__mutmut_3 xǁLoaderǁ_unload_one__mutmut_4 xǁLoaderǁ_unload_one__mutmut_5 "
+  "xǁLoaderǁ_unload_one__mutmut_6", E,
+  "no input reaches the still-in-use refusal: unload() refuses a module in use before, and unloads its dependants "
+  "first in reverse load order, each after its own users; a dependency is unloaded only at use count 0", RT)
+j("xǁLoaderǁ_unload_one__mutmut_25 xǁLoaderǁ_unload_one__mutmut_28", E,
+  "a running module always has its metadata (it was read to load it), so the `if meta` guard is always true", RT)
+j("xǁLoaderǁ_unload_one__mutmut_9", E,
+  "a running module always has its info struct (read when it was opened), so the `if st.info` guard is always true", RT)
+j("xǁLoaderǁ_unload_one__mutmut_40", N,
+  "a module that stays mapped after dlclose (another object bound to its symbols): " + CHILD_SHORT, RT)
+j("xǁLoaderǁload__mutmut_5 xǁLoaderǁcommand_started__mutmut_1", E,
+  "`_in_startup` is only tested for truth: None and False are the same", RT)
+j("xǁLoaderǁcommand_started__mutmut_2", N,
+  "`refresh` reloads through _ensure, not load(): with `_in_startup` left true, a module whose reload returns FAILURE "
+  "would stop the loader as at start-up; only test_loader_provided's refresh tests (child processes) reload one", RT)
 j("xǁLoaderǁpreload_library__mutmut_1 xǁLoaderǁpreload_library__mutmut_5", N,
-  "preloading the main program instead of the library, or a name resolved as a relative path: the test modules' symbols then "
-  "come from the core preloaded by path in the same test; a test preloading only by name would tell")
-j("xǁLoaderǁunload__mutmut_4 xǁLoaderǁunload__mutmut_5 xǁLoaderǁrun_command__mutmut_1 xǁLoaderǁrun_command__mutmut_2 "
-  "xǁLoaderǁstart__mutmut_2 xǁLoaderǁstart__mutmut_3", E,
-  "`_in_startup` is read only while loading, and every runtime entry point that loads (load(), reached from run_command too) "
-  "sets it false first")
-j("xǁLoaderǁ_unload_one__mutmut_22 xǁLoaderǁ_unload_one__mutmut_25", E,
-  "a running module always has its metadata (it was read to load it), so the `if meta` guard is always true")
-j("xǁLoaderǁ_unload_one__mutmut_7 xǁLoaderǁ_unload_one__mutmut_8 xǁLoaderǁ_unload_one__mutmut_9", N,
-  "not calling unload() (or calling it without info) is seen only in the C side's log of unload events, which the in-process "
-  "tests do not read for unloads (test_loader_runtime does, in a child process)")
+  "preloading the main program instead of the library, or a name resolved as a relative path: the test modules' "
+  "symbols then come from the core preloaded by path in the same test; a test preloading only by name would tell", RT)
+j("xǁLoaderǁunload__mutmut_4 xǁLoaderǁunload__mutmut_5 xǁLoaderǁstart__mutmut_2 xǁLoaderǁstart__mutmut_3", E,
+  "`_in_startup` is read only while loading; an unload never loads, and every way to load afterwards (load(), and "
+  "run_command's command_started before a refresh) sets it false first", RT)
 
 # Asterisk integration (judgments hold in their target only: short names repeat across these modules)
 NONE0 = "`None` as str.count/rfind/find's start is 0, the default"

@@ -442,3 +442,10 @@ def test_a_module_holds_one_reference_on_a_provider_it_also_requires(tmp_path, l
     assert loader.states["if_both"].refs == ["if_p1"] and loader.use_counts() == {"if_p1": 1, "if_both": 0}
     assert run_command(loader, "unload if_both")["unloaded"] == ["if_both"]
     assert loader.use_counts() == {"if_p1": 0}
+
+
+def test_a_missing_interface_is_explained_with_autoload(tmp_path, loaders):
+    loaders.append(loader := loader_for(tmp_path, ["if_orphan", "if_lonely"], "[modules]\nnoload => if_lonely\n"))
+    assert loader.start() and loader.order == []
+    assert loader.states["if_orphan"].reason == ("uses interface if_nobody, but no loaded module provides it: its "
+                                                 "providers here (if_lonely) were not loaded; see their own reasons")
