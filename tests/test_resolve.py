@@ -146,3 +146,59 @@ def test_a_typed_name_known_only_as_another_kind(tmp_path):
     a = tree.modules["res_a"]
     assert (a.builtins, a.interfaces_required, a.options_optional, a.libraries_optional) == ((), (), (), ())
     assert a.conflicts == ("nothing_known",) and a.enhances == ("zlibb",) and a.replacement == "zlibb"
+
+
+def test_two_modules_providing_one_application_or_function(tmp_path):
+    # Exclusive kinds (application, function) only; a variant built from the same source and a module that
+    # declares a <conflict> with the first claimant are alternatives, not an error.
+    import os
+    (tmp_path / "app_one.c").write_text('/*** DOCUMENTATION\n\t<application name="Dial"/>\n\t<function name="F"/>\n'
+                                        '\t<manager name="X"/>\n ***/\n')
+    os.symlink("app_one.c", tmp_path / "app_one_imap.c")
+    (tmp_path / "app_three.c").write_text("/*** MODULEINFO\n\t<conflict>app_one</conflict>\n ***/\n"
+                                          '/*** DOCUMENTATION\n\t<application name="Dial"/>\n\t<function name="G"/>\n'
+                                          " ***/\n")
+    (tmp_path / "app_two.c").write_text('/* two */\n/*** DOCUMENTATION\n  <manager name="X"/>\n'
+                                        '    <application name="Dial"/>\n\t<function name="F"/>\n'
+                                        '\t<function name="G"/>\n ***/\n')
+    tree = scan([str(tmp_path)], catalog())
+    claims = [(d.path, d.line, d.column, d.severity.value, d.code, d.module, d.message, dict(d.data))
+              for d in tree.diagnostics if d.code == "provided-name-duplicate"]
+    two = str(tmp_path / "app_two.c")
+    tail = "; two modules may not provide one application or function (declare <conflict> if they are alternatives)"
+    assert claims == [
+        (two, 4, 5, "error", "provided-name-duplicate", "app_two",
+         "application Dial is also provided by app_one (app_one.c:2)" + tail,
+         {"name": "application:Dial", "modules": ["app_one", "app_two"]}),
+        (two, 5, 2, "error", "provided-name-duplicate", "app_two", "function F is also provided by app_one (app_one.c:3)"
+         + tail, {"name": "function:F", "modules": ["app_one", "app_two"]}),
+        (two, 6, 2, "error", "provided-name-duplicate", "app_two",
+         "function G is also provided by app_three (app_three.c:6)" + tail,
+         {"name": "function:G", "modules": ["app_three", "app_two"]})]
+
+
+def test_is_builtin():
+    from buildtool.resolve import is_builtin
+    cat = catalog()                     # builtins cdr; options TEST_FRAMEWORK; interfaces sorcery; platforms win32
+    tree = Tree(modules={"http2": Module(name="http2", source="http2.c", line=1)})
+    assert [name for name in ("cdr", "http", "http2", "res_x", "zlib", "TEST_FRAMEWORK", "sorcery", "win32")
+            if is_builtin(name, tree, cat)] == ["cdr", "http"]
+    # declared in the catalogue, a built-in even with an underscore or the name of a module
+    cat.builtins.add("odd_one")
+    assert is_builtin("odd_one", Tree(modules={"odd_one": Module(name="odd_one", source="o.c", line=1)}), cat)
+
+
+def test_display_name_and_provided_names_are_kept(tmp_path):
+    from buildtool.resolve import resolve
+    from buildtool.scan import SourceFile, scan_source
+    resolved = {}
+    for name, text in (("app_plain", '/*** DOCUMENTATION\n\t<application name="P"/>\n ***/\n'),
+                       ("app_block", "/*** MODULEINFO\n\t<support_level>core</support_level>\n ***/\n"
+                                     '/*** DOCUMENTATION\n\t<application name="B"/>\n ***/\n')):
+        (tmp_path / f"{name}.c").write_text(text)
+        scanned, _ = scan_source(SourceFile(name=name, path=str(tmp_path / f"{name}.c"), category="apps"),
+                                 text.encode())
+        scanned.displayname = f"The {name}"
+        resolved[name] = resolve([scanned], catalog()).modules[name]
+    assert [(m.displayname, m.names) for m in resolved.values()] == [
+        ("The app_plain", ("application:P",)), ("The app_block", ("application:B",))]
