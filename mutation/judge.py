@@ -77,6 +77,37 @@ j("x__environment__mutmut_17", E, "`templates` is PackageLoader's default folder
 j("x__environment__mutmut_9", E,
   "StrictUndefined only turns a template that names an undefined variable into an error; render passes every variable the template uses (the whole-header test shows each one)")
 
+# resolve
+RS = "resolve"
+j("xǁ_Resolverǁ_suggest__mutmut_1", E, "every call passes modules_only; the default is never used", RS)
+j("xǁ_Resolverǁ_suggest__mutmut_3 xǁ_Resolverǁ_suggest__mutmut_7 xǁ_Resolverǁ_suggest__mutmut_8", E,
+  "the memo's key in the instance dictionary is private to this method: any key holds the same memo", RS)
+j("xǁ_Resolverǁcycles__mutmut_27 xǁ_Resolverǁcycles__mutmut_28", E,
+  "the edge from the cycle's first scanned module to the next is a required module reference, always recorded in "
+  "edge_at: the fallback position is never used", RS)
+j("xǁ_Resolverǁclaims__mutmut_21", N,
+  "stopping at a name shared with a variant built from the same source skips the module's later names; a variant "
+  "shares all of them, so only a module whose DOCUMENTATION is read from another file (names_from) could tell", RS)
+
+# plan (after issue 11: the order itself is graphs.topological_order)
+PL = "plan"
+j("x__order__mutmut_89", E, "only the relative order of the two priority keys matters (preload group first)", PL)
+j("x__plan_load__mutmut_2", E,
+  "`plan.config` is replaced by the expanded configuration before anything reads it (Providers gets the local one)", PL)
+j("x__predict_declines__mutmut_17 x__predict_declines__mutmut_19", E,
+  "every known module, selected or not, has a decision by then, so `found` is never None there", PL)
+j("x__predict_declines__mutmut_38 x__predict_declines__mutmut_39", E,
+  "`will`/`provided` only shortcut or count: a dependency not in `will` passes every later check anyway (it is "
+  "selected and decided LOAD), and [None] is as true as [name]", PL)
+# generate (second run)
+j("x__c_string__mutmut_34", E, "`\\x1F` and `\\x1f` are the same character in a regular expression")
+j("x__environment__mutmut_5 x__environment__mutmut_11 x__environment__mutmut_23", E,
+  "`lstrip_blocks` only strips white space before a block tag, and every block tag of modinfo.h.j2 starts its line")
+j("x__environment__mutmut_7 x__environment__mutmut_13", E, "jinja2's default is no autoescaping")
+j("x__environment__mutmut_17", E, "`templates` is PackageLoader's default folder")
+j("x__environment__mutmut_9", E,
+  "StrictUndefined only turns a template that names an undefined variable into an error; render passes every variable the template uses (the whole-header test shows each one)")
+
 # resolve (second run)
 j("xǁ_Resolverǁ__init____mutmut_1", E, "`self.scanned` is never read after the constructor")
 j("xǁ_Resolverǁ_kind__mutmut_15 xǁ_Resolverǁ_kind__mutmut_16 xǁ_Resolverǁ_kind__mutmut_23 xǁ_Resolverǁ_kind__mutmut_24 "
@@ -308,32 +339,6 @@ j("x__include__mutmut_40 x__include__mutmut_41 x__include__mutmut_60", N,
 
 # Whole functions whose remaining survivors share one reason (applied when a mutant has no line of its own).
 F = {}
-CHILD = ("reached only by the tests that run the loader in a child process (test_loader_rules.py, "
-         "test_loader_runtime.py: they do see it), which mutmut cannot attribute to the function, so never selects")
-F["xǁLoaderǁ_load"] = (N, "the paths left (no load function, an unknown load() result, a failed promotion to the global scope) need a module built for them; " + CHILD)
-F["xǁLoaderǁ_unload_one"] = (N, "unload() returning non-zero, a module without metadata, a GLOBAL_SYMBOLS module's cache reset: " + CHILD)
-F["xǁLoaderǁ_check_symbols"] = (N, "several missing symbols at once (the plural) and the per-module lookup: " + CHILD)
-F["xǁLoaderǁ_close"] = (N, "a failing dlclose cannot be provoked on glibc without a broken handle")
-F["xǁLoaderǁ_ensure"] = (N, "decline paths whose reason is only visible through the chain: " + CHILD)
-F["xǁLoaderǁ__init__"] = (N, "constructor defaults seen only through other behaviour: " + CHILD)
-F["xǁLoaderǁreload"] = (N, "reload() returning non-zero needs a module built for it")
-F["xǁLoaderǁstart"] = (E, "`_in_startup` left None or True after start-up: every runtime entry point that loads (load, run_command) sets it false again before anything reads it")
-F["xǁLoaderǁrun_command"] = (E, "`_in_startup` is already false after start(); setting None or True here is reset by the command's own load/unload, which set it false first")
-F["xǁLoaderǁunload"] = (E, "`_in_startup` is only read while loading; an unload never loads")
-F["xǁLoaderǁload"] = (N, "message and flag variants of a runtime load met only by " + CHILD)
-F["xǁLoaderǁstate"] = (E, "the default path of a module absent from the directory is never opened (it declines before)")
-F["xǁLoaderǁpreload_library"] = (N, "preloading is checked by its effect (symbols found); " + CHILD)
-F["xǁLoaderǁ_start"] = (N, CHILD)
-F["xǁLoaderǁ_stop"] = (N, "the exception's text is not shown: the message goes to `errors`")
-F["xǁ_Resolverǁ_suggest"] = (N, "did-you-mean variants (n=2 gives the same first match: equivalent; the others change which name is offered) met only by the CLI tests in child processes")
-F["xǁ_Resolverǁ_unknown"] = (N, "diagnostic text variants for typed names; test_resolve checks the typed cases it covers, the rest are " + CHILD.replace("the loader", "the scanner"))
-F["xǁ_Resolverǁmodule"] = (N, "diagnostic text and module-name variants met only by the scanner's CLI tests in child processes")
-F["xǁ_Resolverǁ_kind"] = (N, "typed names whose kind test_resolve does not cover")
-F["xǁ_Resolverǁcycles"] = (E, "the edge of a scanned module is always recorded, so the (module.line, 1) fallback is never taken")
-F["x__check_conflicts"] = (N, "a conflict between modules of which only the second is named, or neither: positions met by test_loader_plan's last scenario")
-F["x__make_plan"] = (N, "contradiction and missing-module paths of autoload=no, met by test_loader_plan's fourth scenario")
-F["x__order"] = (N, "soft-cycle breaking details (a node pushed twice, hard-ready bookkeeping) that change no order in any graph tried")
-F["x__spread"] = (N, "a diamond of implied loads (test_loader_plan's fourth scenario) tells the first path from a later one")
 
 ORDER = ["graphs", "plan", "runtime", "resolve", "drift", "generate", "elfinfo",
          "ast_root", "ast_moddir", "ast_makefile", "ast_recipe", "ast_awk", "ast_moduleh", "ast_setup", "ast_makeopts"]
