@@ -566,10 +566,10 @@ def test_the_record_names_its_file_and_other_abi_versions_say_what_to_do(tmp_pat
     assert str(info.value) == "m.so: section .ast_modinfo does not start with the module record magic"
 
 
-def test_the_reserved_symbol_zero_is_never_read(tmp_path, cc="gcc"):
+def test_the_reserved_symbol_zero_is_never_read(tmp_path):
     # index 0 of a symbol table is reserved (the ELF specification): even made into a named global definition
-    # (the name and binding of res_a_api), it is not one of the module's symbols
-    original = built_with(cc)["res_b"]
+    # (a copy of the entry of `use`), it is not one of the module's symbols
+    original = built_with("gcc")["res_b"]
     from elftools.elf.elffile import ELFFile
     with open(original, "rb") as stream:
         dynsym = ELFFile(stream).get_section_by_name(".dynsym")
@@ -577,7 +577,7 @@ def test_the_reserved_symbol_zero_is_never_read(tmp_path, cc="gcc"):
         named = next(i for i, s in enumerate(dynsym.iter_symbols()) if s.name == "use")
     data = bytearray(original.read_bytes())
     at = entry + named * 24
-    data[entry:entry + 24] = data[at:at + 24]  # a copy of the entry of `use`, a defined global function
+    data[entry:entry + 24] = data[at:at + 24]  # Elf64_Sym: 24 bytes; `use` is a defined global function
     struct.pack_into("<I", data, at, 0)         # and `use` itself loses its name
     path = tmp_path / "res_b.so"
     path.write_bytes(bytes(data))
