@@ -119,6 +119,9 @@ other:
 \t@echo other-recipe
 LATER := late
 LOOP := $(foreach d,$(DIRS),$(d)/$(d).c)
+TENTH = <$(10)|$(11)|$(12)>
+INNER = [$(1)$(2)$(3)$(10)]
+OUTER = $(call INNER,a)
 """
 
 EXPRESSIONS = [
@@ -140,6 +143,7 @@ EXPRESSIONS = [
     "$(if $(A),t,f)", "$(if $(NOPE),t,f)", "$(if $(NOPE),t)", "$(if $(A),t)", "$(if x,$(if ,a,b),c)",
     "$(wildcard *.c)", "$(wildcard b.c nothere.c)", "$(wildcard sub/*.c)", "$(wildcard sub)",
     "$(call FN,(a),{b})", "$(call FN,a,b,c)", "$(call FN)",
+    "$(call TENTH,1,2,3,4,5,6,7,8,9,ten,eleven)", "$(call OUTER,x,y,z,4,5,6,7,8,9,10)",
 ]
 
 

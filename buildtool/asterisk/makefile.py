@@ -49,6 +49,11 @@ class Var:
     error: InputError | None = None
 
 
+def _immediate(value: str) -> Var:
+    """A ``:=`` variable's value: already expanded, read as it is."""
+    return Var(value, False)
+
+
 @dataclass
 class Rule:
     targets: list[str]
@@ -150,8 +155,8 @@ def _split_references(text: str):
             i = dollar + 2
 
 
-def split_args(text: str, count: int) -> list[str]:
-    """Split a function's argument text at top-level commas, into at most ``count`` parts."""
+def split_args(text: str, count: int | None = None) -> list[str]:
+    """Split a function's argument text at top-level commas, into at most ``count`` parts (None: no limit)."""
     args: list[str] = []
     depth = 0
     current = 0
@@ -160,7 +165,7 @@ def split_args(text: str, count: int) -> list[str]:
             depth += 1
         elif char in ")}":
             depth -= 1
-        elif char == "," and depth == 0 and len(args) < count - 1:
+        elif char == "," and depth == 0 and (count is None or len(args) < count - 1):
             args.append(text[current:i])
             current = i + 1
     args.append(text[current:])
@@ -241,10 +246,14 @@ class Expander:
 
     def _reference(self, body: str, path: str, line: int) -> str:
         match = _FUNCTION.match(body)
-        if match and match.group(1) in _FUNCTIONS:
-            return _FUNCTIONS[match.group(1)](self, body[match.end():], path, line)
-        if match and match.group(1) in _REFUSED:
-            raise self._fail(path, line, f"make function '{match.group(1)}' is not supported here")
+        function = match.group(1) if match else None
+        if function in _OWN_ARGUMENTS:
+            return _OWN_ARGUMENTS[function](self, body[match.end():], path, line)
+        if function in _TEXT_FUNCTIONS:
+            count, apply = _TEXT_FUNCTIONS[function]
+            return apply(*self._args(body[match.end():], count, path, line))
+        if function in _REFUSED:
+            raise self._fail(path, line, f"make function '{function}' is not supported here")
         name = self.expand(body, path, line) if "$" in body else body
         colon = name.find(":")
         if colon > 0 and "=" in name[colon:]:
@@ -262,7 +271,7 @@ class Expander:
     # The functions. Each takes the raw argument text (make expands arguments
     # itself, except for the lazy ones: foreach, if, and, or).
 
-    def _args(self, raw: str, count: int, path: str, line: int) -> list[str]:
+    def _args(self, raw: str, count: int | None, path: str, line: int) -> list[str]:
         return [self.expand(a, path, line) for a in split_args(raw, count)]
 
     def wildcard(self, raw, path, line):
@@ -278,7 +287,7 @@ class Expander:
         return " ".join(found)
 
     def call(self, raw, path, line):
-        args = self._args(raw, 1 << 16, path, line)
+        args = self._args(raw, None, path, line)
         name = args[0].strip()
         if self.on_call is not None and name in ("MOD_ADD_C", "MOD_ADD_CC"):
             self.on_call(name, args[1:], path, line)
@@ -286,9 +295,9 @@ class Expander:
         var = self.makefile.variables.get(name)
         if var is None:
             return ""
-        automatic = dict(self.automatic)
-        for index in range(1, 10):
-            automatic[str(index)] = args[index] if index < len(args) else ""
+        # $(1)... are this call's arguments only: an enclosing call's further ones read as empty (make 4.x)
+        automatic = {key: value for key, value in self.automatic.items() if not key.isdigit()}
+        automatic.update((str(index), arg) for index, arg in enumerate(args))
         automatic["0"] = name
         if self.makefile.calls > 100:
             raise self._fail(path, line, f"$(call {name},...) nests more than 100 deep")
@@ -327,39 +336,37 @@ class Expander:
         raise self._fail(path, line, "$(eval ...) outside $(call MOD_ADD_C,...) is not supported")
 
 
-def _simple(count: int, function):
-    def run(self: Expander, raw: str, path: str, line: int) -> str:
-        return function(*self._args(raw, count, path, line))
-    return run
-
-
-_FUNCTIONS = {
+# The functions that expand (or refuse) their arguments themselves.
+_OWN_ARGUMENTS = {
     "wildcard": Expander.wildcard,
     "call": Expander.call,
     "foreach": Expander.foreach,
     "if": Expander.if_,
     "shell": Expander.shell_,
     "eval": Expander.eval_,
-    "subst": _simple(3, lambda a, b, text: text.replace(a, b) if a else text),
-    "patsubst": _simple(3, lambda p, r, text: patsubst(p.strip(), r.strip(), text)),
-    "strip": _simple(1, lambda text: " ".join(text.split())),
-    "findstring": _simple(2, lambda needle, text: needle if needle in text else ""),
-    "filter": _simple(2, lambda pats, text: " ".join(
+}
+# The text functions: (how many arguments, at most; what they make of them, expanded).
+_TEXT_FUNCTIONS = {
+    "subst": (3, lambda a, b, text: text.replace(a, b) if a else text),
+    "patsubst": (3, lambda p, r, text: patsubst(p.strip(), r.strip(), text)),
+    "strip": (1, lambda text: " ".join(text.split())),
+    "findstring": (2, lambda needle, text: needle if needle in text else ""),
+    "filter": (2, lambda pats, text: " ".join(
         w for w in text.split() if any(_pattern_replace(p, p, w) is not None for p in pats.split()))),
-    "filter-out": _simple(2, lambda pats, text: " ".join(
+    "filter-out": (2, lambda pats, text: " ".join(
         w for w in text.split() if not any(_pattern_replace(p, p, w) is not None for p in pats.split()))),
-    "sort": _simple(1, lambda text: " ".join(_unique_sorted(text.split()))),
-    "word": _simple(2, lambda n, text: (text.split()[int(n) - 1:int(n)] or [""])[0]),
-    "words": _simple(1, lambda text: str(len(text.split()))),
-    "firstword": _simple(1, lambda text: (text.split() or [""])[0]),
-    "lastword": _simple(1, lambda text: (text.split() or [""])[-1]),
-    "addprefix": _simple(2, lambda p, text: " ".join(p + w for w in text.split())),
-    "addsuffix": _simple(2, lambda s, text: " ".join(w + s for w in text.split())),
-    "notdir": _simple(1, lambda text: " ".join(w.rsplit("/", 1)[-1] for w in text.split())),
-    "dir": _simple(1, lambda text: " ".join(w[:w.rfind("/") + 1] or "./" for w in text.split())),
-    "basename": _simple(1, lambda text: " ".join(
+    "sort": (1, lambda text: " ".join(_unique_sorted(text.split()))),
+    "word": (2, lambda n, text: (text.split()[int(n) - 1:int(n)] or [""])[0]),
+    "words": (1, lambda text: str(len(text.split()))),
+    "firstword": (1, lambda text: (text.split() or [""])[0]),
+    "lastword": (1, lambda text: (text.split() or [""])[-1]),
+    "addprefix": (2, lambda p, text: " ".join(p + w for w in text.split())),
+    "addsuffix": (2, lambda s, text: " ".join(w + s for w in text.split())),
+    "notdir": (1, lambda text: " ".join(w.rsplit("/", 1)[-1] for w in text.split())),
+    "dir": (1, lambda text: " ".join(w[:w.rfind("/") + 1] or "./" for w in text.split())),
+    "basename": (1, lambda text: " ".join(
         w[:w.rfind(".")] if w.rfind(".") > w.rfind("/") else w for w in text.split())),
-    "suffix": _simple(1, lambda text: " ".join(
+    "suffix": (1, lambda text: " ".join(
         w[w.rfind("."):] for w in text.split() if w.rfind(".") > w.rfind("/"))),
 }
 _REFUSED = {"origin", "flavor", "value", "info", "warning", "error", "file", "guile", "abspath", "realpath",
@@ -442,7 +449,7 @@ def read(path: str, directory: str | None = None, root: str | None = None,
     makefile = Makefile(path=path, directory=directory, files=files or Files())
     makefile.variables.update(variables or {})
     if root is not None:
-        makefile.variables.setdefault("ASTTOPDIR", Var(root, False))
+        makefile.variables.setdefault("ASTTOPDIR", _immediate(root))
     _read_into(makefile, path, root, depth=0)
     return makefile
 
@@ -548,7 +555,7 @@ def _assign(makefile: Makefile, expander: Expander, name: str, op: str, value: s
         raise InputError(path, line, 1, f"'{name} != ...' runs a shell command; not supported")
     if op in (":=", "::=", ":::="):
         try:
-            makefile.variables[name] = Var(expander.expand(value, path, line), False)
+            makefile.variables[name] = _immediate(expander.expand(value, path, line))
         except InputError as exc:
             makefile.variables[name] = Var("", False, exc)
     elif op == "=":
@@ -564,7 +571,7 @@ def _assign(makefile: Makefile, expander: Expander, name: str, op: str, value: s
             makefile.variables[name] = Var((old.value + " " + value) if old.value else value, True)
         else:
             added = expander.expand(value, path, line)
-            makefile.variables[name] = Var((old.value + " " + added) if old.value else added, False)
+            makefile.variables[name] = _immediate((old.value + " " + added) if old.value else added)
 
 
 def _include(makefile: Makefile, expander: Expander, raw: str, path: str, line: int, root: str | None,
@@ -595,8 +602,8 @@ def _apply_moddir_rules(makefile: Makefile, expander: Expander, path: str, line:
         for prefix in prefixes:
             c_mods += [n[:-2] for n in makefile.files.glob(f"{glob.escape(prefix)}_*.c", makefile.directory)]
             cc_mods += [n[:-3] for n in makefile.files.glob(f"{glob.escape(prefix)}_*.cc", makefile.directory)]
-        makefile.variables["ALL_C_MODS"] = Var(" ".join(c_mods), False)
-        makefile.variables["ALL_CC_MODS"] = Var(" ".join(cc_mods), False)
+        makefile.variables["ALL_C_MODS"] = _immediate(" ".join(c_mods))
+        makefile.variables["ALL_CC_MODS"] = _immediate(" ".join(cc_mods))
 
 
 def _rule(makefile: Makefile, expander: Expander, line: str, path: str, number: int) -> Rule | None:
