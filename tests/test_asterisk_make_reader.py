@@ -119,6 +119,24 @@ other:
 \t@echo other-recipe
 LATER := late
 LOOP := $(foreach d,$(DIRS),$(d)/$(d).c)
+HASH1 := a\\#b# c
+HASH2 := x# y # z
+HASH3 := p\\\\#q
+HASH4 := \\#lead
+HASH5 := a\\##b
+#HASH6 := no
+HASH7 := g#
+HASH8 := h \\# i# j
+HASH9 := three\\\\\\#odd#c
+BS1 := a\\\\
+BS2 := c\\\\\\
+d
+BS3 := c\\\\\\\\\\
+d
+BS4 := x \\\\\\
+   y
+BS5 := tight\\
+next
 TENTH = <$(10)|$(11)|$(12)>
 INNER = [$(1)$(2)$(3)$(10)]
 OUTER = $(call INNER,a)
@@ -144,6 +162,8 @@ EXPRESSIONS = [
     "$(wildcard *.c)", "$(wildcard b.c nothere.c)", "$(wildcard sub/*.c)", "$(wildcard sub)",
     "$(call FN,(a),{b})", "$(call FN,a,b,c)", "$(call FN)",
     "$(call TENTH,1,2,3,4,5,6,7,8,9,ten,eleven)", "$(call OUTER,x,y,z,4,5,6,7,8,9,10)",
+    "[$(HASH1)][$(HASH2)][$(HASH3)][$(HASH4)][$(HASH5)][$(HASH6)][$(HASH7)][$(HASH8)][$(HASH9)]",
+    "[$(BS1)][$(BS2)][$(BS3)][$(BS4)][$(BS5)]",
 ]
 
 

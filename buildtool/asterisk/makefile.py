@@ -378,15 +378,26 @@ _FROM_ENVIRONMENT = ("LOCAL_MOD_SUBDIRS",)
 # --------------------------------------------------------------------------- reading
 
 
+def _trailing_backslashes(text: str) -> int:
+    return len(text) - len(text.rstrip("\\"))
+
+
+def _halved_backslashes(text: str) -> str:
+    """``text`` with its trailing run of backslashes halved, as make reads one before a ``#`` or a newline."""
+    run = _trailing_backslashes(text)
+    return text[:len(text) - run] + "\\" * (run // 2)
+
+
 def logical_lines(text: str):
-    """(first physical line number, logical line, is_recipe_candidate) of a Makefile."""
+    """(first physical line number, the physical lines) of each logical line of a Makefile: a line ending in an
+    odd run of backslashes goes on on the next one."""
     lines = text.split("\n")
     i = 0
     while i < len(lines):
         start = i
         line = lines[i]
         parts = [line]
-        while line.endswith("\\") and not line.endswith("\\\\") and i + 1 < len(lines):
+        while _trailing_backslashes(line) % 2 and i + 1 < len(lines):
             i += 1
             line = lines[i]
             parts.append(line)
@@ -395,22 +406,28 @@ def logical_lines(text: str):
 
 
 def _strip_comment(text: str) -> str:
+    """The text before its comment, as make reads it: a ``#`` after an odd run of backslashes is a plain ``#``,
+    after an even run (or none) it starts the comment; either way the run is halved."""
+    kept: list[str] = []
     pos = 0
     while True:
         hash_at = text.find("#", pos)
         if hash_at < 0:
-            return text
-        if hash_at > 0 and text[hash_at - 1] == "\\":
-            pos = hash_at + 1
-            continue
-        return text[:hash_at]
+            kept.append(text[pos:])
+            return "".join(kept)
+        before = text[pos:hash_at]
+        kept.append(_halved_backslashes(before))
+        if _trailing_backslashes(before) % 2 == 0:
+            return "".join(kept)
+        kept.append("#")
+        pos = hash_at + 1
 
 
 def join_normal(parts: list[str]) -> str:
-    # make: backslash-newline and the whitespace around it become one space.
+    # make: backslash-newline and the whitespace around it become one space; the backslashes before it are halved.
     if len(parts) == 1:
         return parts[0]
-    pieces = [p[:-1].rstrip() if idx < len(parts) - 1 else p for idx, p in enumerate(parts)]
+    pieces = [_halved_backslashes(p[:-1]).rstrip() if idx < len(parts) - 1 else p for idx, p in enumerate(parts)]
     return " ".join([pieces[0]] + [p.lstrip() for p in pieces[1:]])
 
 
