@@ -137,6 +137,29 @@ BS4 := x \\\\\\
    y
 BS5 := tight\\
 next
+UNDEF := 1
+KEEP := 2
+undefine UNDEF
+export EXPORTED
+\tAFTER_EXPORT := 1
+unexport UNEXPORTED
+\tAFTER_UNEXPORT := 2
+vpath %.h include
+\tAFTER_VPATH := 3
+.PHONY: phony-target
+\tAFTER_PHONY := 4
+define DREF
+$(A) and $$x
+endef # a comment after endef
+IFEQ3 := $(if 1,x)
+ifeq (a,b,c)
+IFEQ3 := equal
+else
+IFEQ3 := differs
+endif
+ifneq (a,a,)
+IFEQ3 += a-vs-a-comma
+endif
 TENTH = <$(10)|$(11)|$(12)>
 INNER = [$(1)$(2)$(3)$(10)]
 OUTER = $(call INNER,a)
@@ -164,6 +187,7 @@ EXPRESSIONS = [
     "$(call TENTH,1,2,3,4,5,6,7,8,9,ten,eleven)", "$(call OUTER,x,y,z,4,5,6,7,8,9,10)",
     "[$(HASH1)][$(HASH2)][$(HASH3)][$(HASH4)][$(HASH5)][$(HASH6)][$(HASH7)][$(HASH8)][$(HASH9)]",
     "[$(BS1)][$(BS2)][$(BS3)][$(BS4)][$(BS5)]",
+    "[$(UNDEF)][$(KEEP)][$(AFTER_EXPORT)][$(AFTER_UNEXPORT)][$(AFTER_VPATH)][$(AFTER_PHONY)]", "$(DREF)", "$(IFEQ3)",
 ]
 
 
@@ -223,6 +247,8 @@ def refusal(tmp_path, text: str) -> str:
     ("ifeq a b\nendif\n", "Makefile:1:1: error: malformed ifeq: 'a b'"),
     ("ifneq (a,b\nendif\n", "Makefile:1:1: error: malformed ifneq: '(a,b'"),
     ("ifeq (a,b)\nelse junk\nendif\n", "Makefile:2:1: error: malformed else: 'else junk'"),
+    ("\nifeq (a)\nendif\n", "Makefile:2:1: error: malformed ifeq: '(a)'"),  # make: invalid syntax in conditional
+    ("X := 1\n\ndefine\nendef\n", "Makefile:3:1: error: 'define' without a variable name"),  # make: empty variable name
     ("\n\nX != ls\n", "Makefile:3:1: error: 'X != ...' runs a shell command; not supported"),
     ("X!=ls\n", "Makefile:1:1: error: 'X != ...' runs a shell command; not supported"),
     ("include nothere.mk\n", "Makefile:1:1: error: included file 'nothere.mk' does not exist"),

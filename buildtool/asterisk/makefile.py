@@ -99,8 +99,8 @@ class Makefile:
 _PARENS = {"(": re.compile(r"[()]"), "{": re.compile(r"[{}]")}
 
 
-def _find_close(text: str, start: int, opening: str) -> int:
-    """Index of the parenthesis closing the reference opened at ``start`` (just after ``$(``), or -1."""
+def _find_close(text: str, start: int, opening: str) -> int | None:
+    """Index of the parenthesis closing the reference opened at ``start`` (just after ``$(``), or None."""
     depth = 1
     for found in _PARENS[opening].finditer(text, start):
         if found.group() == opening:
@@ -109,7 +109,7 @@ def _find_close(text: str, start: int, opening: str) -> int:
             depth -= 1
             if depth == 0:
                 return found.start()
-    return -1
+    return None
 
 
 _LITERAL, _REFERENCE, _ONE_CHARACTER, _UNTERMINATED = range(4)
@@ -145,7 +145,7 @@ def _split_references(text: str):
             i = dollar + 2
         elif char in "({":
             close = _find_close(text, dollar + 2, char)
-            if close < 0:
+            if close is None:
                 yield _UNTERMINATED, text[dollar:dollar + 40]
                 return
             yield _REFERENCE, text[dollar + 2:close]
@@ -446,9 +446,10 @@ def conditional_value(expander: Expander, kind: str, args: str, path: str, line:
         return defined if kind == "ifdef" else not defined
     if args.startswith("("):
         close = _find_close(args, 1, "(")
-        if close < 0:
+        compared = split_args(args[1:close], 2) if close is not None else []
+        if len(compared) != 2:  # no closing parenthesis, or no comma: make says "invalid syntax" too
             raise InputError(path, line, 1, f"malformed {kind}: {args[:40]!r}")
-        first, second = split_args(args[1:close], 2) + [""] * (2 - len(split_args(args[1:close], 2)))
+        first, second = compared
     else:
         quoted = re.match(r"""^(["'])(.*?)\1\s+(["'])(.*?)\3\s*$""", args)
         if not quoted:
@@ -487,18 +488,17 @@ def _read_into(makefile: Makefile, path: str, root: str | None, depth: int) -> N
     # Conditional stack: (this branch active, a branch was taken, enclosing active)
     stack: list[list[bool]] = []
     active = True
-    in_define: str | None = None
-    define_lines: list[str] = []
+    defining: tuple[str, list[str]] | None = None  # a define's name and its lines so far
     current_rule: Rule | None = None
     for number, parts in logical_lines(text):
         first = parts[0]
-        if in_define is not None:
+        if defining is not None:
             if first.strip() == "endef" or first.strip().startswith("endef "):
                 if active:
-                    makefile.variables[in_define] = Var("\n".join(define_lines), True)
-                in_define = None
+                    makefile.variables[defining[0]] = Var("\n".join(defining[1]), True)
+                defining = None
             else:
-                define_lines.extend(parts)
+                defining[1].extend(parts)
             continue
         if first.startswith("\t") and current_rule is not None:
             if active:
@@ -537,13 +537,13 @@ def _read_into(makefile: Makefile, path: str, root: str | None, depth: int) -> N
             active = stack.pop()[2]
             continue
         if keyword == "define":
-            in_define = line.split(None, 1)[1].split()[0] if len(line.split()) > 1 else ""
-            define_lines = []
+            words = line.split()
+            if len(words) < 2:
+                raise InputError(path, number, 1, "'define' without a variable name")
+            defining = (words[1], [])
             continue
         if not active:
             continue
-        if first.startswith("\t") and current_rule is None:
-            pass  # a stray recipe line before any rule: make would refuse it; nothing of ours
         include = _INCLUDE.match(line)
         if include:
             current_rule = None
@@ -559,7 +559,12 @@ def _read_into(makefile: Makefile, path: str, root: str | None, depth: int) -> N
             current_rule = None
             expander.expand(line, path, number)  # a statement: $(call MOD_ADD_C,...), $(eval ...)
             continue
-        if keyword in ("export", "unexport", "vpath", "override", "undefine") or line.startswith(".PHONY"):
+        if keyword == "undefine":
+            current_rule = None
+            for name in expander.expand(line[len(keyword):], path, number).split():
+                makefile.variables.pop(name, None)
+            continue
+        if keyword in ("export", "unexport", "vpath", "override"):
             current_rule = None
             continue
         current_rule = _rule(makefile, expander, line, path, number)
