@@ -15,6 +15,13 @@ from buildtool.errors import InputError
 
 needs_make = pytest.mark.skipif(not shutil.which("make"), reason="GNU make is the reference")
 
+
+@pytest.fixture(autouse=True)
+def split_texts_afresh():
+    """Each test splits its texts itself: the reader's cache of split texts would otherwise hand it another test's
+    (or, under mutmut, the unmutated run's) pieces, and the splitting would go untested."""
+    makefile._SEGMENTS.clear()
+
 DEFS = """\
 # assignments of every flavour
 EMPTY :=
