@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 from buildtool.asterisk import makefile
+from buildtool.asterisk.inputs import Files
 from buildtool.errors import InputError
 
 needs_make = pytest.mark.skipif(not shutil.which("make"), reason="GNU make is the reference")
@@ -167,6 +168,18 @@ endif
 ifneq (a,a,)
 IFEQ3 += a-vs-a-comma
 endif
+RE =
+RE += x
+\tAFTER_ASSIGN := 5
+$(call NOT_DEFINED,x)
+\tAFTER_STATEMENT := 6
+undefine NEVER_SET
+\tAFTER_UNDEFINE := 7
+-include nothing-here.mk
+\tAFTER_INCLUDE := 8
+ifeq ((a),(a))
+PAREN := same
+endif
 TENTH = <$(10)|$(11)|$(12)>
 INNER = [$(1)$(2)$(3)$(10)]
 OUTER = $(call INNER,a)
@@ -197,6 +210,8 @@ EXPRESSIONS = [
     "[$(UNDEF)][$(KEEP)][$(AFTER_EXPORT)][$(AFTER_UNEXPORT)][$(AFTER_VPATH)][$(AFTER_PHONY)]", "$(DREF)", "$(IFEQ3)",
     "$(patsubst %.%,x,a.% b.c)", "$(patsubst a%a,X,a aa aba)", "$(patsubst %.c,%.%,x.c)", "$(L:.c=.o:x)",
     "$(L:.c=.o=x)", "$(L:x%=%:y)", "$(filter a%a,a aa)",
+    "[$(RE)]", "[$(AFTER_ASSIGN)][$(AFTER_STATEMENT)][$(AFTER_UNDEFINE)][$(AFTER_INCLUDE)]", "$(PAREN)",
+    "$(subst X,Y,aXb)", "$(subst a,b,x,a)", "$(patsubst %,<%>,a,b)", "$(call DOLLAR)", "[$(if ,x)]",
 ]
 
 
@@ -401,12 +416,12 @@ def test_shell_reaches_nested_expansions(tmp_path):
 
 def test_recipes_and_target_variables_of_moduleinfo_rules(tmp_path):
     (tmp_path / "Makefile").write_text(
-        "T := .t\n.v.moduleinfo: lower_name=1\n.w.moduleinfo: a.c;@echo w\n.t$(NONE).moduleinfo: $(T).c\n"
+        "T := .t\n#.comment.moduleinfo: x\n.v.moduleinfo: lower_name=1\n.w.moduleinfo: a.c;@echo w\n.t$(NONE).moduleinfo: $(T).c\n"
         "\t@echo one \\\n  two \\\n\tthree\n")
     mk = makefile.read(str(tmp_path / "Makefile"))
     assert [(r.targets, r.prereqs, r.recipe, r.path, r.line) for r in mk.rules] == [
-        ([".w.moduleinfo"], ["a.c"], [(3, "@echo w")], str(tmp_path / "Makefile"), 3),
-        ([".t.moduleinfo"], [".t.c"], [(5, "@echo one   two three")], str(tmp_path / "Makefile"), 4)]
+        ([".w.moduleinfo"], ["a.c"], [(4, "@echo w")], str(tmp_path / "Makefile"), 4),
+        ([".t.moduleinfo"], [".t.c"], [(6, "@echo one   two three")], str(tmp_path / "Makefile"), 5)]
 
 
 def test_include_depth_limit(tmp_path):
@@ -451,3 +466,21 @@ def test_crlf_lines_are_makes(tmp_path):
     expected = make_values(tmp_path, ["$(A)", "$(B)", "$(C)"])
     mk = makefile.read(str(tmp_path / "defs.mk"))
     assert [mk.value("A"), mk.value("B"), mk.value("C")] == expected == ["1", "1x y", "last"]
+
+
+@needs_make
+def test_a_tab_led_first_line_is_makes(tmp_path):
+    (tmp_path / "defs.mk").write_text("\tFIRST := 1\n")
+    expected = make_values(tmp_path, ["[$(FIRST)]"])
+    assert [makefile.read(str(tmp_path / "defs.mk")).value("FIRST")] == [e[1:-1] for e in expected] == ["1"]
+
+
+def test_what_is_read_is_recorded_in_the_files_given(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOCAL_MOD_SUBDIRS", "local")
+    (tmp_path / "part.mk").write_text("P := $(wildcard *.c)\n")
+    (tmp_path / "Makefile").write_text("include part.mk\nX := $(LOCAL_MOD_SUBDIRS)\n")
+    files = Files()
+    mk = makefile.read(str(tmp_path / "Makefile"), files=files)
+    assert mk.files is files
+    assert sorted(files.raw) == [str(tmp_path / "Makefile"), str(tmp_path / "part.mk")]
+    assert {("glob", str(tmp_path), "*.c"), ("env", "LOCAL_MOD_SUBDIRS")} <= set(files.facts)
