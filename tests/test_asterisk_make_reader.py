@@ -461,11 +461,12 @@ def test_a_makefile_named_without_directory_lists_the_current_one(tmp_path, monk
 
 
 @needs_make
-def test_crlf_lines_are_makes(tmp_path):
-    (tmp_path / "defs.mk").write_bytes(b"A := 1\r\nB := $(A)x \\\r\n  y\r\nC := last\r\n")
+def test_crlf_lines_and_a_last_line_without_newline_are_makes(tmp_path):
+    # C is continued onto the file's last line, which has no newline
+    (tmp_path / "defs.mk").write_bytes(b"A := 1\r\nB := $(A)x \\\r\n  y\r\nC := last \\\nline")
     expected = make_values(tmp_path, ["$(A)", "$(B)", "$(C)"])
     mk = makefile.read(str(tmp_path / "defs.mk"))
-    assert [mk.value("A"), mk.value("B"), mk.value("C")] == expected == ["1", "1x y", "last"]
+    assert [mk.value("A"), mk.value("B"), mk.value("C")] == expected == ["1", "1x y", "last line"]
 
 
 @needs_make
