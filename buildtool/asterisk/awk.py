@@ -78,7 +78,7 @@ class _Run:
     def __init__(self, program: Program) -> None:
         self.program = program
         self.printit = False
-        self.gotsupportlevel = False
+        self.gotsupportlevel = not program.dedupe_support  # without the rule, no line is ever skipped
         self.exited = False
         self.out: list[str] = []
 
