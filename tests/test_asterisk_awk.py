@@ -85,3 +85,50 @@ def test_display_name_edge_lines_match_grep_head_cut(tmp_path, text):
     shell = subprocess.run(f"grep -e AST_MODULE_INFO {path} | head -n 1 | cut -d '\"' -f 2", shell=True,
                            capture_output=True, check=True).stdout.decode().rstrip("\n")
     assert awk.display_name(text) == shell
+
+
+# Each case: the files of one awk invocation. Beside the random mix above, the shapes that sit on a boundary of
+# the skipping: a block that goes on into a file starting with an empty line, a <support_level> line at the very
+# start of a file, the opener on the first line or after several, a close line with no newline at the end of a
+# file, a <support_level> line after a closed block, with and without a later block.
+STEERING = [
+    ["/*** MODULEINFO\n\t<depend>a</depend>\n", "\n\t<depend>b</depend>\n***/\ntext\n"],
+    ["/*** MODULEINFO", "\n<support_level>core</support_level>\n***/\n"],
+    ["<support_level>early</support_level>\ntext\n/*** MODULEINFO\n<support_level>core</support_level>\n"
+     "\t<depend>a</depend>\n***/\n"],
+    ["text\ntext\n\n/*** MODULEINFO\n\t<depend>a</depend>\n***/"],
+    ["/*** MODULEINFO\n\t<depend>a</depend>\n***/\n<support_level>late</support_level>\n",
+     "/*** MODULEINFO\n<support_level>core</support_level>\n***/\n"],
+    ["/*** MODULEINFO\n\t<depend>a</depend>\n***/\n<support_level>late</support_level>\n/*** MODULEINFO\n"
+     "<support_level>core</support_level>\n***/\n"],
+    ["/*** MAKEOPTS\n<support_level>a</support_level>\n<support_level>b</support_level>\n***/\n"],
+    ["x /*** MODULEINFO\n<support_level>a</support_level>\n\n***/\n/*** MODULEINFO ***/\n\t<depend>c</depend>\n"],
+]
+
+
+@pytest.mark.parametrize("texts", STEERING)
+def test_boundary_shapes_against_real_awk(tmp_path, texts):
+    files = []
+    for index, text in enumerate(texts):
+        files.append(tmp_path / f"f{index}.c")
+        files[-1].write_text(text)
+    outputs = {}
+    for name, program_text in SPACED.items():
+        (tmp_path / name).write_text(program_text)
+        outputs[name] = (awk.parse(program_text).run(texts), real_awk(tmp_path / name, files))
+    assert {name: mine for name, (mine, _) in outputs.items()} == {name: theirs for name, (_, theirs) in outputs.items()}
+    assert any(theirs for _, theirs in outputs.values())  # the case prints something: it means something
+
+
+@pytest.mark.parametrize("text", [
+    'static int x;\n/* a "comment" */\nAST_MODULE_INFO_STANDARD(K, "First");\n'
+    'AST_MODULE_INFO(K, "Second")\nint y;\n"z"\n',
+    'a\nb\nc AST_MODULE_INFO(K, "Late", x) "more"\nd\ne "f"\n',
+])
+def test_display_name_takes_the_first_matching_line_whole(tmp_path, text):
+    path = tmp_path / "m.c"
+    path.write_text(text)
+    shell = subprocess.run(f"grep -e AST_MODULE_INFO {path} | head -n 1 | cut -d '\"' -f 2", shell=True,
+                           capture_output=True, check=True).stdout.decode().rstrip("\n")
+    assert awk.display_name(text) == shell
+    assert shell in ("First", "Late")

@@ -11,9 +11,17 @@ import subprocess
 import pytest
 
 from buildtool.asterisk import makefile
+from buildtool.asterisk.inputs import Files
 from buildtool.errors import InputError
 
 needs_make = pytest.mark.skipif(not shutil.which("make"), reason="GNU make is the reference")
+
+
+@pytest.fixture(autouse=True)
+def split_texts_afresh():
+    """Each test splits its texts itself: the reader's cache of split texts would otherwise hand it another test's
+    (or, under mutmut, the unmutated run's) pieces, and the splitting would go untested."""
+    makefile._SEGMENTS.clear()
 
 DEFS = """\
 # assignments of every flavour
@@ -119,6 +127,62 @@ other:
 \t@echo other-recipe
 LATER := late
 LOOP := $(foreach d,$(DIRS),$(d)/$(d).c)
+HASH1 := a\\#b# c
+HASH2 := x# y # z
+HASH3 := p\\\\#q
+HASH4 := \\#lead
+HASH5 := a\\##b
+#HASH6 := no
+HASH7 := g#
+HASH8 := h \\# i# j
+HASH9 := three\\\\\\#odd#c
+BS1 := a\\\\
+BS2 := c\\\\\\
+d
+BS3 := c\\\\\\\\\\
+d
+BS4 := x \\\\\\
+   y
+BS5 := tight\\
+next
+UNDEF := 1
+KEEP := 2
+undefine UNDEF
+export EXPORTED
+\tAFTER_EXPORT := 1
+unexport UNEXPORTED
+\tAFTER_UNEXPORT := 2
+vpath %.h include
+\tAFTER_VPATH := 3
+.PHONY: phony-target
+\tAFTER_PHONY := 4
+define DREF
+$(A) and $$x
+endef # a comment after endef
+IFEQ3 := $(if 1,x)
+ifeq (a,b,c)
+IFEQ3 := equal
+else
+IFEQ3 := differs
+endif
+ifneq (a,a,)
+IFEQ3 += a-vs-a-comma
+endif
+RE =
+RE += x
+\tAFTER_ASSIGN := 5
+$(call NOT_DEFINED,x)
+\tAFTER_STATEMENT := 6
+undefine NEVER_SET
+\tAFTER_UNDEFINE := 7
+-include nothing-here.mk
+\tAFTER_INCLUDE := 8
+ifeq ((a),(a))
+PAREN := same
+endif
+TENTH = <$(10)|$(11)|$(12)>
+INNER = [$(1)$(2)$(3)$(10)]
+OUTER = $(call INNER,a)
 """
 
 EXPRESSIONS = [
@@ -140,6 +204,15 @@ EXPRESSIONS = [
     "$(if $(A),t,f)", "$(if $(NOPE),t,f)", "$(if $(NOPE),t)", "$(if $(A),t)", "$(if x,$(if ,a,b),c)",
     "$(wildcard *.c)", "$(wildcard b.c nothere.c)", "$(wildcard sub/*.c)", "$(wildcard sub)",
     "$(call FN,(a),{b})", "$(call FN,a,b,c)", "$(call FN)",
+    "$(call TENTH,1,2,3,4,5,6,7,8,9,ten,eleven)", "$(call OUTER,x,y,z,4,5,6,7,8,9,10)",
+    "[$(HASH1)][$(HASH2)][$(HASH3)][$(HASH4)][$(HASH5)][$(HASH6)][$(HASH7)][$(HASH8)][$(HASH9)]",
+    "[$(BS1)][$(BS2)][$(BS3)][$(BS4)][$(BS5)]",
+    "[$(UNDEF)][$(KEEP)][$(AFTER_EXPORT)][$(AFTER_UNEXPORT)][$(AFTER_VPATH)][$(AFTER_PHONY)]", "$(DREF)", "$(IFEQ3)",
+    "$(patsubst %.%,x,a.% b.c)", "$(patsubst a%a,X,a aa aba)", "$(patsubst %.c,%.%,x.c)", "$(L:.c=.o:x)",
+    "$(L:.c=.o=x)", "$(L:x%=%:y)", "$(filter a%a,a aa)",
+    "[$(RE)]", "[$(AFTER_ASSIGN)][$(AFTER_STATEMENT)][$(AFTER_UNDEFINE)][$(AFTER_INCLUDE)]", "$(PAREN)",
+    "$(subst X,Y,aXb)", "$(subst a,b,x,a)", "$(patsubst %,<%>,a,b)", "$(call DOLLAR)", "[$(if ,x)]",
+    "[$()]", "[$X]", "$(call FN ,a)",
 ]
 
 
@@ -199,6 +272,8 @@ def refusal(tmp_path, text: str) -> str:
     ("ifeq a b\nendif\n", "Makefile:1:1: error: malformed ifeq: 'a b'"),
     ("ifneq (a,b\nendif\n", "Makefile:1:1: error: malformed ifneq: '(a,b'"),
     ("ifeq (a,b)\nelse junk\nendif\n", "Makefile:2:1: error: malformed else: 'else junk'"),
+    ("\nifeq (a)\nendif\n", "Makefile:2:1: error: malformed ifeq: '(a)'"),  # make: invalid syntax in conditional
+    ("X := 1\n\ndefine\nendef\n", "Makefile:3:1: error: 'define' without a variable name"),  # make: empty variable name
     ("\n\nX != ls\n", "Makefile:3:1: error: 'X != ...' runs a shell command; not supported"),
     ("X!=ls\n", "Makefile:1:1: error: 'X != ...' runs a shell command; not supported"),
     ("include nothere.mk\n", "Makefile:1:1: error: included file 'nothere.mk' does not exist"),
@@ -261,3 +336,153 @@ def test_includes_on_one_line_and_module_prefixes_are_makes(tmp_path):
     mk = makefile.read(str(tmp_path / "defs.mk"))
     assert [mk.value("ALL_C_MODS"), mk.value("ALL_CC_MODS"), mk.value("PART")] == expected == [
         "app_a app_b res_x", "app_c res_y", "yes"]
+
+
+ABSPATH = "make function 'abspath' is not supported here"
+
+
+@pytest.mark.parametrize("text, where", [
+    # refused while reading: each place the reader expands text names the line it read
+    ("A := 1\nB := 2\nifeq ($(abspath a),b)\nendif\n", 3),
+    ("A := 1\nB := 2\nifneq (a,$(abspath b))\nendif\n", 3),
+    ("A := 1\nB := 2\nifeq 'a' \"$(abspath b)\"\nendif\n", 3),
+    ("A := 1\nB := 2\nifdef $(abspath a)\nendif\n", 3),
+    ("A := 1\nifeq (a,b)\nelse ifeq ($(abspath a),b)\nendif\n", 3),
+    ("A := 1\nifeq (a,a)\nelse ifeq ($(abspath a),b)\nendif\nifeq (a,b)\nelse ifneq ($(abspath a),b)\nendif\n", 6),
+    ("X := 1\n\nX += $(abspath a)\n", 3),
+    ("\n\ninclude $(abspath a)\n", 3),
+    ("\n\n$(abspath a)\n", 3),
+    ("\n\n${abspath a}\n", 3),
+    ("\n\n.x$(abspath a).moduleinfo: b\n", 3),
+    ("\n\n.x.moduleinfo: $(abspath a)\n", 3),
+    ("MODULE_PREFIX = $(abspath a)\n\ninclude Makefile.moddir_rules\n", 3),
+    ("A := 1\nundefine $(abspath a)\n", 2),
+    # a ":=" value that cannot be computed is refused when read, naming its own line
+    ("Y = $(abspath a)\n\nX := $(Y:a=b)\n", 3),
+    ("Y = $(abspath a)\n\nX := $Y\n", 3),
+    ("\n\nX := $(if x,$(abspath a))\n", 3),
+    ("\n\nX := $(if ,,$(abspath a))\n", 3),
+    ("\n\nX := $(shell echo $(abspath a))\n", 3),
+    ("\n\nX := $(foreach w,a,$(abspath $(w)))\n", 3),
+    ("F = $(abspath $(1))\n\nX := $(call F,a)\n", 3),
+])
+def test_refusals_while_reading_name_their_line(tmp_path, text, where):
+    assert refusal(tmp_path, text) == f"Makefile:{where}:1: error: {ABSPATH}"
+
+
+def test_a_refusal_in_an_included_file_names_that_file(tmp_path):
+    (tmp_path / "part.mk").write_text("A := 1\n\nifeq ($(abspath a),b)\nendif\n")
+    assert refusal(tmp_path, "X := 1\ninclude part.mk\n") == f"part.mk:3:1: error: {ABSPATH}"
+
+
+@pytest.mark.parametrize("text, error", [
+    ("\n\nX := $(shell " + "a" * 70 + ")\n", "Makefile:3:1: error: $(shell " + "a" * 60 + ") cannot be evaluated here"),
+    ("\nX := $(B" + "b" * 50 + "\n", "Makefile:2:1: error: unterminated variable reference: '$(B" + "b" * 37 + "'"),
+    ("\nifeq (" + "c" * 50 + "\nendif\n", "Makefile:2:1: error: malformed ifeq: '(" + "c" * 39 + "'"),
+    ("\nifneq '" + "d" * 50 + "'\nendif\n", "Makefile:2:1: error: malformed ifneq: \"'" + "d" * 39 + "\""),
+    ("ifeq (a,b)\nelse " + "e" * 50 + "\nendif\n", "Makefile:2:1: error: malformed else: 'else " + "e" * 35 + "'"),
+])
+def test_long_refused_text_is_cut_at_a_fixed_length(tmp_path, text, error):
+    assert refusal(tmp_path, text) == error
+
+
+def test_mod_add_statements_are_recorded_with_their_line(tmp_path):
+    path = tmp_path / "Makefile"
+    path.write_text("ADD = $(call MOD_ADD_C,$(1),$(1).c)\n\n"
+                    "$(call MOD_ADD_C,one,a.c  b.c)\n$(call MOD_ADD_C)\n$(call MOD_ADD_C,lonely)\n$(call ADD,viaf)\n"
+                    "$(foreach m,p q,$(call MOD_ADD_CC,$(m),$(m).cc))\n")
+    mk = makefile.read(str(path))
+    where = str(path)
+    assert [(a.name, a.sources, a.kind, a.path, a.line) for a in mk.mod_adds] == [
+        ("one", ["a.c", "b.c"], "MOD_ADD_C", where, 3), ("", [], "MOD_ADD_C", where, 4),
+        ("lonely", [], "MOD_ADD_C", where, 5), ("viaf", ["viaf.c"], "MOD_ADD_C", where, 6),
+        ("p", ["p.cc"], "MOD_ADD_CC", where, 7), ("q", ["q.cc"], "MOD_ADD_CC", where, 7)]
+
+
+def test_shell_reaches_nested_expansions(tmp_path):
+    (tmp_path / "Makefile").write_text("F = <$(shell echo $(1))>\nG = $(call F,$(1)$(1))\n")
+    mk = makefile.read(str(tmp_path / "Makefile"))
+    asked = []
+
+    def shell(command, path, line):
+        asked.append((command, path, line))
+        return command.upper()
+
+    expander = makefile.Expander(mk, shell=shell)
+    assert expander.expand("$(foreach w,a b,$(shell x $(w)))", "M", 7) == "X A X B"
+    assert expander.expand("$(call G,y)", "M", 8) == "<ECHO YY>"
+    assert expander.expand("$(if 1,$(shell z))", "M", 9) == "Z"
+    assert asked == [("x a", "M", 7), ("x b", "M", 7), ("echo yy", "M", 8), ("z", "M", 9)]
+
+
+def test_recipes_and_target_variables_of_moduleinfo_rules(tmp_path):
+    (tmp_path / "Makefile").write_text(
+        "T := .t\n#.comment.moduleinfo: x\n.v.moduleinfo: lower_name=1\n.w.moduleinfo: a.c;@echo w\n.t$(NONE).moduleinfo: $(T).c\n"
+        "\t@echo one \\\n  two \\\n\tthree\n")
+    mk = makefile.read(str(tmp_path / "Makefile"))
+    assert [(r.targets, r.prereqs, r.recipe, r.path, r.line) for r in mk.rules] == [
+        ([".w.moduleinfo"], ["a.c"], [(4, "@echo w")], str(tmp_path / "Makefile"), 4),
+        ([".t.moduleinfo"], [".t.c"], [(6, "@echo one   two three")], str(tmp_path / "Makefile"), 5)]
+
+
+def test_include_depth_limit(tmp_path):
+    def chain(levels):
+        for level in range(levels):
+            (tmp_path / f"m{level}.mk").write_text(f"X += {level}\ninclude m{level + 1}.mk\n")
+        (tmp_path / f"m{levels}.mk").write_text("X += end\n")
+    chain(8)  # the Makefile (depth 0) and nine included files, m8.mk read at depth 9
+    (tmp_path / "Makefile").write_text("X := top\ninclude m0.mk\n")
+    assert makefile.read(str(tmp_path / "Makefile")).value("X") == "top 0 1 2 3 4 5 6 7 end"
+    chain(9)  # m8.mk, at depth 9, includes one more
+    assert refusal(tmp_path, "X := top\ninclude m0.mk\n") == "m8.mk:2:1: error: includes nested too deeply at 'm9.mk'"
+
+
+def test_call_depth_limit(tmp_path):
+    # F<n> calls F<n-1>: $(call F<n>) nests n+1 calls. 101 are read (twice: the count goes back down), 102 refused.
+    text = "F0 = x\n" + "".join(f"F{n} = $(call F{n - 1})\n" for n in range(1, 102))
+    (tmp_path / "Makefile").write_text(text + "X := $(call F100)$(call F100)\n")
+    assert makefile.read(str(tmp_path / "Makefile")).value("X") == "xx"
+    assert refusal(tmp_path, text + "W := $(call F0)\nX := $(call F101)\n") == (
+        "Makefile:104:1: error: $(call F0,...) nests more than 100 deep")
+
+
+def test_only_local_mod_subdirs_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASTCFLAGS", "from-environment")
+    monkeypatch.setenv("LOCAL_MOD_SUBDIRS", "local")
+    (tmp_path / "Makefile").write_text("X := [$(ASTCFLAGS)][$(LOCAL_MOD_SUBDIRS)]\n")
+    assert makefile.read(str(tmp_path / "Makefile")).value("X") == "[][local]"
+
+
+def test_a_makefile_named_without_directory_lists_the_current_one(tmp_path, monkeypatch):
+    (tmp_path / "a.c").write_text("")
+    (tmp_path / "Makefile").write_text("X := $(wildcard *.c)\n")
+    monkeypatch.chdir(tmp_path)
+    mk = makefile.read("Makefile")
+    assert (mk.directory, mk.value("X")) == (".", "a.c")
+
+
+@needs_make
+def test_crlf_lines_and_a_last_line_without_newline_are_makes(tmp_path):
+    # C is continued onto the file's last line, which has no newline
+    (tmp_path / "defs.mk").write_bytes(b"A := 1\r\nB := $(A)x \\\r\n  y\r\nC := last \\\nline")
+    expected = make_values(tmp_path, ["$(A)", "$(B)", "$(C)"])
+    mk = makefile.read(str(tmp_path / "defs.mk"))
+    assert [mk.value("A"), mk.value("B"), mk.value("C")] == expected == ["1", "1x y", "last line"]
+
+
+@needs_make
+def test_a_tab_led_first_line_is_makes(tmp_path):
+    (tmp_path / "defs.mk").write_text("\tFIRST := 1\n")
+    expected = make_values(tmp_path, ["[$(FIRST)]"])
+    assert [makefile.read(str(tmp_path / "defs.mk")).value("FIRST")] == [e[1:-1] for e in expected] == ["1"]
+
+
+def test_what_is_read_is_recorded_in_the_files_given(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOCAL_MOD_SUBDIRS", "local")
+    (tmp_path / "part.mk").write_text("P := $(wildcard *.c)\n")
+    (tmp_path / "Makefile").write_text("include part.mk\nX := $(LOCAL_MOD_SUBDIRS)\n")
+    files = Files()
+    mk = makefile.read(str(tmp_path / "Makefile"), files=files)
+    assert mk.files is files
+    assert sorted(files.raw) == [str(tmp_path / "Makefile"), str(tmp_path / "part.mk")]
+    assert {("glob", str(tmp_path), "*.c"), ("env", "LOCAL_MOD_SUBDIRS")} <= set(files.facts)

@@ -16,8 +16,8 @@ refuses); ``Program.run`` prints what awk prints. The display name is
 Each works on raw bytes (here: ``str`` decoded as Latin-1, so every byte
 survives). awk's state carries across the files of one invocation: ``awk -f
 get_moduleinfo a.c b.c`` reads the lines of both as one stream. Only the lines
-that can change the state are looked at one by one; the rest are skipped with
-C-speed searches, so a large source costs a few ``find`` calls.
+of a block are looked at one by one; the lines before an opener are skipped with
+one regex search and one ``find``, so a large source costs a few C-speed calls.
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ _SUPPORT = "<support_level>"
 
 @dataclass(frozen=True)
 class Program:
-    opener: re.Pattern
-    literal: str           # the opener's longest literal run: found with str.find before the regex runs
+    opener: re.Pattern     # _OPEN_RULE admits nothing that matches a newline: a match lies on one line
     dedupe_support: bool   # the <support_level> rule: only the first such line is printed
     exit_on_close: bool    # the block's end stops awk (else printing stops until the next opener)
 
@@ -69,30 +68,8 @@ def parse(text: str) -> Program | None:
     if len(rest) != 2 or rest[1] != _normal(_PRINT_RULE) or rest[0] not in (_normal(_CLOSE_RESET_RULE),
                                                                           _normal(_CLOSE_EXIT_RULE)):
         return None
-    pattern = opener.group(1).replace("\\/", "/")  # awk's \/ is a plain slash; \* stays an escaped star
-    return Program(re.compile(pattern), _longest_literal(pattern), dedupe, rest[0] == _normal(_CLOSE_EXIT_RULE))
-
-
-def _longest_literal(pattern: str) -> str:
-    """The longest text every match contains (``MODULEINFO`` in ``/\\*\\*\\* +MODULEINFO``): the
-    patterns accepted are atoms (a character or ``\\*``), each optionally followed by ``+``."""
-    atoms = re.findall(r"(\\\*|[^\\+])(\+?)", pattern)
-    runs: list[str] = []
-    current = ""
-    for atom, repeated in atoms:
-        char = "*" if atom == "\\*" else atom
-        if repeated:
-            # "x+" matches x, then more: x ends the run before it and starts the next one.
-            runs.append(current + char)
-            current = char
-        else:
-            current += char
-    runs.append(current)
-    return max(runs, key=len)
-
-
-def _line_start(text: str, offset: int) -> int:
-    return text.rfind("\n", 0, offset) + 1
+    # awk's \/ (a plain slash) and \* (a plain star) mean the same to Python's re
+    return Program(re.compile(opener.group(1)), dedupe, rest[0] == _normal(_CLOSE_EXIT_RULE))
 
 
 class _Run:
@@ -107,52 +84,31 @@ class _Run:
 
     def feed(self, text: str) -> None:
         """Run the program over one more file: the lines before each opener are skipped with searches."""
-        pos = 0
-        if self.printit:  # a block left open by the previous file goes on
-            pos = self._block(text, 0)
-            if pos < 0:
-                return
-        while True:
-            found = self._opener(text, pos)
-            support = -1 if self.gotsupportlevel else text.find(_SUPPORT, pos)
+        pos: int | None = 0
+        while pos is not None:
+            if self.printit:  # in a block (one left open by the previous file goes on)
+                pos = self._block(text, pos)
+                continue
+            found = self.program.opener.search(text, pos)
+            opener_line = len(text) if found is None else text[:found.start()].rfind("\n") + 1
+            if not self.gotsupportlevel:
+                # a <support_level> line before the opener's line (the opener's own line is skipped by `next`)
+                self.gotsupportlevel = text.find(_SUPPORT, pos, opener_line) >= 0
             if found is None:
-                if support >= 0:
-                    self.gotsupportlevel = True
                 return
-            if 0 <= support < _line_start(text, found.start()):
-                self.gotsupportlevel = True  # a <support_level> line before the opener's line
-            line_end = text.find("\n", found.start())
             self.printit = True
-            if line_end < 0:
-                return
-            pos = self._block(text, line_end + 1)
-            if pos < 0:
-                return
+            pos = opener_line  # the block starts with the opener's line, which _block skips as the opener rule does
 
-    def _opener(self, text: str, pos: int):
-        """The first opener match at or after ``pos``: only the lines holding the literal are searched
-        (a match never spans lines: the accepted patterns match no newline)."""
-        literal = self.program.literal
-        search = self.program.opener.search
-        while True:
-            at = text.find(literal, pos)
-            if at < 0:
-                return None
-            start = text.rfind("\n", 0, at) + 1
-            end = text.find("\n", at)
-            found = search(text, max(pos, start), len(text) if end < 0 else end)
-            if found is not None:
-                return found
-            pos = at + 1
-
-    def _block(self, text: str, pos: int) -> int:
-        """Print the block's lines from ``pos``; the offset after its closing line, or -1 (file or awk ended)."""
+    def _block(self, text: str, pos: int) -> int | None:
+        """Print the block's lines from ``pos``; the offset after its closing line, or None (file or awk ended)."""
         opener = self.program.opener
         n = len(text)
         while pos < n:
             line_end = text.find("\n", pos)
-            line = text[pos:] if line_end < 0 else text[pos:line_end]
-            pos = n if line_end < 0 else line_end + 1
+            if line_end < 0:
+                line_end = n
+            line = text[pos:line_end]
+            pos = line_end + 1
             if opener.search(line):
                 continue
             if _SUPPORT in line:
@@ -162,21 +118,19 @@ class _Run:
             if _CLOSE in line:
                 if self.program.exit_on_close:
                     self.exited = True
-                    return -1
+                    return None
                 self.printit = False
                 return pos
             self.out.append(line + "\n")
-        return -1
+        return None
 
 
 def display_name(text: str) -> str:
     """``grep -e AST_MODULE_INFO FILE | head -n 1 | cut -d '"' -f 2``, as make's ``$(shell)`` returns it."""
-    at = text.find("AST_MODULE_INFO")
-    if at < 0:
+    before, found, after = text.partition("AST_MODULE_INFO")
+    if not found:
         return ""
-    start = _line_start(text, at)
-    end = text.find("\n", at)
-    line = text[start:] if end < 0 else text[start:end]
+    line = before.rpartition("\n")[2] + found + after.partition("\n")[0]
     fields = line.split('"')
     # cut prints a line without the delimiter whole; $(shell) drops the trailing newline.
     return fields[1] if len(fields) > 1 else line

@@ -49,6 +49,11 @@ class Var:
     error: InputError | None = None
 
 
+def _immediate(value: str) -> Var:
+    """A ``:=`` variable's value: already expanded, read as it is."""
+    return Var(value, False)
+
+
 @dataclass
 class Rule:
     targets: list[str]
@@ -94,8 +99,8 @@ class Makefile:
 _PARENS = {"(": re.compile(r"[()]"), "{": re.compile(r"[{}]")}
 
 
-def _find_close(text: str, start: int, opening: str) -> int:
-    """Index of the parenthesis closing the reference opened at ``start`` (just after ``$(``), or -1."""
+def _find_close(text: str, start: int, opening: str) -> int | None:
+    """Index of the parenthesis closing the reference opened at ``start`` (just after ``$(``), or None."""
     depth = 1
     for found in _PARENS[opening].finditer(text, start):
         if found.group() == opening:
@@ -104,7 +109,7 @@ def _find_close(text: str, start: int, opening: str) -> int:
             depth -= 1
             if depth == 0:
                 return found.start()
-    return -1
+    return None
 
 
 _LITERAL, _REFERENCE, _ONE_CHARACTER, _UNTERMINATED = range(4)
@@ -140,7 +145,7 @@ def _split_references(text: str):
             i = dollar + 2
         elif char in "({":
             close = _find_close(text, dollar + 2, char)
-            if close < 0:
+            if close is None:
                 yield _UNTERMINATED, text[dollar:dollar + 40]
                 return
             yield _REFERENCE, text[dollar + 2:close]
@@ -150,8 +155,8 @@ def _split_references(text: str):
             i = dollar + 2
 
 
-def split_args(text: str, count: int) -> list[str]:
-    """Split a function's argument text at top-level commas, into at most ``count`` parts."""
+def split_args(text: str, count: int | None = None) -> list[str]:
+    """Split a function's argument text at top-level commas, into at most ``count`` parts (None: no limit)."""
     args: list[str] = []
     depth = 0
     current = 0
@@ -160,7 +165,7 @@ def split_args(text: str, count: int) -> list[str]:
             depth += 1
         elif char in ")}":
             depth -= 1
-        elif char == "," and depth == 0 and len(args) < count - 1:
+        elif char == "," and depth == 0 and (count is None or len(args) < count - 1):
             args.append(text[current:i])
             current = i + 1
     args.append(text[current:])
@@ -241,10 +246,14 @@ class Expander:
 
     def _reference(self, body: str, path: str, line: int) -> str:
         match = _FUNCTION.match(body)
-        if match and match.group(1) in _FUNCTIONS:
-            return _FUNCTIONS[match.group(1)](self, body[match.end():], path, line)
-        if match and match.group(1) in _REFUSED:
-            raise self._fail(path, line, f"make function '{match.group(1)}' is not supported here")
+        function = match.group(1) if match else None
+        if function in _OWN_ARGUMENTS:
+            return _OWN_ARGUMENTS[function](self, body[match.end():], path, line)
+        if function in _TEXT_FUNCTIONS:
+            count, apply = _TEXT_FUNCTIONS[function]
+            return apply(*self._args(body[match.end():], count, path, line))
+        if function in _REFUSED:
+            raise self._fail(path, line, f"make function '{function}' is not supported here")
         name = self.expand(body, path, line) if "$" in body else body
         colon = name.find(":")
         if colon > 0 and "=" in name[colon:]:
@@ -262,7 +271,7 @@ class Expander:
     # The functions. Each takes the raw argument text (make expands arguments
     # itself, except for the lazy ones: foreach, if, and, or).
 
-    def _args(self, raw: str, count: int, path: str, line: int) -> list[str]:
+    def _args(self, raw: str, count: int | None, path: str, line: int) -> list[str]:
         return [self.expand(a, path, line) for a in split_args(raw, count)]
 
     def wildcard(self, raw, path, line):
@@ -278,7 +287,7 @@ class Expander:
         return " ".join(found)
 
     def call(self, raw, path, line):
-        args = self._args(raw, 1 << 16, path, line)
+        args = self._args(raw, None, path, line)
         name = args[0].strip()
         if self.on_call is not None and name in ("MOD_ADD_C", "MOD_ADD_CC"):
             self.on_call(name, args[1:], path, line)
@@ -286,9 +295,9 @@ class Expander:
         var = self.makefile.variables.get(name)
         if var is None:
             return ""
-        automatic = dict(self.automatic)
-        for index in range(1, 10):
-            automatic[str(index)] = args[index] if index < len(args) else ""
+        # $(1)... are this call's arguments only: an enclosing call's further ones read as empty (make 4.x)
+        automatic = {key: value for key, value in self.automatic.items() if not key.isdigit()}
+        automatic.update((str(index), arg) for index, arg in enumerate(args))
         automatic["0"] = name
         if self.makefile.calls > 100:
             raise self._fail(path, line, f"$(call {name},...) nests more than 100 deep")
@@ -327,39 +336,37 @@ class Expander:
         raise self._fail(path, line, "$(eval ...) outside $(call MOD_ADD_C,...) is not supported")
 
 
-def _simple(count: int, function):
-    def run(self: Expander, raw: str, path: str, line: int) -> str:
-        return function(*self._args(raw, count, path, line))
-    return run
-
-
-_FUNCTIONS = {
+# The functions that expand (or refuse) their arguments themselves.
+_OWN_ARGUMENTS = {
     "wildcard": Expander.wildcard,
     "call": Expander.call,
     "foreach": Expander.foreach,
     "if": Expander.if_,
     "shell": Expander.shell_,
     "eval": Expander.eval_,
-    "subst": _simple(3, lambda a, b, text: text.replace(a, b) if a else text),
-    "patsubst": _simple(3, lambda p, r, text: patsubst(p.strip(), r.strip(), text)),
-    "strip": _simple(1, lambda text: " ".join(text.split())),
-    "findstring": _simple(2, lambda needle, text: needle if needle in text else ""),
-    "filter": _simple(2, lambda pats, text: " ".join(
+}
+# The text functions: (how many arguments, at most; what they make of them, expanded).
+_TEXT_FUNCTIONS = {
+    "subst": (3, lambda a, b, text: text.replace(a, b) if a else text),
+    "patsubst": (3, lambda p, r, text: patsubst(p.strip(), r.strip(), text)),
+    "strip": (1, lambda text: " ".join(text.split())),
+    "findstring": (2, lambda needle, text: needle if needle in text else ""),
+    "filter": (2, lambda pats, text: " ".join(
         w for w in text.split() if any(_pattern_replace(p, p, w) is not None for p in pats.split()))),
-    "filter-out": _simple(2, lambda pats, text: " ".join(
+    "filter-out": (2, lambda pats, text: " ".join(
         w for w in text.split() if not any(_pattern_replace(p, p, w) is not None for p in pats.split()))),
-    "sort": _simple(1, lambda text: " ".join(_unique_sorted(text.split()))),
-    "word": _simple(2, lambda n, text: (text.split()[int(n) - 1:int(n)] or [""])[0]),
-    "words": _simple(1, lambda text: str(len(text.split()))),
-    "firstword": _simple(1, lambda text: (text.split() or [""])[0]),
-    "lastword": _simple(1, lambda text: (text.split() or [""])[-1]),
-    "addprefix": _simple(2, lambda p, text: " ".join(p + w for w in text.split())),
-    "addsuffix": _simple(2, lambda s, text: " ".join(w + s for w in text.split())),
-    "notdir": _simple(1, lambda text: " ".join(w.rsplit("/", 1)[-1] for w in text.split())),
-    "dir": _simple(1, lambda text: " ".join(w[:w.rfind("/") + 1] or "./" for w in text.split())),
-    "basename": _simple(1, lambda text: " ".join(
+    "sort": (1, lambda text: " ".join(_unique_sorted(text.split()))),
+    "word": (2, lambda n, text: (text.split()[int(n) - 1:int(n)] or [""])[0]),
+    "words": (1, lambda text: str(len(text.split()))),
+    "firstword": (1, lambda text: (text.split() or [""])[0]),
+    "lastword": (1, lambda text: (text.split() or [""])[-1]),
+    "addprefix": (2, lambda p, text: " ".join(p + w for w in text.split())),
+    "addsuffix": (2, lambda s, text: " ".join(w + s for w in text.split())),
+    "notdir": (1, lambda text: " ".join(w.rsplit("/", 1)[-1] for w in text.split())),
+    "dir": (1, lambda text: " ".join(w[:w.rfind("/") + 1] or "./" for w in text.split())),
+    "basename": (1, lambda text: " ".join(
         w[:w.rfind(".")] if w.rfind(".") > w.rfind("/") else w for w in text.split())),
-    "suffix": _simple(1, lambda text: " ".join(
+    "suffix": (1, lambda text: " ".join(
         w[w.rfind("."):] for w in text.split() if w.rfind(".") > w.rfind("/"))),
 }
 _REFUSED = {"origin", "flavor", "value", "info", "warning", "error", "file", "guile", "abspath", "realpath",
@@ -371,15 +378,26 @@ _FROM_ENVIRONMENT = ("LOCAL_MOD_SUBDIRS",)
 # --------------------------------------------------------------------------- reading
 
 
+def _trailing_backslashes(text: str) -> int:
+    return len(text) - len(text.rstrip("\\"))
+
+
+def _halved_backslashes(text: str) -> str:
+    """``text`` with its trailing run of backslashes halved, as make reads one before a ``#`` or a newline."""
+    run = _trailing_backslashes(text)
+    return text[:len(text) - run] + "\\" * (run // 2)
+
+
 def logical_lines(text: str):
-    """(first physical line number, logical line, is_recipe_candidate) of a Makefile."""
+    """(first physical line number, the physical lines) of each logical line of a Makefile: a line ending in an
+    odd run of backslashes goes on on the next one."""
     lines = text.split("\n")
     i = 0
     while i < len(lines):
         start = i
         line = lines[i]
         parts = [line]
-        while line.endswith("\\") and not line.endswith("\\\\") and i + 1 < len(lines):
+        while _trailing_backslashes(line) % 2 and i + 1 < len(lines):
             i += 1
             line = lines[i]
             parts.append(line)
@@ -388,22 +406,28 @@ def logical_lines(text: str):
 
 
 def _strip_comment(text: str) -> str:
+    """The text before its comment, as make reads it: a ``#`` after an odd run of backslashes is a plain ``#``,
+    after an even run (or none) it starts the comment; either way the run is halved."""
+    kept: list[str] = []
     pos = 0
     while True:
         hash_at = text.find("#", pos)
         if hash_at < 0:
-            return text
-        if hash_at > 0 and text[hash_at - 1] == "\\":
-            pos = hash_at + 1
-            continue
-        return text[:hash_at]
+            kept.append(text[pos:])
+            return "".join(kept)
+        before = text[pos:hash_at]
+        kept.append(_halved_backslashes(before))
+        if _trailing_backslashes(before) % 2 == 0:
+            return "".join(kept)
+        kept.append("#")
+        pos = hash_at + 1
 
 
 def join_normal(parts: list[str]) -> str:
-    # make: backslash-newline and the whitespace around it become one space.
+    # make: backslash-newline and the whitespace around it become one space; the backslashes before it are halved.
     if len(parts) == 1:
         return parts[0]
-    pieces = [p[:-1].rstrip() if idx < len(parts) - 1 else p for idx, p in enumerate(parts)]
+    pieces = [_halved_backslashes(p[:-1]).rstrip() if idx < len(parts) - 1 else p for idx, p in enumerate(parts)]
     return " ".join([pieces[0]] + [p.lstrip() for p in pieces[1:]])
 
 
@@ -422,9 +446,10 @@ def conditional_value(expander: Expander, kind: str, args: str, path: str, line:
         return defined if kind == "ifdef" else not defined
     if args.startswith("("):
         close = _find_close(args, 1, "(")
-        if close < 0:
+        compared = split_args(args[1:close], 2) if close is not None else []
+        if len(compared) != 2:  # no closing parenthesis, or no comma: make says "invalid syntax" too
             raise InputError(path, line, 1, f"malformed {kind}: {args[:40]!r}")
-        first, second = split_args(args[1:close], 2) + [""] * (2 - len(split_args(args[1:close], 2)))
+        first, second = compared
     else:
         quoted = re.match(r"""^(["'])(.*?)\1\s+(["'])(.*?)\3\s*$""", args)
         if not quoted:
@@ -442,7 +467,7 @@ def read(path: str, directory: str | None = None, root: str | None = None,
     makefile = Makefile(path=path, directory=directory, files=files or Files())
     makefile.variables.update(variables or {})
     if root is not None:
-        makefile.variables.setdefault("ASTTOPDIR", Var(root, False))
+        makefile.variables.setdefault("ASTTOPDIR", _immediate(root))
     _read_into(makefile, path, root, depth=0)
     return makefile
 
@@ -463,18 +488,17 @@ def _read_into(makefile: Makefile, path: str, root: str | None, depth: int) -> N
     # Conditional stack: (this branch active, a branch was taken, enclosing active)
     stack: list[list[bool]] = []
     active = True
-    in_define: str | None = None
-    define_lines: list[str] = []
+    defining: tuple[str, list[str]] | None = None  # a define's name and its lines so far
     current_rule: Rule | None = None
     for number, parts in logical_lines(text):
         first = parts[0]
-        if in_define is not None:
+        if defining is not None:
             if first.strip() == "endef" or first.strip().startswith("endef "):
                 if active:
-                    makefile.variables[in_define] = Var("\n".join(define_lines), True)
-                in_define = None
+                    makefile.variables[defining[0]] = Var("\n".join(defining[1]), True)
+                defining = None
             else:
-                define_lines.extend(parts)
+                defining[1].extend(parts)
             continue
         if first.startswith("\t") and current_rule is not None:
             if active:
@@ -513,13 +537,13 @@ def _read_into(makefile: Makefile, path: str, root: str | None, depth: int) -> N
             active = stack.pop()[2]
             continue
         if keyword == "define":
-            in_define = line.split(None, 1)[1].split()[0] if len(line.split()) > 1 else ""
-            define_lines = []
+            words = line.split()
+            if len(words) < 2:
+                raise InputError(path, number, 1, "'define' without a variable name")
+            defining = (words[1], [])
             continue
         if not active:
             continue
-        if first.startswith("\t") and current_rule is None:
-            pass  # a stray recipe line before any rule: make would refuse it; nothing of ours
         include = _INCLUDE.match(line)
         if include:
             current_rule = None
@@ -535,7 +559,12 @@ def _read_into(makefile: Makefile, path: str, root: str | None, depth: int) -> N
             current_rule = None
             expander.expand(line, path, number)  # a statement: $(call MOD_ADD_C,...), $(eval ...)
             continue
-        if keyword in ("export", "unexport", "vpath", "override", "undefine") or line.startswith(".PHONY"):
+        if keyword == "undefine":
+            current_rule = None
+            for name in expander.expand(line[len(keyword):], path, number).split():
+                makefile.variables.pop(name, None)
+            continue
+        if keyword in ("export", "unexport", "vpath", "override"):
             current_rule = None
             continue
         current_rule = _rule(makefile, expander, line, path, number)
@@ -548,7 +577,7 @@ def _assign(makefile: Makefile, expander: Expander, name: str, op: str, value: s
         raise InputError(path, line, 1, f"'{name} != ...' runs a shell command; not supported")
     if op in (":=", "::=", ":::="):
         try:
-            makefile.variables[name] = Var(expander.expand(value, path, line), False)
+            makefile.variables[name] = _immediate(expander.expand(value, path, line))
         except InputError as exc:
             makefile.variables[name] = Var("", False, exc)
     elif op == "=":
@@ -564,7 +593,7 @@ def _assign(makefile: Makefile, expander: Expander, name: str, op: str, value: s
             makefile.variables[name] = Var((old.value + " " + value) if old.value else value, True)
         else:
             added = expander.expand(value, path, line)
-            makefile.variables[name] = Var((old.value + " " + added) if old.value else added, False)
+            makefile.variables[name] = _immediate((old.value + " " + added) if old.value else added)
 
 
 def _include(makefile: Makefile, expander: Expander, raw: str, path: str, line: int, root: str | None,
@@ -595,8 +624,8 @@ def _apply_moddir_rules(makefile: Makefile, expander: Expander, path: str, line:
         for prefix in prefixes:
             c_mods += [n[:-2] for n in makefile.files.glob(f"{glob.escape(prefix)}_*.c", makefile.directory)]
             cc_mods += [n[:-3] for n in makefile.files.glob(f"{glob.escape(prefix)}_*.cc", makefile.directory)]
-        makefile.variables["ALL_C_MODS"] = Var(" ".join(c_mods), False)
-        makefile.variables["ALL_CC_MODS"] = Var(" ".join(cc_mods), False)
+        makefile.variables["ALL_C_MODS"] = _immediate(" ".join(c_mods))
+        makefile.variables["ALL_CC_MODS"] = _immediate(" ".join(cc_mods))
 
 
 def _rule(makefile: Makefile, expander: Expander, line: str, path: str, number: int) -> Rule | None:
