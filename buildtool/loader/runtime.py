@@ -113,6 +113,9 @@ class Loader:
         # The sources' tree (--tree), or None: it says which module would provide a name no built
         # module provides (buildtool.loader.provided).
         self.source_tree = None
+        # The plan cache consulted by load_plan (None with --no-cache or --tree): its ``reused``
+        # says whether the plan came from it.
+        self.plan_cache = None
 
     # -- metadata -------------------------------------------------------------------------------------
     def meta(self, name: str) -> ModuleMeta | None:
@@ -124,10 +127,22 @@ class Loader:
             return None
 
     def load_plan(self) -> LoadPlan:
+        """The plan: the one kept beside the modules when none of its inputs changed
+        (buildtool/loader/plancache.py), else planned now (and kept for the next start)."""
         if self.plan is None:
-            self.plan = plan_load(list(self.paths), self.store.get, self.config, self.modules_dir,
-                                  tree=self.source_tree)
-            self.store.save()
+            kept = None
+            if self.store.use_cache and self.source_tree is None:
+                from buildtool.loader.plancache import PlanCache
+                kept = self.plan_cache = PlanCache(self.modules_dir, self.paths, self.config)
+                self.plan = kept.load()
+            if self.plan is not None:
+                self.store.prime(self.plan.metas)
+            else:
+                self.plan = plan_load(list(self.paths), self.store.get, self.config, self.modules_dir,
+                                      tree=self.source_tree)
+                self.store.save()
+                if kept is not None:
+                    kept.save(self.plan)
         return self.plan
 
     def state(self, name: str) -> ModuleState:
@@ -254,14 +269,16 @@ class Loader:
             st.info = abi.read_info(address)
         except abi.AbiError as exc:
             return f"refused: {exc}"
-        if st.info.name != st.name:
+        if st.info.struct.name != st.name.encode():  # bytes against bytes: no decode per module
             return f"refused: its info struct names module {st.info.name!r}, the file is {st.name}.so"
         return None
 
     def _check_symbols(self, st: ModuleState, meta: ModuleMeta) -> str | None:
+        known = self._global_syms
+        if known.issuperset(meta.undefined):  # the common case: each already found in the global scope
+            return None
         sym = self.dl.sym
         handle = st.handle
-        known = self._global_syms
         missing = []
         for name in meta.undefined:
             if name in known:
