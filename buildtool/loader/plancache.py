@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import marshal
 import os
+from array import array
 from dataclasses import astuple, fields
 from functools import partial
 from itertools import chain, repeat
@@ -44,6 +45,11 @@ from buildtool.loader import provided
 from buildtool.loader.config import Entry, ModulesConfig
 from buildtool.loader.meta import ModuleMeta
 from buildtool.loader.plan import Decision, LoadPlan, Outcome, REQUIRED_KINDS
+
+try:  # the built-in module: importing hashlib loads OpenSSL (~7 ms), as buildtool/buildstep.py says
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - an interpreter built without it
+    from hashlib import blake2b
 
 PLAN_CACHE_NAME = ".buildtool-plan.cache"
 FORMAT = 1
@@ -77,13 +83,16 @@ def _config_row(config: ModulesConfig) -> tuple:
 
 def _inputs(paths: dict[str, str], config: ModulesConfig, label: str) -> tuple | None:
     """Everything the plan reads, as one comparable value; None when a file cannot be stat()ed
-    (it is then planned, and reported, as usual)."""
+    (it is then planned, and reported, as usual). The names and file keys go in as one digest:
+    a comparison of 32 bytes instead of thousands of ints read back."""
     try:
-        keys = tuple(map(cache.key_of, map(os.stat, paths.values())))
+        keys = array("q", chain.from_iterable(map(cache.key_of, map(os.stat, paths.values()))))
         version = loader_version()
-    except OSError:
+    except (OSError, OverflowError):
         return None
-    return (_MAGIC, version, _config_row(config), label, tuple(paths), keys)
+    digest = blake2b("\0".join(paths).encode("utf-8", "surrogateescape"), digest_size=32)
+    digest.update(keys)
+    return (_MAGIC, version, _config_row(config), label, digest.digest())
 
 
 class PlanCache:
@@ -139,12 +148,17 @@ def _encode(plan: LoadPlan) -> tuple:
     return (
         _config_row(plan.config),
         tuple(plan.order), tuple(sorted(plan.selected)), tuple(sorted(plan.explicit)),
-        tuple(sorted(plan.preload)), tuple(plan.notes), tuple(plan.edges),
+        tuple(sorted(plan.preload)), tuple(plan.notes), *(tuple(edge[i] for edge in plan.edges) for i in range(3)),
         tuple(decided), tuple(d.outcome.value for d in decisions), tuple(d.why for d in decisions),
         tuple(d.reason for d in decisions), tuple(None if d.chain is None else tuple(d.chain) for d in decisions),
         tuple(m.name for m in metas),
-        *(tuple(getattr(m, column) for m in metas) for column in _META_COLUMNS),
+        *map(_column, (tuple(getattr(m, column) for m in metas) for column in _META_COLUMNS)),
     )
+
+
+def _column(values: tuple) -> tuple | None:
+    """None for a list that is empty in every module (most of them: nothing to read back)."""
+    return None if values.count(()) == len(values) else values
 
 
 def _strings(value) -> tuple:
@@ -157,11 +171,7 @@ def _strings(value) -> tuple:
 
 def _string_tuples(value, nonempty: bool = False) -> tuple:
     """``value`` if it is a tuple of tuples of str (of non-empty str with ``nonempty``)."""
-    if type(value) is not tuple:
-        raise _Bad
-    if value.count(()) == len(value):  # most lists are empty in every module: one call in C
-        return value
-    if not set(map(type, value)) <= {tuple}:
+    if type(value) is not tuple or not set(map(type, value)) <= {tuple}:
         raise _Bad
     "".join(chain.from_iterable(value))  # TypeError at the first item that is not a str
     if nonempty and not all(chain.from_iterable(value)):
@@ -170,9 +180,9 @@ def _string_tuples(value, nonempty: bool = False) -> tuple:
 
 
 def _decode(payload, paths: dict[str, str]) -> LoadPlan:
-    if type(payload) is not tuple or len(payload) != 13 + len(_META_COLUMNS):
+    if type(payload) is not tuple or len(payload) != 15 + len(_META_COLUMNS):
         raise _Bad
-    (config_row, order, selected, explicit, preload, notes, edges,
+    (config_row, order, selected, explicit, preload, notes, before, after, kind,
      decided, outcomes, whys, reasons, chains, meta_names, *columns) = payload
     config = _decode_config(config_row)
     count = len(_strings(decided))
@@ -181,7 +191,7 @@ def _decode(payload, paths: dict[str, str]) -> LoadPlan:
     if not set(map(type, chains)) <= {tuple, type(None)}:
         raise _Bad
     _strings(tuple(chain.from_iterable(c for c in chains if c is not None)))
-    if not set(map(len, _string_tuples(edges))) <= {3}:
+    if not len(_strings(before)) == len(_strings(after)) == len(_strings(kind)):
         raise _Bad
     for names in (order, selected, explicit, preload, notes):
         _strings(names)
@@ -189,7 +199,7 @@ def _decode(payload, paths: dict[str, str]) -> LoadPlan:
                                       repeat(""), (None if c is None else list(c) for c in chains))))
     return LoadPlan(config=config, order=list(order), selected=set(selected), metas=_decode_metas(meta_names, columns, paths),
                     decisions=decisions, notes=list(notes), explicit=set(explicit),
-                    required=config.named(*REQUIRED_KINDS), preload=set(preload), edges=list(edges))
+                    required=config.named(*REQUIRED_KINDS), preload=set(preload), edges=list(zip(before, after, kind)))
 
 
 def _decode_config(row) -> ModulesConfig:
@@ -208,14 +218,14 @@ def _decode_config(row) -> ModulesConfig:
 
 def _decode_metas(names, columns: list, paths: dict[str, str]) -> dict[str, ModuleMeta]:
     count = len(_strings(names))
-    if any(type(c) is not tuple or len(c) != count for c in columns):
-        raise _Bad
     description, flags, level, *lists = columns
+    if type(flags) is not tuple or not set(map(type, flags)) <= {int}:
+        raise _Bad
+    if any(c is not None and (type(c) is not tuple or len(c) != count) for c in columns):
+        raise _Bad
     _strings(description)
     _strings(level)
-    if not set(map(type, flags)) <= {int}:
-        raise _Bad
-    for column in lists:
-        _string_tuples(column, nonempty=True)
-    made = map(partial(tuple.__new__, ModuleMeta), zip(names, map(paths.__getitem__, names), *columns))
+    lists = [repeat(()) if column is None else _string_tuples(column, nonempty=True) for column in lists]
+    made = map(partial(tuple.__new__, ModuleMeta),
+               zip(names, map(paths.__getitem__, names), description, flags, level, *lists))
     return dict(zip(names, made))

@@ -179,9 +179,13 @@ class Loader:
                 st = self.state(name)
                 st.status, st.reason, st.chain = DECLINED, reason, [name]
                 self._note(st)
+        states, paths = self.states, self.paths
+        # Each module's state, made in one pass (what _ensure would make one at a time).
+        states.update((n, ModuleState(n, paths.get(n, ""))) for n in plan.order if n not in states)
+        explicit = plan.explicit
         try:
             for name in plan.order:
-                self._ensure(name, explicit=name in plan.explicit, stack=())
+                self._ensure(name, name in explicit, ())
             for name, entry in sorted(plan.required.items()):
                 st = self.state(name)
                 if st.status != RUNNING:
@@ -213,10 +217,10 @@ class Loader:
 
     # -- loading one module, dependencies first -------------------------------------------------------
     def _ensure(self, name: str, explicit: bool, stack: tuple[str, ...]) -> str:
-        st = self.state(name)
+        st = self.states.get(name) or self.state(name)
         if explicit:
             st.explicit = True
-        if st.status != NOT_LOADED:
+        if st.status is not NOT_LOADED:
             return st.status
         if name in stack:
             return self._decline(st, "required dependencies form a cycle: " + " requires ".join(stack + (name,)))
@@ -275,8 +279,6 @@ class Loader:
 
     def _check_symbols(self, st: ModuleState, meta: ModuleMeta) -> str | None:
         known = self._global_syms
-        if known.issuperset(meta.undefined):  # the common case: each already found in the global scope
-            return None
         sym = self.dl.sym
         handle = st.handle
         missing = []
@@ -322,9 +324,12 @@ class Loader:
         return st.info.call(function)
 
     def _load(self, st: ModuleState, meta: ModuleMeta) -> str:
-        if self.journal is not None:
-            self.journal.opening(st.name)
-        reason = self._open(st) or self._check_symbols(st, meta)
+        journal = self.journal
+        if journal is not None:
+            journal.opening(st.name)
+        reason = self._open(st)
+        if reason is None and not self._global_syms.issuperset(meta.undefined):
+            reason = self._check_symbols(st, meta)  # some not yet found in the global scope
         if reason:
             self._close(st)
             return self._decline(st, reason)
@@ -342,7 +347,9 @@ class Loader:
                     self._stop(st.name, st.reason)
                 return FAILED
             return self._decline(st, f"load() returned {label}")
-        st.status, st.reason, st.chain = RUNNING, "", []
+        st.status, st.reason = RUNNING, ""
+        if st.chain:
+            st.chain = []
         self._seq += 1
         st.seq = self._seq
         self.order.append(st.name)
@@ -365,17 +372,20 @@ class Loader:
         states = self.states
         for dep in refs:
             states[dep].use_count += 1
-        for iface in meta.provides:
-            self._providers.setdefault(iface, []).append(st.name)
-        for target in meta.enhances:
-            self._enhancers.setdefault(target, []).append(st.name)
-        if st.info.flags & abi.GLOBAL_SYMBOLS:
+        if meta.provides:
+            for iface in meta.provides:
+                self._providers.setdefault(iface, []).append(st.name)
+        if meta.enhances:
+            for target in meta.enhances:
+                self._enhancers.setdefault(target, []).append(st.name)
+        if st.info.struct.flags & abi.GLOBAL_SYMBOLS:
             extra = self.dl.try_open(st.path, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD)
             if extra is None:
                 self._error(f"{st.name}: could not promote to the global scope")
             else:
                 self.dl.close(extra)
-        self._note(st)
+        if journal is not None:
+            journal.state(st)
         return RUNNING
 
     def _running(self, name: str) -> bool:
