@@ -83,16 +83,16 @@ def _config_row(config: ModulesConfig) -> tuple:
 
 def _inputs(paths: dict[str, str], config: ModulesConfig, label: str) -> tuple | None:
     """Everything the plan reads, as one comparable value; None when a file cannot be stat()ed
-    (it is then planned, and reported, as usual). The names and file keys go in as one digest:
-    a comparison of 32 bytes instead of thousands of ints read back."""
+    (it is then planned, and reported, as usual). The directory, the names and the file keys go in
+    as one digest: 32 bytes to read back and compare instead of thousands of ints."""
     try:
         keys = array("q", chain.from_iterable(map(cache.key_of, map(os.stat, paths.values()))))
         version = loader_version()
     except (OSError, OverflowError):
         return None
-    digest = blake2b("\0".join(paths).encode("utf-8", "surrogateescape"), digest_size=32)
+    digest = blake2b("\0".join((label, *paths)).encode("utf-8", "surrogateescape"), digest_size=32)
     digest.update(keys)
-    return (_MAGIC, version, _config_row(config), label, digest.digest())
+    return (_MAGIC, version, _config_row(config), digest.digest())
 
 
 class PlanCache:
