@@ -243,7 +243,7 @@ class Pwned:
 
 def _damaged(name, mdir):
     good = (mdir / PLAN_CACHE_NAME).read_bytes()
-    order_at, meta_names_at = 1, 14  # positions in the payload (plancache._encode)
+    order_at, meta_names_at = 1, 5  # positions in the payload (plancache._encode)
     flags_at = meta_names_at + 2
     requires_at = meta_names_at + 4
     return {
@@ -268,13 +268,14 @@ def _damaged(name, mdir):
             mdir, lambda p: p.__setitem__(meta_names_at, ("res_evil",) + p[meta_names_at][1:])),
         "one meta column short": lambda: _with_payload(
             mdir, lambda p: p.__setitem__(requires_at, p[requires_at][1:])),
+        "report part not bytes": lambda: _with_payload(mdir, lambda p: p.__setitem__(-1, "garbage")),
     }[name]()
 
 
 DAMAGE = ["empty", "truncated", "one byte short", "random bytes", "a pickle", "json", "another version",
           "inputs only", "payload too short", "an int in the order", "order is a list", "a bool for flags",
           "None among requires", "an empty name among requires", "a module the directory lacks",
-          "one meta column short"]
+          "one meta column short", "report part not bytes"]
 
 
 @pytest.mark.parametrize("damage", DAMAGE)
@@ -289,6 +290,24 @@ def test_a_damaged_or_crafted_cache_is_rebuilt(tmp_path, mdir, damage, monkeypat
     same_plan(loader.plan, fresh(mdir, conf))
     assert planned(mdir, conf).plan_cache.reused  # written again, whole
     assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong shape", "an int among the whys"])
+def test_a_damaged_report_part_is_planned_again_not_made_up(tmp_path, mdir, damage):
+    """The report's part is decoded after start-up (plancache._KeptPlan): damaged, the plan is made
+    again from the metadata, and what the report says is still the fresh plan's."""
+    conf = config(tmp_path, "[modules]\nautoload = no\nload => uc_c\nload => uc_b\n")
+    planned(mdir, conf)
+    report = marshal.loads(_kept(mdir)[1][-1])
+    bad = {"garbage": random.Random(4).randbytes(64), "truncated": _kept(mdir)[1][-1][:-3],
+           "wrong shape": marshal.dumps(report[:-1], 2),
+           "an int among the whys": marshal.dumps(report[:8] + ((1,) * len(report[8]),) + report[9:], 2)}[damage]
+    (mdir / PLAN_CACHE_NAME).write_bytes(_with_payload(mdir, lambda p: p.__setitem__(-1, bad)))
+    loader = planned(mdir, conf)
+    assert loader.plan_cache.reused and loader.plan.order == ["uc_base", "uc_a", "uc_b", "uc_c"]
+    same_plan(loader.plan, fresh(mdir, conf))
+    assert loader.plan.dependency_chain["uc_base"] == ["uc_b", "uc_base"]  # breadth first, in file order
+    assert loader.store.reads == 0  # planned again from the metadata the cache held
 
 
 def test_a_cache_copied_from_another_directory_is_not_used(tmp_path, mdir):

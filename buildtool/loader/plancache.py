@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import marshal
 import os
-from array import array
 from dataclasses import astuple, fields
 from functools import partial
+from typing import Callable
 from itertools import chain, repeat
 
 import buildtool
@@ -44,7 +44,7 @@ from buildtool.loader import abi, cache, config as config_module, hints, meta as
 from buildtool.loader import provided
 from buildtool.loader.config import Entry, ModulesConfig
 from buildtool.loader.meta import ModuleMeta
-from buildtool.loader.plan import Decision, LoadPlan, Outcome, REQUIRED_KINDS
+from buildtool.loader.plan import Decision, LoadPlan, Outcome, REQUIRED_KINDS, plan_load
 
 try:  # the built-in module: importing hashlib loads OpenSSL (~7 ms), as buildtool/buildstep.py says
     from _blake2 import blake2b
@@ -86,12 +86,12 @@ def _inputs(paths: dict[str, str], config: ModulesConfig, label: str) -> tuple |
     (it is then planned, and reported, as usual). The directory, the names and the file keys go in
     as one digest: 32 bytes to read back and compare instead of thousands of ints."""
     try:
-        keys = array("q", chain.from_iterable(map(cache.key_of, map(os.stat, paths.values()))))
+        keys = tuple(map(cache.key_of, map(os.stat, paths.values())))
         version = loader_version()
-    except (OSError, OverflowError):
+    except OSError:
         return None
     digest = blake2b("\0".join((label, *paths)).encode("utf-8", "surrogateescape"), digest_size=32)
-    digest.update(keys)
+    digest.update(marshal.dumps(keys, _MARSHAL_VERSION))
     return (_MAGIC, version, _config_row(config), digest.digest())
 
 
@@ -102,12 +102,16 @@ class PlanCache:
                  label: str | None = None) -> None:
         self.path = os.path.join(modules_dir, PLAN_CACHE_NAME)
         self.paths = paths
+        self.config = config
+        self.label = modules_dir if label is None else label
         # Taken before planning: a file that changes while the plan is made gives a miss next time.
-        self.inputs = _inputs(paths, config, modules_dir if label is None else label)
+        self.inputs = _inputs(paths, config, self.label)
         self.reused = False   # load() returned the kept plan (for tests and the benchmark)
         self.written = False  # save() wrote a new file
 
-    def load(self) -> LoadPlan | None:
+    def load(self, get: Callable[[str], ModuleMeta]) -> LoadPlan | None:
+        """The kept plan, or None. ``get``: the metadata store's, to plan again should the report's
+        part of the file (decoded later, see ``_KeptPlan``) turn out to be damaged."""
         if self.inputs is None:
             return None
         try:
@@ -117,8 +121,10 @@ class PlanCache:
             return None
         if type(data) is not tuple or len(data) != 2 or data[0] != self.inputs:
             return None
+        def replan() -> LoadPlan:
+            return plan_load(list(self.paths), get, self.config, self.label)
         try:
-            plan = _decode(data[1], self.paths)
+            plan = _decode(data[1], self.paths, replan)
         except (_Bad, TypeError, ValueError, KeyError):
             return None
         self.reused = True
@@ -141,18 +147,28 @@ def storable(plan: LoadPlan) -> bool:
     return plan.ok and not any(d.invalid for d in plan.decisions.values())
 
 
+# Read by start-up: decoded and checked before the plan is used. The rest is the report's, decoded at
+# first access (_KeptPlan), after the modules are loaded.
+_REPORT_FIELDS = ("selected", "preload", "notes", "edges", "decisions")
+
+
 def _encode(plan: LoadPlan) -> tuple:
     decided = sorted(plan.decisions)
     decisions = [plan.decisions[n] for n in decided]
     metas = [plan.metas[n] for n in sorted(plan.metas)]
-    return (
-        _config_row(plan.config),
-        tuple(plan.order), tuple(sorted(plan.selected)), tuple(sorted(plan.explicit)),
-        tuple(sorted(plan.preload)), tuple(plan.notes), *(tuple(edge[i] for edge in plan.edges) for i in range(3)),
+    predicted = sorted(plan.predicted.items())
+    report = (
+        tuple(sorted(plan.selected)), tuple(sorted(plan.preload)), tuple(plan.notes),
+        *(tuple(edge[i] for edge in plan.edges) for i in range(3)),
         tuple(decided), tuple(d.outcome.value for d in decisions), tuple(d.why for d in decisions),
         tuple(d.reason for d in decisions), tuple(None if d.chain is None else tuple(d.chain) for d in decisions),
+    )
+    return (
+        _config_row(plan.config), tuple(plan.order), tuple(sorted(plan.explicit)),
+        tuple(n for n, _ in predicted), tuple(r for _, r in predicted),
         tuple(m.name for m in metas),
         *map(_column, (tuple(getattr(m, column) for m in metas) for column in _META_COLUMNS)),
+        marshal.dumps(report, _MARSHAL_VERSION),
     )
 
 
@@ -179,12 +195,50 @@ def _string_tuples(value, nonempty: bool = False) -> tuple:
     return value
 
 
-def _decode(payload, paths: dict[str, str]) -> LoadPlan:
-    if type(payload) is not tuple or len(payload) != 15 + len(_META_COLUMNS):
+class _KeptPlan(LoadPlan):
+    """A plan read back from the cache. What start-up reads (the order, the configuration, the
+    metadata, the predicted declines) is decoded and checked before it is used; the report's part
+    (every decision and its why, notes, edges) when first asked for, so a start pays only for what
+    it loads. Should that part be damaged, the plan is made again from the metadata (whose file keys
+    the cache just matched): what the report says is never made up."""
+
+    def __init__(self, report: bytes, replan: Callable[[], LoadPlan], predicted: dict[str, str], **start) -> None:
+        self.__dict__.update(start, errors=[], cycles=[], providers=None, _report=report, _replan=replan,
+                             _predicted=predicted)
+
+    def __getattr__(self, name: str):  # only for an attribute not set yet: the report's part
+        if name not in _REPORT_FIELDS:
+            raise AttributeError(name)
+        found = self.__dict__
+        report, replan = found.pop("_report"), found.pop("_replan")
+        try:
+            found.update(_decode_report(marshal.loads(report)))
+        except (_Bad, TypeError, ValueError, KeyError, EOFError, MemoryError):
+            made = replan()
+            found.update((f, getattr(made, f)) for f in _REPORT_FIELDS)
+        return found[name]
+
+    @property
+    def predicted(self) -> dict[str, str]:  # start-up reads it: kept in the start-up part
+        return dict(self._predicted)
+
+
+def _decode(payload, paths: dict[str, str], replan: Callable[[], LoadPlan]) -> LoadPlan:
+    if type(payload) is not tuple or len(payload) != 7 + len(_META_COLUMNS):
         raise _Bad
-    (config_row, order, selected, explicit, preload, notes, before, after, kind,
-     decided, outcomes, whys, reasons, chains, meta_names, *columns) = payload
+    config_row, order, explicit, predicted_names, predicted_reasons, meta_names, *columns, report = payload
     config = _decode_config(config_row)
+    if len(_strings(predicted_names)) != len(_strings(predicted_reasons)) or type(report) is not bytes:
+        raise _Bad
+    return _KeptPlan(report, replan, dict(zip(predicted_names, predicted_reasons)), config=config,
+                     order=list(_strings(order)), explicit=set(_strings(explicit)),
+                     required=config.named(*REQUIRED_KINDS), metas=_decode_metas(meta_names, columns, paths))
+
+
+def _decode_report(report) -> dict:
+    if type(report) is not tuple or len(report) != 11:
+        raise _Bad
+    selected, preload, notes, before, after, kind, decided, outcomes, whys, reasons, chains = report
     count = len(_strings(decided))
     if not (len(_strings(whys)) == len(_strings(reasons)) == len(outcomes) == len(chains) == count):
         raise _Bad
@@ -193,13 +247,12 @@ def _decode(payload, paths: dict[str, str]) -> LoadPlan:
     _strings(tuple(chain.from_iterable(c for c in chains if c is not None)))
     if not len(_strings(before)) == len(_strings(after)) == len(_strings(kind)):
         raise _Bad
-    for names in (order, selected, explicit, preload, notes):
+    for names in (selected, preload, notes):
         _strings(names)
     decisions = dict(zip(decided, map(Decision, map(_OUTCOMES.__getitem__, outcomes), whys, reasons,
                                       repeat(""), (None if c is None else list(c) for c in chains))))
-    return LoadPlan(config=config, order=list(order), selected=set(selected), metas=_decode_metas(meta_names, columns, paths),
-                    decisions=decisions, notes=list(notes), explicit=set(explicit),
-                    required=config.named(*REQUIRED_KINDS), preload=set(preload), edges=list(zip(before, after, kind)))
+    return {"selected": set(selected), "preload": set(preload), "notes": list(notes),
+            "edges": list(zip(before, after, kind)), "decisions": decisions}
 
 
 def _decode_config(row) -> ModulesConfig:

@@ -134,7 +134,7 @@ class Loader:
             if self.store.use_cache and self.source_tree is None:
                 from buildtool.loader.plancache import PlanCache
                 kept = self.plan_cache = PlanCache(self.modules_dir, self.paths, self.config)
-                self.plan = kept.load()
+                self.plan = kept.load(self.store.get)
             if self.plan is not None:
                 self.store.prime(self.plan.metas)
             else:
