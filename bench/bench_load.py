@@ -25,6 +25,7 @@ Exits 1 when a floor is missed: (a) over 0.2 s at 10,000 modules or the cost per
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import shutil
@@ -81,13 +82,15 @@ PLAN_SIZES = (1000, 2000, 5000, 10000)
 
 
 def bench_plan(rounds: int = 9) -> list[tuple]:
-    """Rows (modules, edges, CPU best, CPU median, wall best, wall median), in seconds.
+    """Rows (modules, edges, CPU best, CPU median, wall best, wall median), in seconds per plan.
 
     Interleaved rounds (every size once a round, in a new order each round), so a burst of load on
-    this shared machine hits every size alike. CPU time of this thread is the figure the growth
-    floor reads: a 10,000-module plan runs longer than a time slice, so at a load average above
-    the core count its wall time is inflated by waiting for a core far more often than a
-    1,000-module plan's is, and the wall-time ratio then measures the load, not the algorithm."""
+    this shared machine hits every size alike. Each sample plans 10,000 modules' worth (ten plans
+    of 1,000, one of 10,000), so every sample lasts about as long and meets the machine's noise
+    alike; the cyclic GC is off during a sample and run between samples (a collection's cost
+    depends on what else the process holds). CPU time of this thread is the figure the growth
+    floor reads: at a load average above the core count, a long sample waits for a core far more
+    often than a short one, and the wall-time ratio then measures the load, not the algorithm."""
     inputs = {}
     for n in PLAN_SIZES:
         table = {m.name: m for m in synthetic(n)}
@@ -101,11 +104,16 @@ def bench_plan(rounds: int = 9) -> list[tuple]:
         rng.shuffle(order)
         for n in order:
             names, get = inputs[n]
+            repeat = max(1, PLAN_SIZES[-1] // n)
+            gc.collect()
+            gc.disable()
             t0, c0 = time.perf_counter(), time.thread_time()
-            plan = plan_load(names, get, ModulesConfig())
+            for _ in range(repeat):
+                plan = plan_load(names, get, ModulesConfig())
             c1, t1 = time.thread_time(), time.perf_counter()
-            cpu[n].append(c1 - c0)
-            wall[n].append(t1 - t0)
+            gc.enable()
+            cpu[n].append((c1 - c0) / repeat)
+            wall[n].append((t1 - t0) / repeat)
             assert plan.ok and len(plan.order) == n
             edges[n] = len(plan.edges)  # real graph edges: an interface use is one edge per provider
             del plan
@@ -206,7 +214,7 @@ def bench_cli(mdir: Path, core: Path, root: Path, rounds: int = 9) -> None:
 
 def main() -> int:
     print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    rounds = 9
+    rounds = 15
     print(f"(a) planning the load order (in-memory metadata), {rounds} interleaved rounds; "
           "us per (module + edge), CPU time of this thread and wall time")
     print(f"{'modules':>8} {'edges':>7} {'CPU best':>9} {'CPU median':>11} {'wall best':>10} {'wall median':>12}")
