@@ -41,6 +41,7 @@ import buildtool
 from buildtool import elfinfo, explain, graphs, suggest
 from buildtool import fields as record_fields
 from buildtool.loader import abi, cache, config as config_module, hints, meta as meta_module, plan as plan_module
+from buildtool.errors import BuildtoolError
 from buildtool.loader import provided
 from buildtool.loader.config import Entry, ModulesConfig
 from buildtool.loader.meta import ModuleMeta
@@ -64,8 +65,8 @@ _ENTRY_TYPES = (str, str, str, int, int, str, str)  # Entry's fields, in order (
 _META_COLUMNS = ModuleMeta._fields[2:]  # what a module's metadata holds beyond its name and path
 
 
-class _Bad(Exception):
-    """The file is not a plan this loader wrote for these inputs."""
+class _Bad(BuildtoolError):
+    """The file is not a plan this loader wrote for these inputs (never leaves this module: a miss)."""
 
 
 def loader_version() -> tuple:
