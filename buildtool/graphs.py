@@ -141,16 +141,12 @@ def topological_order(nodes: Iterable[str], hard: Mapping[str, list[str]],
     count = len(by_rank)
     hard_succ: list[list[int]] = [[] for _ in range(count)]
     soft_succ: list[list[int]] = [[] for _ in range(count)]
-    hard_in = [0] * count
-    soft_in = [0] * count
+    hard_in = [len(hard.get(name, ())) for name in by_rank]  # predecessors not placed yet
+    soft_in = [len(soft.get(name, ())) for name in by_rank]
     for i, name in enumerate(by_rank):
-        preds = hard.get(name, ())
-        hard_in[i] = len(preds)
-        for p in preds:
+        for p in hard.get(name, ()):
             hard_succ[rank[p]].append(i)
-        preds = soft.get(name, ())
-        soft_in[i] = len(preds)
-        for p in preds:
+        for p in soft.get(name, ()):
             soft_succ[rank[p]].append(i)
 
     initial = [i for i in range(count) if not hard_in[i] and not soft_in[i]]  # ascending
@@ -176,9 +172,8 @@ def topological_order(nodes: Iterable[str], hard: Mapping[str, list[str]],
             cur = heappop(held)
             name = by_rank[cur]
             result.dropped.append((name, sorted(p for p in soft.get(name, ()) if not emitted[rank[p]])))
-            soft_in[cur] = 0
-        if emitted[cur]:
-            continue
+        # Each node enters the heap at most once, when its last predecessor is placed, and a node
+        # ready from the start never does: whatever is taken here is placed for the first time.
         emitted[cur] = 1
         order.append(by_rank[cur])
         for nxt in hard_succ[cur]:

@@ -17,6 +17,14 @@ j("x_strongly_connected__mutmut_15 x_strongly_connected__mutmut_17 x_strongly_co
   "the default of `graph.get` is never used: the node is always in the graph (a root of `sorted(graph)`, or checked `in graph` just before)")
 j("x_strongly_connected__mutmut_7 x_strongly_connected__mutmut_21 x_strongly_connected__mutmut_35", E,
   "Tarjan's indexes are only compared with each other: any increasing numbering gives the same components")
+j("x_topological_order__mutmut_46", E,
+  "one more turn once every node is placed finds nothing ready and nothing held, and returns the same result "
+  "(`left` empty)")
+j("x_topological_order__mutmut_51", E,
+  "`<=` for `<`: ranks are unique, and a node ready from the start never enters the heap, so the two never tie")
+j("x_topological_order__mutmut_73 x_topological_order__mutmut_75", E,
+  "the default of `soft.get` is never used there: a held node has soft predecessors, so it is in `soft`")
+j("x_topological_order__mutmut_78", E, "`emitted` is only tested for truth: 2 is as true as 1")
 # elfinfo
 j("x__parse__mutmut_36 x__parse__mutmut_37", E,
   "the text is checked to end with NUL first; stripping whitespace or leading NULs instead leaves only empty entries, which are skipped")
