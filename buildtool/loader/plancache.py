@@ -23,6 +23,9 @@ The format is ``marshal`` of plain tuples, strings and ints (version 2: no back-
 same plan gives the same bytes). It is private and checked before use: every field must have the
 exact type and shape it is written with; a file that is truncated, foreign, of another version or
 crafted is a miss (``load`` returns None), never an exception, and the next start writes it again.
+What start-up reads is checked before the plan is used; the report's part (decisions, *why*,
+notes, edges) when the report first asks (``_KeptPlan``), and if it is damaged then, the plan is
+made again from the metadata rather than read from it.
 ``marshal`` runs no code on load (unlike ``pickle``). A file that passes the checks can still only
 say what a plan says: the start-up still opens each module, checks its struct, its name, its
 undefined symbols and its requirements as it goes.
@@ -34,14 +37,14 @@ import marshal
 import os
 from dataclasses import astuple, fields
 from functools import partial
-from typing import Callable
 from itertools import chain, repeat
+from typing import Callable
 
 import buildtool
 from buildtool import elfinfo, explain, graphs, suggest
 from buildtool import fields as record_fields
-from buildtool.loader import abi, cache, config as config_module, hints, meta as meta_module, plan as plan_module
 from buildtool.errors import BuildtoolError
+from buildtool.loader import abi, cache, config as config_module, hints, meta as meta_module, plan as plan_module
 from buildtool.loader import provided
 from buildtool.loader.config import Entry, ModulesConfig
 from buildtool.loader.meta import ModuleMeta
@@ -71,8 +74,8 @@ class _Bad(BuildtoolError):
 
 def loader_version() -> tuple:
     stamps = []
-    for module in _PLANNING_CODE:
-        st = os.stat(module.__file__)
+    for path in (*(m.__file__ for m in _PLANNING_CODE), __file__):  # this file too: how it is read back
+        st = os.stat(path)
         stamps += (st.st_size, st.st_mtime_ns)
     return (FORMAT, buildtool.__version__, abi.STRUCT_SIZE, tuple(stamps))
 
@@ -122,6 +125,7 @@ class PlanCache:
             return None
         if type(data) is not tuple or len(data) != 2 or data[0] != self.inputs:
             return None
+
         def replan() -> LoadPlan:
             return plan_load(list(self.paths), get, self.config, self.label)
         try:
