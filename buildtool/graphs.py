@@ -129,63 +129,61 @@ def topological_order(nodes: Iterable[str], hard: Mapping[str, list[str]],
     placed anyway and its unplaced soft predecessors are ``dropped`` (a soft edge that would
     close a cycle). Nodes held only by a cycle of hard edges are ``left`` out.
 
-    It is a priority order, so a heap it stays (a level-by-level order would differ from it).
-    The heap holds ranks from one sort (plain ints: the cheapest comparison heapq can make),
-    which keeps its log factor a small constant next to the per-edge work (issue 9).
+    It is a priority order, so a heap it stays (a level-by-level order would differ from it), but
+    only for what the heap must do (issue 9): nodes are ranks from one sort (ints index lists; no
+    string is hashed in the loop); the nodes ready from the start are taken from their sorted
+    list, and only a node that becomes ready later goes through the heap; the heap of nodes held
+    only by soft edges (where a soft cycle is broken) gets only those, not every node.
     """
     soft = soft or {}
     by_rank = sorted(nodes, key=priority)
     rank = {n: i for i, n in enumerate(by_rank)}
-    key = rank.__getitem__
-    succ: dict[str, list[tuple[str, bool]]] = {n: [] for n in by_rank}
-    hard_in: dict[str, int] = {}
-    soft_in: dict[str, int] = {}
-    for name in by_rank:
-        hard_preds = hard.get(name, ())
-        soft_preds = soft.get(name, ())
-        hard_in[name] = len(hard_preds)
-        soft_in[name] = len(soft_preds)
-        for p in hard_preds:
-            succ[p].append((name, True))
-        for p in soft_preds:
-            succ[p].append((name, False))
+    count = len(by_rank)
+    hard_succ: list[list[int]] = [[] for _ in range(count)]
+    soft_succ: list[list[int]] = [[] for _ in range(count)]
+    hard_in = [len(hard.get(name, ())) for name in by_rank]  # predecessors not placed yet
+    soft_in = [len(soft.get(name, ())) for name in by_rank]
+    for i, name in enumerate(by_rank):
+        for p in hard.get(name, ()):
+            hard_succ[rank[p]].append(i)
+        for p in soft.get(name, ()):
+            soft_succ[rank[p]].append(i)
 
-    heap = [key(n) for n in by_rank if not hard_in[n] and not soft_in[n]]  # sorted: already a heap
-    # Nodes whose hard edges are all satisfied: where a soft cycle is broken, in O(log n).
-    hard_ready = [key(n) for n in by_rank if not hard_in[n]]
-    emitted: set[str] = set()
+    initial = [i for i in range(count) if not hard_in[i] and not soft_in[i]]  # ascending
+    held = [i for i in range(count) if not hard_in[i] and soft_in[i]]  # ascending: already a heap
+    heap: list[int] = []
+    heappush, heappop = heapq.heappush, heapq.heappop
+    emitted = bytearray(count)
     result = Ordering([])
     order = result.order
-    remaining = len(by_rank)
-    while remaining:
-        if not heap:
-            forced = None
-            while hard_ready:
-                cand = by_rank[heapq.heappop(hard_ready)]
-                if cand not in emitted:
-                    forced = cand
-                    break
-            if forced is None:
-                result.left = sorted(n for n in by_rank if n not in emitted)
+    taken = 0  # of ``initial``
+    while len(order) < count:
+        if heap and (taken == len(initial) or heap[0] < initial[taken]):
+            cur = heappop(heap)
+        elif taken < len(initial):
+            cur = initial[taken]
+            taken += 1
+        else:  # nothing ready: break a soft cycle at the smallest node whose hard edges are done
+            while held and emitted[held[0]]:
+                heappop(held)
+            if not held:
+                result.left = sorted(n for i, n in enumerate(by_rank) if not emitted[i])
                 return result
-            result.dropped.append((forced, sorted(p for p in soft.get(forced, ()) if p not in emitted)))
-            soft_in[forced] = 0
-            heapq.heappush(heap, key(forced))
-        cur = by_rank[heapq.heappop(heap)]
-        if cur in emitted:
-            continue
-        emitted.add(cur)
-        order.append(cur)
-        remaining -= 1
-        for nxt, is_hard in succ[cur]:
-            if nxt in emitted:
-                continue
-            if is_hard:
+            cur = heappop(held)
+            name = by_rank[cur]
+            result.dropped.append((name, sorted(p for p in soft.get(name, ()) if not emitted[rank[p]])))
+        # Each node enters the heap at most once, when its last predecessor is placed, and a node
+        # ready from the start never does: whatever is taken here is placed for the first time.
+        emitted[cur] = 1
+        order.append(by_rank[cur])
+        for nxt in hard_succ[cur]:
+            if not emitted[nxt]:
                 hard_in[nxt] -= 1
                 if not hard_in[nxt]:
-                    heapq.heappush(hard_ready, key(nxt))
-            else:
+                    heappush(heap if soft_in[nxt] <= 0 else held, nxt)
+        for nxt in soft_succ[cur]:
+            if not emitted[nxt]:
                 soft_in[nxt] -= 1
-            if not hard_in[nxt] and soft_in[nxt] <= 0:
-                heapq.heappush(heap, key(nxt))
+                if soft_in[nxt] <= 0 and not hard_in[nxt]:
+                    heappush(heap, nxt)
     return result

@@ -18,17 +18,14 @@ j("x_strongly_connected__mutmut_15 x_strongly_connected__mutmut_17 x_strongly_co
   "the default of `graph.get` is never used: the node is always in the graph (a root of `sorted(graph)`, or checked `in graph` just before)")
 j("x_strongly_connected__mutmut_7 x_strongly_connected__mutmut_21 x_strongly_connected__mutmut_35", E,
   "Tarjan's indexes are only compared with each other: any increasing numbering gives the same components")
-j("x_topological_order__mutmut_57 x_topological_order__mutmut_59", E,
-  "a node is forced only when the heap is empty, and a node with no unplaced soft predecessor would be on it: the forced "
-  "node always has soft predecessors, so the default of `soft.get` is never used")
-j("x_topological_order__mutmut_61 x_topological_order__mutmut_62", E,
-  "the forced node is pushed on the (empty) heap and placed next, so its remaining soft count is never read again")
-j("x_topological_order__mutmut_71", E,
-  "a node reaches zero remaining edges once (and a forced one is placed at once), so it is never on the heap twice: "
-  "the popped node is never already placed")
-j("x_topological_order__mutmut_74 x_topological_order__mutmut_75", E,
-  "`remaining` is only an early exit: without it the loop ends when the heap and the hard-ready list hold nothing "
-  "unplaced, with nothing left over (`left` empty): the same order")
+j("x_topological_order__mutmut_46", E,
+  "one more turn once every node is placed finds nothing ready and nothing held, and returns the same result "
+  "(`left` empty)")
+j("x_topological_order__mutmut_51", E,
+  "`<=` for `<`: ranks are unique, and a node ready from the start never enters the heap, so the two never tie")
+j("x_topological_order__mutmut_73 x_topological_order__mutmut_75", E,
+  "the default of `soft.get` is never used there: a held node has soft predecessors, so it is in `soft`")
+j("x_topological_order__mutmut_78", E, "`emitted` is only tested for truth: 2 is as true as 1")
 # elfinfo (the one record reader since issue 11; binary.py merged into it)
 EL = "elfinfo"
 j("x__cstr__mutmut_17 x_parse_record__mutmut_60", E, "codec names are case-insensitive", EL)

@@ -41,7 +41,8 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
     "plan": ("buildtool/loader/plan.py",
              ["tests/test_loader_plan.py", "tests/test_loader_units.py", "tests/test_graphs.py",
               "tests/test_loader_inprocess.py"]),
-    "runtime": ("buildtool/loader/runtime.py", ["tests/test_loader_inprocess.py"]),
+    # the plan cache's tests exercise load_plan's cache branch (test_loader_inprocess plans without a cache)
+    "runtime": ("buildtool/loader/runtime.py", ["tests/test_loader_inprocess.py", "tests/test_loader_plancache.py"]),
     "resolve": ("buildtool/resolve.py", ["tests/test_resolve.py", "tests/test_scan.py", "tests/test_catalog_scan.py",
                                          "tests/test_graphs.py"]),
     "drift": ("buildtool/check/handwritten_drift.py", ["tests/test_check_handwritten.py"]),

@@ -124,3 +124,35 @@ def test_the_other_successors_of_a_dropped_edge_are_still_released():
     # y, though y's first successor, x, was placed before it
     placed = graphs.topological_order(["x", "y", "z"], {"z": ["y"]}, {"x": ["y"], "y": ["x"]})
     assert (placed.order, placed.left, placed.dropped) == (["x", "y", "z"], [], [("x", ["y"])])
+def _reference_order(nodes, hard, soft, priority=None):
+    """The order's definition, step by step (quadratic, obviously right): place the smallest ready node;
+    when none is ready, the smallest whose hard predecessors are placed, dropping its soft ones."""
+    key = priority or (lambda n: n)
+    placed: list[str] = []
+    dropped = []
+    waiting = sorted(nodes, key=key)
+    while waiting:
+        done = set(placed)
+        ready = [n for n in waiting if all(p in done for p in hard.get(n, ()) + soft.get(n, ()))]
+        if not ready:
+            ready = [n for n in waiting if all(p in done for p in hard.get(n, ()))]
+            if not ready:
+                return placed, sorted(waiting), dropped
+            dropped.append((ready[0], sorted(p for p in soft.get(ready[0], ()) if p not in done)))
+        placed.append(ready[0])
+        waiting.remove(ready[0])
+    return placed, [], dropped
+
+
+def test_topological_order_equals_its_definition_on_random_graphs():
+    import random
+    rng = random.Random(11)
+    for _ in range(3000):
+        names = [f"m{i}" for i in range(rng.randrange(1, 10))]
+        hard = {n: [rng.choice(names) for _ in range(rng.choice((0, 0, 1, 1, 2, 3)))] for n in names}
+        soft = {n: [rng.choice(names) for _ in range(rng.choice((0, 0, 0, 1, 2)))] for n in names}
+        priority = (lambda n: (n not in ("m2", "m5"), n)) if rng.random() < 0.3 else None
+        shuffled = rng.sample(names, len(names))
+        placed = graphs.topological_order(shuffled, hard, soft, priority)
+        assert (placed.order, placed.left, placed.dropped) == _reference_order(names, hard, soft, priority), \
+            (hard, soft)

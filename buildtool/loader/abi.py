@@ -65,6 +65,9 @@ def struct_size(elfclass: int) -> int:
     return (offset + largest - 1) // largest * largest
 
 
+_HOST_STRUCT_SIZE = struct_size(HOST_CLASS)
+
+
 @dataclass(frozen=True)
 class LayoutMismatch:
     """How a module's struct ast_module_info differs from this mirror's layout."""
@@ -86,7 +89,7 @@ def layout_mismatch(abi_version: int, size: int, elfclass: int = HOST_CLASS) -> 
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Info:
     """A checked view of a loaded module's struct (valid only while the module is open)."""
 
@@ -118,6 +121,8 @@ def read_info(address: int) -> Info:
     ``from_address`` maps without copying: only the fields accessed are read,
     so a shorter struct of another layout is never read past its end."""
     head = AstModuleInfo.from_address(address)
+    if head.abi_version == ABI_VERSION and head.struct_size == _HOST_STRUCT_SIZE:  # what layout_mismatch
+        return Info(head)                                                           # accepts: two compares
     mismatch = layout_mismatch(head.abi_version, head.struct_size)
     if mismatch and mismatch.field == "abi_version":
         raise AbiError(f"struct ast_module_info has ABI version {mismatch.found}, this loader reads "

@@ -20,6 +20,7 @@ is read again.
 from __future__ import annotations
 
 import json
+import operator
 import os
 
 from buildtool.fsutil import write_if_changed
@@ -32,8 +33,12 @@ CACHE_NAME = ".buildtool-modules.cache.json"
 CACHE_VERSION = 6
 
 
+# What identifies one version of a file: also the plan cache's key (buildtool/loader/plancache.py).
+key_of = operator.attrgetter("st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns")
+
+
 def file_key(st: os.stat_result) -> list[int]:
-    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    return list(key_of(st))
 
 
 class MetaStore:
@@ -42,12 +47,20 @@ class MetaStore:
         self.paths = paths
         self.use_cache = use_cache
         self._metas: dict[str, ModuleMeta | MetaError] = {}
-        # name -> [file key, meta row]
-        self._entries: dict[str, list] = {}
+        # name -> [file key, meta row]; read at the first miss (a plan cache hit needs none)
+        self._loaded: dict[str, list] | None = None if use_cache else {}
         self._dirty = False
         self.reads = 0  # ELF files actually parsed (for tests and the benchmark)
-        if use_cache:
-            self._entries = self._load_cache()
+
+    @property
+    def _entries(self) -> dict[str, list]:
+        if self._loaded is None:
+            self._loaded = self._load_cache()
+        return self._loaded
+
+    def prime(self, metas: dict[str, ModuleMeta]) -> None:
+        """Metadata known to be current (the plan cache checked every file's key)."""
+        self._metas.update(metas)
 
     @property
     def cache_path(self) -> str:

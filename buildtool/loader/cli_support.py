@@ -19,7 +19,7 @@ def add_loader_arguments(parser, preload: bool = True) -> None:
     parser.add_argument("--modules-dir", required=True, metavar="DIR", help="directory of built modules (*.so)")
     parser.add_argument("--config", metavar="FILE", help="modules.conf (default: autoload = yes, nothing else)")
     parser.add_argument("--no-cache", action="store_true",
-                        help="do not read or write the metadata cache beside the modules")
+                        help="do not read or write the metadata and plan caches beside the modules")
     if preload:
         parser.add_argument("--preload-library", action="append", default=[], metavar="LIB",
                             help="dlopen LIB with RTLD_NOW | RTLD_GLOBAL before any module (the core whose "

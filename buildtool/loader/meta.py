@@ -96,8 +96,5 @@ def discover(modules_dir: str, listing: Listing | None = None) -> dict[str, str]
     """Module name -> file path for every ``*.so`` directly in ``modules_dir``, in sorted name order."""
     names = (listing or _default_listing)(modules_dir)
     prefix = os.path.join(modules_dir, "")  # os.path.join(modules_dir, entry) for a plain file name, once
-    found = {}
-    for entry in names:
-        if entry.endswith(".so") and len(entry) > 3 and not entry.startswith("."):
-            found[entry[:-3]] = prefix + entry
-    return dict(sorted(found.items()))
+    stems = sorted(e[:-3] for e in names if e.endswith(".so") and len(e) > 3 and not e.startswith("."))
+    return dict(zip(stems, [f"{prefix}{stem}.so" for stem in stems]))

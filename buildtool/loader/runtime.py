@@ -113,6 +113,9 @@ class Loader:
         # The sources' tree (--tree), or None: it says which module would provide a name no built
         # module provides (buildtool.loader.provided).
         self.source_tree = None
+        # The plan cache consulted by load_plan (None with --no-cache or --tree): its ``reused``
+        # says whether the plan came from it.
+        self.plan_cache = None
 
     # -- metadata -------------------------------------------------------------------------------------
     def meta(self, name: str) -> ModuleMeta | None:
@@ -124,10 +127,22 @@ class Loader:
             return None
 
     def load_plan(self) -> LoadPlan:
+        """The plan: the one kept beside the modules when none of its inputs changed
+        (buildtool/loader/plancache.py), else planned now (and kept for the next start)."""
         if self.plan is None:
-            self.plan = plan_load(list(self.paths), self.store.get, self.config, self.modules_dir,
-                                  tree=self.source_tree)
-            self.store.save()
+            kept = None
+            if self.store.use_cache and self.source_tree is None:
+                from buildtool.loader.plancache import PlanCache
+                kept = self.plan_cache = PlanCache(self.modules_dir, self.paths, self.config)
+                self.plan = kept.load(self.store.get)
+            if self.plan is not None:
+                self.store.prime(self.plan.metas)
+            else:
+                self.plan = plan_load(list(self.paths), self.store.get, self.config, self.modules_dir,
+                                      tree=self.source_tree)
+                self.store.save()
+                if kept is not None:
+                    kept.save(self.plan)
         return self.plan
 
     def state(self, name: str) -> ModuleState:
@@ -164,9 +179,13 @@ class Loader:
                 st = self.state(name)
                 st.status, st.reason, st.chain = DECLINED, reason, [name]
                 self._note(st)
+        states, paths = self.states, self.paths
+        # Each module's state, made in one pass (what _ensure would make one at a time).
+        states.update((n, ModuleState(n, paths.get(n, ""))) for n in plan.order if n not in states)
+        explicit = plan.explicit
         try:
             for name in plan.order:
-                self._ensure(name, explicit=name in plan.explicit, stack=())
+                self._ensure(name, name in explicit, ())
             for name, entry in sorted(plan.required.items()):
                 st = self.state(name)
                 if st.status != RUNNING:
@@ -198,10 +217,10 @@ class Loader:
 
     # -- loading one module, dependencies first -------------------------------------------------------
     def _ensure(self, name: str, explicit: bool, stack: tuple[str, ...]) -> str:
-        st = self.state(name)
+        st = self.states.get(name) or self.state(name)
         if explicit:
             st.explicit = True
-        if st.status != NOT_LOADED:
+        if st.status is not NOT_LOADED:
             return st.status
         if name in stack:
             return self._decline(st, "required dependencies form a cycle: " + " requires ".join(stack + (name,)))
@@ -254,14 +273,14 @@ class Loader:
             st.info = abi.read_info(address)
         except abi.AbiError as exc:
             return f"refused: {exc}"
-        if st.info.name != st.name:
+        if st.info.struct.name != st.name.encode():  # bytes against bytes: no decode per module
             return f"refused: its info struct names module {st.info.name!r}, the file is {st.name}.so"
         return None
 
     def _check_symbols(self, st: ModuleState, meta: ModuleMeta) -> str | None:
+        known = self._global_syms
         sym = self.dl.sym
         handle = st.handle
-        known = self._global_syms
         missing = []
         for name in meta.undefined:
             if name in known:
@@ -305,9 +324,12 @@ class Loader:
         return st.info.call(function)
 
     def _load(self, st: ModuleState, meta: ModuleMeta) -> str:
-        if self.journal is not None:
-            self.journal.opening(st.name)
-        reason = self._open(st) or self._check_symbols(st, meta)
+        journal = self.journal
+        if journal is not None:
+            journal.opening(st.name)
+        reason = self._open(st)
+        if reason is None and not self._global_syms.issuperset(meta.undefined):
+            reason = self._check_symbols(st, meta)  # some not yet found in the global scope
         if reason:
             self._close(st)
             return self._decline(st, reason)
@@ -325,7 +347,9 @@ class Loader:
                     self._stop(st.name, st.reason)
                 return FAILED
             return self._decline(st, f"load() returned {label}")
-        st.status, st.reason, st.chain = RUNNING, "", []
+        st.status, st.reason = RUNNING, ""
+        if st.chain:
+            st.chain = []
         self._seq += 1
         st.seq = self._seq
         self.order.append(st.name)
@@ -348,17 +372,20 @@ class Loader:
         states = self.states
         for dep in refs:
             states[dep].use_count += 1
-        for iface in meta.provides:
-            self._providers.setdefault(iface, []).append(st.name)
-        for target in meta.enhances:
-            self._enhancers.setdefault(target, []).append(st.name)
-        if st.info.flags & abi.GLOBAL_SYMBOLS:
+        if meta.provides:
+            for iface in meta.provides:
+                self._providers.setdefault(iface, []).append(st.name)
+        if meta.enhances:
+            for target in meta.enhances:
+                self._enhancers.setdefault(target, []).append(st.name)
+        if st.info.struct.flags & abi.GLOBAL_SYMBOLS:
             extra = self.dl.try_open(st.path, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD)
             if extra is None:
                 self._error(f"{st.name}: could not promote to the global scope")
             else:
                 self.dl.close(extra)
-        self._note(st)
+        if journal is not None:
+            journal.state(st)
         return RUNNING
 
     def _running(self, name: str) -> bool:
