@@ -43,6 +43,7 @@ reason naming the chain ("requires res_curl, which requires library curl
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,18 +150,24 @@ def make_meson_plan(tree: Tree, catalog: Catalog) -> MesonPlan:
         catalogued = "yes" if iface in catalog.interfaces else "no"
         lines.append(FIELD_SEP.join(("interface", iface, catalogued, LIST_SEP.join(tree.providers(iface)))))
 
-    platforms = {p.lower() for p in catalog.platforms}
     for name in order:
-        module = modules[name]
-        systems = sorted({PLATFORM_SYSTEMS.get(c.lower(), c.lower()) for c in module.conflicts
-                          if c not in modules and c.lower() in platforms})
-        fields = ["module", name, Path(module.source).name, "yes" if module.default_enabled else "no"]
-        fields += [LIST_SEP.join(n for n in getattr(module, key) if key not in TREE_ONLY or n in modules)
-                   for key in PLAN_LISTS]
-        fields.append(LIST_SEP.join(systems))
-        assert len(fields) == len(MODULE_FIELDS)
-        lines.append(FIELD_SEP.join(fields))
+        lines.append(module_record(modules[name], modules, catalog.platforms))
     return MesonPlan(lines, diagnostics)
+
+
+def module_record(module: Module, modules, platforms) -> str:
+    """A module's plan line (``module|NAME|...``); ``modules``: the names of the tree's modules,
+    ``platforms``: the catalogue's. The build's per-module step compares one module's line with
+    the configured plan this way (buildtool/modstep.py)."""
+    lowered = {p.lower() for p in platforms}
+    systems = sorted({PLATFORM_SYSTEMS.get(c.lower(), c.lower()) for c in module.conflicts
+                      if c not in modules and c.lower() in lowered})
+    fields = ["module", module.name, os.path.basename(module.source), "yes" if module.default_enabled else "no"]
+    fields += [LIST_SEP.join(n for n in getattr(module, key) if key not in TREE_ONLY or n in modules)
+               for key in PLAN_LISTS]
+    fields.append(LIST_SEP.join(systems))
+    assert len(fields) == len(MODULE_FIELDS)
+    return FIELD_SEP.join(fields)
 
 
 def parse_plan(text: str) -> dict[str, list[dict[str, object]]]:
