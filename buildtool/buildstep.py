@@ -25,9 +25,9 @@ directory's entries change), and when they are not the configured ones, marks
 the configuration out of date (``plan_changed``) instead.
 
 At module level nothing but ``os`` and ``sys``: this file is on the edit loop's
-path. ``module`` and ``tree`` import buildtool and lxml from the directories the
-steps file names (``-S`` leaves site-packages out of ``sys.path``: ``site`` costs
-~20 ms a start).
+path. ``module`` imports buildtool and lxml from the directories the steps file
+names (``-S`` leaves site-packages out of ``sys.path``: ``site`` costs ~20 ms a
+start); the other steps import only the standard library and ``buildtool.fsutil``.
 """
 
 import os
@@ -155,6 +155,37 @@ def listing_step(directory: str, out: str, depfile: str) -> int:
     return 0
 
 
+def tree_step(out_dir: str, scan_tree_out: str, built_tree_out: str, drop: frozenset[str]) -> int:
+    """The scanned tree and the tree of the modules built (without ``drop``), from the per-module
+    fragments (``modstep._fragment``): their text joined as ``treefile.to_json`` lays out a tree,
+    with no import of buildtool's model (this runs beside the compile of every MODULEINFO edit)."""
+    import json
+
+    from buildtool.fsutil import write_if_changed
+
+    steps = _steps_file(out_dir)
+    modules: list[tuple[str, str]] = []
+    diagnostics: list[tuple[tuple, str, str | None]] = []
+    for name in sorted(steps["modules"]):
+        with open(os.path.join(out_dir, name + FRAGMENT_SUFFIX), encoding="utf-8") as handle:
+            module, *found = handle.read().splitlines()
+        modules.append((name, module))
+        for line in found:
+            d = json.loads(line)
+            diagnostics.append(((d["path"], d["line"], d["column"], d["code"], d["message"]), line, d.get("module")))
+    diagnostics.sort(key=lambda item: item[0])  # Diagnostic.sort_key
+
+    def tree(left_out: frozenset[str]) -> str:
+        return ('{"diagnostics":[' + ",".join(line for _, line, module in diagnostics if module not in left_out)
+                + '],"modules":{' + ",".join(json.dumps(name, ensure_ascii=False) + ":" + text
+                                             for name, text in modules if name not in left_out)
+                + '},"schema":' + json.dumps(steps["schema"]) + "}\n")
+
+    write_if_changed(scan_tree_out, tree(frozenset()))
+    write_if_changed(built_tree_out, tree(drop))
+    return 0
+
+
 USAGE = ("usage: buildstep.py step SOURCE OUT_DIR NAME | module SOURCE OUT_DIR NAME | "
          "tree OUT_DIR SCAN_TREE TREE DROP | listing DIR OUT DEPFILE")
 
@@ -164,11 +195,13 @@ def main(argv: list[str]) -> int:
         return module_step(*argv[1:])
     if len(argv) == 4 and argv[0] == "listing":
         return listing_step(*argv[1:])
-    if len(argv) == 4 and argv[0] == "module" or len(argv) == 5 and argv[0] == "tree":
-        _steps_file(argv[2] if argv[0] == "module" else argv[1])
+    if len(argv) == 5 and argv[0] == "tree":
+        return tree_step(argv[1], argv[2], argv[3], frozenset(n for n in argv[4].split(",") if n))
+    if len(argv) == 4 and argv[0] == "module":
+        _steps_file(argv[2])
         from buildtool import modstep
 
-        return modstep.main(argv)
+        return modstep.module_step(*argv[1:])
     print(USAGE, file=sys.stderr)
     return 2
 

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from buildtool import handwritten
 # The hash header is written by the build's per-module step (buildstep.py, tools/modinfo_step.c).
 from buildtool.buildstep import HASH_SUFFIX as HASH_HEADER_SUFFIX, HEADER_SUFFIX
 from buildtool.diagnostics import Diagnostic, Severity
@@ -83,6 +82,10 @@ def record_fields(module: Module, digest: str) -> list[tuple[str, str]]:
 
 def handwritten_problems(module: Module, text: str) -> list[Problem]:
     """Hand-written info-struct fields that disagree with MODULEINFO, as compile errors."""
+    if "AST_MODULE_INFO" not in text:
+        return []  # (nothing to read, and the build's per-module step skips the reader's import)
+    from buildtool import handwritten
+
     found = handwritten.find(text)
     if found is None:
         return []
@@ -170,6 +173,8 @@ class HeaderGenerator:
         if wrapper is None:
             problems = header_problems(module, text, errors)
         else:
+            from buildtool import handwritten
+
             call = handwritten.find_call(code.decode("latin-1") if code is not None else text)
             asterisk = {
                 "wrapper": wrapper,

@@ -45,9 +45,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
-from buildtool import graphs, treefile
+from buildtool import graphs
 from buildtool.explain import blocking_requirement
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, Severity, error
@@ -88,7 +87,7 @@ class MesonPlan:
 def list_sources(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
     """The module source file names (no directory) that ``scan`` would read, sorted."""
     sources, diagnostics = discover(paths)
-    return sorted({Path(s.path).name for s in sources}), diagnostics
+    return sorted({os.path.basename(s.path) for s in sources}), diagnostics
 
 
 def dependency_order(tree: Tree) -> tuple[list[str], list[Diagnostic]]:
@@ -272,7 +271,7 @@ def decision_text(reasons: dict[str, str | None]) -> str:
                    for name, reason in reasons.items())
 
 
-def write_empty_headers(paths: list[str], out_dir: str | Path) -> list[Path]:
+def write_empty_headers(paths: list[str], out_dir: str | os.PathLike) -> list:
     """Headers with every injected field empty (the build's ``-Dinjection=false``, for benchmarks).
 
     No MODULEINFO is read: this is what a build costs without the injection.
@@ -293,6 +292,8 @@ def without(tree: Tree, drop: set[str]) -> Tree:
                 diagnostics=tuple(d for d in tree.diagnostics if d.module not in drop))
 
 
-def select_tree(tree_path: str | Path, drop: set[str], out: str | Path) -> bool:
+def select_tree(tree_path: str | os.PathLike, drop: set[str], out: str | os.PathLike) -> bool:
     """Write the tree JSON without the ``drop``ped (not built) modules; True when the file changed."""
+    from buildtool import treefile
+
     return write_if_changed(out, treefile.to_json(without(treefile.read(str(tree_path)), drop)))

@@ -20,8 +20,8 @@ reads the whole tree. The work is split:
   touches the reconfigure trigger and fails, before that module compiles.
   Everything another module's header depends on is in some signature (names,
   ``<provide>``, claims) or in the steps file, so no other header can be stale.
-- **build, once** (``tree_step``, off every compile's path): ``scan-tree.json``
-  and ``tree.json`` from the fragments.
+- **build, once** (``buildstep.tree_step``, off every compile's path):
+  ``scan-tree.json`` and ``tree.json`` from the fragments.
 
 Imported by the per-module step's Python process (``python -I -S``), so it
 imports what resolving one module needs and no more.
@@ -79,7 +79,9 @@ def _catalog_from_json(data: dict):
 
 
 def _fragment(module, diagnostics: list[Diagnostic]) -> str:
-    return _dumps({"module": module.to_json(), "diagnostics": [d.to_json() for d in diagnostics]})
+    """A module's part of the tree JSON: its object, then one line per diagnostic, each exactly as
+    ``treefile.to_json`` writes it inside the tree, so the tree step only joins text (``buildstep.tree_step``)."""
+    return _dumps(module.to_json()) + "".join(_dumps(d.to_json()) for d in diagnostics)
 
 
 def write_configured(tree, catalog, source_dir: str, steps_dir: str, trigger: str) -> None:
@@ -88,6 +90,7 @@ def write_configured(tree, catalog, source_dir: str, steps_dir: str, trigger: st
     ``tree`` is the whole-tree scan the plan was made from, without errors (configuration stops on them).
     """
     from buildtool.generate import make_skeleton
+    from buildtool.model import SCHEMA_VERSION
 
     names = set(tree.modules)
     own: dict[str, list[Diagnostic]] = {}
@@ -106,6 +109,7 @@ def write_configured(tree, catalog, source_dir: str, steps_dir: str, trigger: st
         "modules": {name: signature(m, names, catalog.platforms) for name, m in tree.modules.items()},
         "sources": sorted(os.path.basename(m.source) for m in tree.modules.values()),
         "skeleton": make_skeleton(),
+        "schema": SCHEMA_VERSION,
     }
     os.makedirs(steps_dir, exist_ok=True)
     write_if_changed(os.path.join(steps_dir, STEPS_FILE), _dumps(steps))
@@ -159,32 +163,3 @@ def module_step(source: str, out_dir: str, name: str, payload: bytes | None = No
     return 0
 
 
-def tree_step(out_dir: str, scan_tree_out: str, built_tree_out: str, drop: frozenset[str]) -> int:
-    """Build time, off the compiles' path: the scanned tree and the tree of the modules built, from the fragments."""
-    from buildtool import treefile
-    from buildtool.mesonplan import without
-    from buildtool.model import Module, Tree
-
-    with open(os.path.join(out_dir, STEPS_FILE), encoding="utf-8") as handle:
-        steps = json.load(handle)
-    modules = {}
-    diagnostics: list[Diagnostic] = []
-    for name in sorted(steps["modules"]):
-        with open(os.path.join(out_dir, name + FRAGMENT_SUFFIX), encoding="utf-8") as handle:
-            fragment = json.load(handle)
-        modules[name] = Module.from_json(fragment["module"])
-        diagnostics += [Diagnostic.from_json(d) for d in fragment["diagnostics"]]
-    tree = Tree(modules=modules, diagnostics=tuple(sorted_unique(diagnostics)))
-    write_if_changed(scan_tree_out, treefile.to_json(tree))
-    write_if_changed(built_tree_out, treefile.to_json(without(tree, drop)))
-    return 0
-
-
-def main(argv: list[str]) -> int:
-    if len(argv) == 4 and argv[0] == "module":
-        return module_step(*argv[1:])
-    if len(argv) == 5 and argv[0] == "tree":
-        return tree_step(argv[1], argv[2], argv[3], frozenset(n for n in argv[4].split(",") if n))
-    print("usage: modstep.py module SOURCE OUT_DIR NAME | tree OUT_DIR SCAN_TREE_OUT TREE_OUT DROP",
-          file=sys.stderr)
-    return 2

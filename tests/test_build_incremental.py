@@ -73,6 +73,15 @@ def fresh(scratch):
     scratch.restore()
 
 
+def whole_tree_scan(scratch) -> str:
+    """The scanned tree as `buildtool scan` makes it from the sources, in one process."""
+    from buildtool import catalog, treefile
+    from buildtool.scan import scan
+
+    modules = scratch.source / "modules"
+    return treefile.to_json(scan([str(modules)], catalog.load_all([str(modules / "catalog.toml")])))
+
+
 def test_noop_does_nothing(fresh):
     out = fresh.ninja("-d", "explain")
     assert "no work to do" in out
@@ -105,10 +114,18 @@ def test_moduleinfo_edit_recompiles_only_modules_whose_data_changed(fresh):
     assert compiled(out) == {"res_statsd"}, out
     header = (fresh.build / "modules" / "res_statsd.modinfo.h").read_text()
     assert '#define AST_MODULE_OPTIONAL_MODULES "res_fax"' in header
-    # The tree files follow, from the per-module fragments.
+    # The tree files follow, from the per-module fragments: what a whole-tree scan gives.
     assert TREE_STEP in out, out
+    assert (fresh.build / "modules" / "scan-tree.json").read_text() == whole_tree_scan(fresh)
     tree = json.loads((fresh.build / "modules" / "tree.json").read_text())
     assert tree["modules"]["res_statsd"]["optional_modules"] == ["res_fax"]
+    # tree.json: the same without the modules meson leaves out (disabled.txt, written at configure time).
+    left_out = {line.split()[0] for line in (fresh.build / "modules" / "disabled.txt").read_text().splitlines()
+                if line and not line.startswith("#")}
+    scanned = json.loads(whole_tree_scan(fresh))
+    assert left_out and set(tree["modules"]) == set(scanned["modules"]) - left_out
+    assert tree["modules"] == {n: m for n, m in scanned["modules"].items() if n not in left_out}
+    assert tree["diagnostics"] == [d for d in scanned["diagnostics"] if d.get("module") not in left_out]
     fresh.up_to_date()
 
 
