@@ -214,3 +214,7 @@ if __name__ == "__main__":
     except OSError as exc:
         print(f"{exc.filename or 'buildstep'}: error: {exc.strerror or exc}", file=sys.stderr)
         raise SystemExit(2)
+    except (KeyError, ValueError) as exc:  # a steps file of another version, or damaged
+        print(f"{STEPS_FILE}: error: not what this buildtool writes ({exc!r}): run `ninja reconfigure`",
+              file=sys.stderr)
+        raise SystemExit(2)

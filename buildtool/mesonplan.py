@@ -46,8 +46,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from buildtool import graphs
-from buildtool.explain import blocking_requirement
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, Severity, error
 from buildtool.fields import PLAN_LISTS
@@ -103,6 +101,8 @@ def dependency_order(tree: Tree) -> tuple[list[str], list[Diagnostic]]:
         for iface in module.interfaces_required:
             before |= {p for p in tree.providers(iface) if p != name}
         edges[name] = before
+    from buildtool import graphs  # here: the build's per-module step imports this module for module_record
+
     placed = graphs.topological_order(modules, {name: sorted(before) for name, before in edges.items()})
     order, left = placed.order, placed.left
     diagnostics: list[Diagnostic] = []
@@ -206,6 +206,8 @@ def decide(plan: dict[str, list[dict[str, object]]], facts: BuildFacts) -> dict[
     The plan's order puts what a module requires first, so its fate is known when the module is
     reached. Between two modules in ``<conflict>`` (either may declare it), the first built wins.
     """
+    from buildtool.explain import blocking_requirement
+
     dependency_names = {lib["name"]: lib["dependency"] for lib in plan["library"]}
     interfaces = {iface["name"]: iface for iface in plan["interface"]}
     conflicts: dict[str, list[str]] = {}

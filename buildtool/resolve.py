@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from buildtool import graphs
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning, sorted_unique
 from buildtool.fields import FIELDS, LIST
@@ -267,6 +266,8 @@ def is_builtin(name: str, tree: Tree, catalog: Catalog) -> bool:
 
 def required_cycles(modules: dict[str, Module]) -> list[list[str]]:
     """Each required cycle as a closed path ``[a, b, ..., a]`` (a requires b ...), starting at its smallest name."""
+    from buildtool import graphs  # here: resolving one module (the build's per-module step) needs no graph
+
     return [cycle.path for cycle in graphs.cycles({name: m.requires for name, m in modules.items()})]
 
 
