@@ -164,12 +164,14 @@ def tree_step(out_dir: str, scan_tree_out: str, built_tree_out: str, drop: froze
     from buildtool.fsutil import write_if_changed
 
     steps = _steps_file(out_dir)
-    modules: list[tuple[str, str]] = []
+    names = sorted(steps["modules"])
+    modules: list[tuple[str, str]] = []  # (the name as a JSON string, the module's JSON object)
     diagnostics: list[tuple[tuple, str, str | None]] = []
-    for name in sorted(steps["modules"]):
-        with open(os.path.join(out_dir, name + FRAGMENT_SUFFIX), encoding="utf-8") as handle:
-            module, *found = handle.read().splitlines()
-        modules.append((name, module))
+    quoted = json.encoder.encode_basestring  # what json.dumps does to a str with ensure_ascii=False
+    for name in names:
+        with open(os.path.join(out_dir, name + FRAGMENT_SUFFIX), "rb") as handle:
+            module, *found = handle.read().decode("utf-8").splitlines()
+        modules.append((quoted(name), module))
         for line in found:
             d = json.loads(line)
             diagnostics.append(((d["path"], d["line"], d["column"], d["code"], d["message"]), line, d.get("module")))
@@ -177,8 +179,8 @@ def tree_step(out_dir: str, scan_tree_out: str, built_tree_out: str, drop: froze
 
     def tree(left_out: frozenset[str]) -> str:
         return ('{"diagnostics":[' + ",".join(line for _, line, module in diagnostics if module not in left_out)
-                + '],"modules":{' + ",".join(json.dumps(name, ensure_ascii=False) + ":" + text
-                                             for name, text in modules if name not in left_out)
+                + '],"modules":{' + ",".join(key + ":" + text for (key, text), name in zip(modules, names)
+                                             if name not in left_out)
                 + '},"schema":' + json.dumps(steps["schema"]) + "}\n")
 
     write_if_changed(scan_tree_out, tree(frozenset()))
