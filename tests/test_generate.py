@@ -373,3 +373,22 @@ def test_hand_written_problems_in_line_order_with_exact_messages() -> None:
                                 'AST_MODULE_INFO(K, 0, "A", .support_level = AST_MODULE_SUPPORT_DEPRECATED)')[0].message \
         == ("hand-written .support_level = AST_MODULE_SUPPORT_DEPRECATED disagrees with MODULEINFO (core); MODULEINFO "
             "is the source of truth: remove the field or write <support_level>deprecated</support_level> in MODULEINFO")
+
+
+@pytest.mark.parametrize("module", [
+    Module(name="res_plain", source="/x/res_plain.c", line=3),
+    Module(name="res_full", source="res_full.c", line=9, requires=("res_a", "res_b"), optional_modules=("res_c",),
+           provides=("iface",), libraries_required=("zlib",), support_level="extended", default_enabled=False,
+           deprecated_in="18", removed_in="21", replacement="res_new", names=("application:Dial",)),
+    # Everything a C string literal must escape, in a value the skeleton puts inside one.
+    Module(name="res_odd", source="dir with space/res_odd.c", line=1, replacement='a"b\\c\nd\x01@@e3@@',
+           support_level="core"),
+])
+def test_skeleton_filled_equals_the_template_rendered_by_jinja2(module) -> None:
+    # The build's per-module step fills a skeleton made once from the template; jinja2 is the reference.
+    from buildtool.generate import fill_skeleton, header_context, make_skeleton
+
+    skeleton = make_skeleton()
+    assert skeleton is not None and "@@" in skeleton
+    context = header_context(module, "", hash_header=True)
+    assert fill_skeleton(skeleton, context) == HeaderGenerator().render(module, b"", hash_header=True)
