@@ -122,10 +122,10 @@ def module_step(source: str, out_dir: str, name: str) -> int:
     write_if_changed(os.path.join(out_dir, name + HASH_SUFFIX), HASH_DEFINE.format(_sha256_hex(data)))
     payload = block_payload(data)
     if module_outputs_stale(out_dir, name, payload):
-        _steps_file(out_dir)
+        steps = _steps_file(out_dir)
         from buildtool import modstep
 
-        status = modstep.module_step(source, out_dir, name, payload)
+        status = modstep.module_step(source, out_dir, name, steps, payload)
         if status:
             return status
         write_if_changed(os.path.join(out_dir, name + BLOCK_SUFFIX), payload)
@@ -200,10 +200,10 @@ def main(argv: list[str]) -> int:
     if len(argv) == 5 and argv[0] == "tree":
         return tree_step(argv[1], argv[2], argv[3], frozenset(n for n in argv[4].split(",") if n))
     if len(argv) == 4 and argv[0] == "module":
-        _steps_file(argv[2])
+        steps = _steps_file(argv[2])
         from buildtool import modstep
 
-        return modstep.module_step(*argv[1:])
+        return modstep.module_step(*argv[1:], steps)
     print(USAGE, file=sys.stderr)
     return 2
 

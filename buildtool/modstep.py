@@ -33,7 +33,7 @@ import json
 import os
 import sys
 
-from buildtool.buildstep import (ARGS_NAME, BLOCK_SUFFIX, STEPS_FILE, FRAGMENT_SUFFIX, HEADER_SUFFIX,
+from buildtool.buildstep import (ARGS_NAME, BLOCK_SUFFIX, FRAGMENT_SUFFIX, HEADER_SUFFIX, STEPS_FILE,
                                  block_payload, plan_changed)
 from buildtool.diagnostics import Diagnostic, Severity, sorted_unique
 from buildtool.fsutil import write_if_changed
@@ -89,6 +89,8 @@ def write_configured(tree, catalog, source_dir: str, steps_dir: str, trigger: st
 
     ``tree`` is the whole-tree scan the plan was made from, without errors (configuration stops on them).
     """
+    import importlib
+
     from buildtool.generate import make_skeleton
     from buildtool.model import SCHEMA_VERSION
 
@@ -96,8 +98,6 @@ def write_configured(tree, catalog, source_dir: str, steps_dir: str, trigger: st
     own: dict[str, list[Diagnostic]] = {}
     for d in tree.diagnostics:
         own.setdefault(d.module, []).append(d)
-    import importlib
-
     steps = {
         "python_path": sorted({os.path.dirname(os.path.dirname(os.path.abspath(importlib.import_module(p).__file__)))
                                for p in STEP_PACKAGES}),
@@ -136,15 +136,13 @@ def _write_outputs(out_dir: str, module, payload: bytes, diagnostics: list[Diagn
     write_if_changed(os.path.join(out_dir, module.name + FRAGMENT_SUFFIX), _fragment(module, diagnostics))
 
 
-def module_step(source: str, out_dir: str, name: str, payload: bytes | None = None) -> int:
+def module_step(source: str, out_dir: str, name: str, steps: dict, payload: bytes | None = None) -> int:
     """Build time: one module's header and fragment from its source (``payload``: its block, when
-    the caller has read it) and the steps file (module doc)."""
+    the caller has read it) and the steps file's content (module doc)."""
     from buildtool.commands.common import print_diagnostics
     from buildtool.resolve import TreeNames, resolve_one
     from buildtool.scan import SourceFile, with_module, scan_source
 
-    with open(os.path.join(out_dir, STEPS_FILE), encoding="utf-8") as handle:
-        steps = json.load(handle)
     if payload is None:
         with open(source, "rb") as handle:
             payload = block_payload(handle.read())
