@@ -21,7 +21,7 @@ step of buildtool at all. Then, in interleaved rounds (best of ``--rounds``):
 each edit then undone (the undo is timed as another sample). From ninja's own
 output it checks that nothing re-configured and exactly one module was
 compiled. Last, a **plan-changing edit** (the leaf gains a ``<depend>`` on a
-module): the next ``ninja`` must stop with the generator's message and the one
+module): the next ``ninja`` must stop with the module step's message and the one
 after must re-configure and build, and every ``.so`` must equal, byte for byte,
 a fresh build of the edited tree (``--no-fresh`` skips that comparison).
 

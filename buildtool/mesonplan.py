@@ -43,11 +43,9 @@ reason naming the chain ("requires res_curl, which requires library curl
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from pathlib import Path
 
-from buildtool import graphs, treefile
-from buildtool.explain import blocking_requirement
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, Severity, error
 from buildtool.fields import PLAN_LISTS
@@ -87,7 +85,7 @@ class MesonPlan:
 def list_sources(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
     """The module source file names (no directory) that ``scan`` would read, sorted."""
     sources, diagnostics = discover(paths)
-    return sorted({Path(s.path).name for s in sources}), diagnostics
+    return sorted({os.path.basename(s.path) for s in sources}), diagnostics
 
 
 def dependency_order(tree: Tree) -> tuple[list[str], list[Diagnostic]]:
@@ -103,6 +101,8 @@ def dependency_order(tree: Tree) -> tuple[list[str], list[Diagnostic]]:
         for iface in module.interfaces_required:
             before |= {p for p in tree.providers(iface) if p != name}
         edges[name] = before
+    from buildtool import graphs  # here: the build's per-module step imports this module for module_record
+
     placed = graphs.topological_order(modules, {name: sorted(before) for name, before in edges.items()})
     order, left = placed.order, placed.left
     diagnostics: list[Diagnostic] = []
@@ -149,18 +149,24 @@ def make_meson_plan(tree: Tree, catalog: Catalog) -> MesonPlan:
         catalogued = "yes" if iface in catalog.interfaces else "no"
         lines.append(FIELD_SEP.join(("interface", iface, catalogued, LIST_SEP.join(tree.providers(iface)))))
 
-    platforms = {p.lower() for p in catalog.platforms}
     for name in order:
-        module = modules[name]
-        systems = sorted({PLATFORM_SYSTEMS.get(c.lower(), c.lower()) for c in module.conflicts
-                          if c not in modules and c.lower() in platforms})
-        fields = ["module", name, Path(module.source).name, "yes" if module.default_enabled else "no"]
-        fields += [LIST_SEP.join(n for n in getattr(module, key) if key not in TREE_ONLY or n in modules)
-                   for key in PLAN_LISTS]
-        fields.append(LIST_SEP.join(systems))
-        assert len(fields) == len(MODULE_FIELDS)
-        lines.append(FIELD_SEP.join(fields))
+        lines.append(module_record(modules[name], modules, catalog.platforms))
     return MesonPlan(lines, diagnostics)
+
+
+def module_record(module: Module, modules, platforms) -> str:
+    """A module's plan line (``module|NAME|...``); ``modules``: the names of the tree's modules,
+    ``platforms``: the catalogue's. The build's per-module step compares one module's line with
+    the configured plan this way (buildtool/modstep.py)."""
+    lowered = {p.lower() for p in platforms}
+    systems = sorted({PLATFORM_SYSTEMS.get(c.lower(), c.lower()) for c in module.conflicts
+                      if c not in modules and c.lower() in lowered})
+    fields = ["module", module.name, os.path.basename(module.source), "yes" if module.default_enabled else "no"]
+    fields += [LIST_SEP.join(n for n in getattr(module, key) if key not in TREE_ONLY or n in modules)
+               for key in PLAN_LISTS]
+    fields.append(LIST_SEP.join(systems))
+    assert len(fields) == len(MODULE_FIELDS)
+    return FIELD_SEP.join(fields)
 
 
 def parse_plan(text: str) -> dict[str, list[dict[str, object]]]:
@@ -200,6 +206,8 @@ def decide(plan: dict[str, list[dict[str, object]]], facts: BuildFacts) -> dict[
     The plan's order puts what a module requires first, so its fate is known when the module is
     reached. Between two modules in ``<conflict>`` (either may declare it), the first built wins.
     """
+    from buildtool.explain import blocking_requirement
+
     dependency_names = {lib["name"]: lib["dependency"] for lib in plan["library"]}
     interfaces = {iface["name"]: iface for iface in plan["interface"]}
     conflicts: dict[str, list[str]] = {}
@@ -265,7 +273,7 @@ def decision_text(reasons: dict[str, str | None]) -> str:
                    for name, reason in reasons.items())
 
 
-def write_empty_headers(paths: list[str], out_dir: str | Path) -> list[Path]:
+def write_empty_headers(paths: list[str], out_dir: str | os.PathLike) -> list:
     """Headers with every injected field empty (the build's ``-Dinjection=false``, for benchmarks).
 
     No MODULEINFO is read: this is what a build costs without the injection.
@@ -286,6 +294,8 @@ def without(tree: Tree, drop: set[str]) -> Tree:
                 diagnostics=tuple(d for d in tree.diagnostics if d.module not in drop))
 
 
-def select_tree(tree_path: str | Path, drop: set[str], out: str | Path) -> bool:
+def select_tree(tree_path: str | os.PathLike, drop: set[str], out: str | os.PathLike) -> bool:
     """Write the tree JSON without the ``drop``ped (not built) modules; True when the file changed."""
+    from buildtool import treefile
+
     return write_if_changed(out, treefile.to_json(without(treefile.read(str(tree_path)), drop)))

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from buildtool import graphs
 from buildtool.catalog import Catalog
 from buildtool.diagnostics import Diagnostic, error, warning, sorted_unique
 from buildtool.fields import FIELDS, LIST
@@ -32,18 +31,31 @@ class ScannedModule:
     names_from: str = ""       # the file the names were read from, when it is not ``source``
 
 
+@dataclass(frozen=True)
+class TreeNames:
+    """What resolving one module needs of the rest of its tree: every module name, and every
+    interface some module ``<provide>``s (the meson build's per-module step, buildtool/modstep.py)."""
+
+    modules: frozenset[str]
+    provided: frozenset[str]
+
+
 # The lists a MODULEINFO block declares, one set each while a module is resolved (the field table's).
 _LISTS = tuple(f.name for f in FIELDS if f.kind == LIST and f.tag)
 
 
 class _Resolver:
-    def __init__(self, scanned: list[ScannedModule], catalog: Catalog, installed: Tree | None = None):
+    def __init__(self, scanned: list[ScannedModule], catalog: Catalog, installed: Tree | None = None,
+                 others: TreeNames | None = None):
         self.scanned = scanned
         self.catalog = catalog
         self.installed = installed.modules if installed else {}
         self.modules = {m.name for m in scanned} | set(self.installed)
         self.provided = {ref.name for m in scanned if m.decl for ref in m.decl.names if ref.tag == "provide"}
         self.provided |= {iface for m in self.installed.values() for iface in m.provides}
+        if others is not None:
+            self.modules |= others.modules
+            self.provided |= others.provided
         self.interfaces = self.provided | catalog.interfaces
         self.diagnostics: list[Diagnostic] = []
         # (module, required module) -> where the requirement is written, for cycle reports.
@@ -254,7 +266,18 @@ def is_builtin(name: str, tree: Tree, catalog: Catalog) -> bool:
 
 def required_cycles(modules: dict[str, Module]) -> list[list[str]]:
     """Each required cycle as a closed path ``[a, b, ..., a]`` (a requires b ...), starting at its smallest name."""
+    from buildtool import graphs  # here: resolving one module (the build's per-module step) needs no graph
+
     return [cycle.path for cycle in graphs.cycles({name: m.requires for name, m in modules.items()})]
+
+
+def resolve_one(scanned: ScannedModule, catalog: Catalog, others: TreeNames) -> tuple[Module, list[Diagnostic]]:
+    """One module of a tree whose other modules are known only by ``others``: its data and its own
+    diagnostics, as ``resolve`` of the whole tree gives them when no cross-module check (cycles,
+    duplicate provided names) fails; the build runs those at configure time and re-configures when
+    an edit changes what they read (buildtool/modstep.py)."""
+    resolver = _Resolver([scanned], catalog, others=others)
+    return resolver.module(scanned), resolver.diagnostics
 
 
 def resolve(scanned: list[ScannedModule], catalog: Catalog,

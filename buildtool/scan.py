@@ -115,7 +115,7 @@ def scan_root(root: str, catalog: Catalog | None = None):
                                      f"module name '{member.name}' is also declared by {where[member.name]}",
                                      module=member.name))
             continue
-        diagnostics.extend(d if d.module else _with_module(d, member.name) for d in found_diagnostics)
+        diagnostics.extend(d if d.module else with_module(d, member.name) for d in found_diagnostics)
         scanned[member.name] = item
         where[member.name] = member.path
     return resolve(list(scanned.values()), merged, diagnostics), found
@@ -148,16 +148,11 @@ def _declared_names(member, item: ScannedModule, files) -> list[Diagnostic]:
     return diagnostics
 
 
-def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | None = None,
-         read=None, parse=None) -> Tree:
+def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | None = None) -> Tree:
     """Scan module sources and return the normalized tree with every diagnostic.
 
     ``installed`` is a tree of modules built elsewhere (an installed copy) that
-    the scanned modules may depend on; it is not part of the result. ``read``
-    (SourceFile -> bytes) replaces reading the source itself: the build reads
-    each module's ``.modinfo.block`` instead (buildtool/buildgen.py), and
-    ``parse`` (SourceFile, bytes -> like ``scan_source``) lets it reuse the
-    parse of an unchanged block.
+    the scanned modules may depend on; it is not part of the result.
     """
     sources, diagnostics = discover(paths)
     scanned: dict[str, ScannedModule] = {}
@@ -180,12 +175,12 @@ def scan(paths: list[str], catalog: Catalog | None = None, installed: Tree | Non
             continue
         try:
             # a FIFO or device named on the command line is refused
-            data = read(source) if read is not None else read_regular(source.path)
+            data = read_regular(source.path)
         except OSError as exc:
             diagnostics.append(error(source.path, 0, 0, "io-error", f"cannot read: {exc.strerror}"))
             continue
-        item, found = (parse or scan_source)(source, data)
-        diagnostics.extend(d if d.module else _with_module(d, source.name) for d in found)
+        item, found = scan_source(source, data)
+        diagnostics.extend(d if d.module else with_module(d, source.name) for d in found)
         scanned[source.name] = item
         first_path[source.name] = source.path
     return resolve(list(scanned.values()), catalog or Catalog(), diagnostics, installed)
@@ -198,6 +193,7 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
-def _with_module(diagnostic: Diagnostic, module: str) -> Diagnostic:
+def with_module(diagnostic: Diagnostic, module: str) -> Diagnostic:
+    """``diagnostic`` attributed to ``module``."""
     return Diagnostic(diagnostic.path, diagnostic.line, diagnostic.column, diagnostic.severity,
                       diagnostic.code, diagnostic.message, module, diagnostic.data)

@@ -7,6 +7,7 @@ Each test starts from a built, up-to-date copy and puts back what it changed.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pytest
 from helpers.build import REPO, meson_setup, project_copy, run_ninja
 
 COMPILE = re.compile(r"Compiling C object modules/([A-Za-z0-9_]+)\.so\.p/")
-GENERATE = "Generating modules/modinfo with"   # the whole-tree generator (not the per-module steps)
+TREE_STEP = "Generating modules/modinfo-tree"  # the tree files from the per-module fragments
 REGENERATE = "Regenerating build files"       # ninja re-running meson
 PLAN_CHANGED = "the module plan changed"
 
@@ -72,6 +73,15 @@ def fresh(scratch):
     scratch.restore()
 
 
+def whole_tree_scan(scratch) -> str:
+    """The scanned tree as `buildtool scan` makes it from the sources, in one process."""
+    from buildtool import catalog, treefile
+    from buildtool.scan import scan
+
+    modules = scratch.source / "modules"
+    return treefile.to_json(scan([str(modules)], catalog.load_all([str(modules / "catalog.toml")])))
+
+
 def test_noop_does_nothing(fresh):
     out = fresh.ninja("-d", "explain")
     assert "no work to do" in out
@@ -80,14 +90,18 @@ def test_noop_does_nothing(fresh):
 
 
 def test_body_edit_recompiles_that_module_only(fresh):
+    generated = [fresh.build / "modules" / f"res_fax{suffix}" for suffix in (".modinfo.h", ".modinfo.json")]
+    before = [p.stat().st_mtime_ns for p in generated]
     fresh.edit("res_fax", 'ast_module_trace(AST_MODULE, "reload");',
                'ast_module_trace(AST_MODULE, "reload"); /* edited */')
     out = fresh.ninja()
+    assert [p.stat().st_mtime_ns for p in generated] == before
     assert compiled(out) == {"res_fax"}, out
     assert "Linking target modules/res_fax.so" in out
     assert len(re.findall(r"Linking target", out)) == 1, out
-    # Nothing re-configured, and the block did not change, so the whole-tree generator did not run either.
-    assert REGENERATE not in out and GENERATE not in out, out
+    # Nothing re-configured, and the block did not change: the step wrote the hash header alone, so
+    # the module's header and tree fragment kept their bytes and time, and the tree step did not run.
+    assert REGENERATE not in out and TREE_STEP not in out, out
     assert "Generating modules/res_fax.modinfo-step" in out, out
 
 
@@ -96,9 +110,22 @@ def test_moduleinfo_edit_recompiles_only_modules_whose_data_changed(fresh):
     fresh.edit("res_statsd", "<support_level>extended</support_level>",
                '<use type="module">res_fax</use>\n\t<support_level>extended</support_level>')
     out = fresh.ninja()
-    assert GENERATE in out
     assert REGENERATE not in out, out
     assert compiled(out) == {"res_statsd"}, out
+    header = (fresh.build / "modules" / "res_statsd.modinfo.h").read_text()
+    assert '#define AST_MODULE_OPTIONAL_MODULES "res_fax"' in header
+    # The tree files follow, from the per-module fragments: what a whole-tree scan gives.
+    assert TREE_STEP in out, out
+    assert (fresh.build / "modules" / "scan-tree.json").read_text() == whole_tree_scan(fresh)
+    tree = json.loads((fresh.build / "modules" / "tree.json").read_text())
+    assert tree["modules"]["res_statsd"]["optional_modules"] == ["res_fax"]
+    # tree.json: the same without the modules meson leaves out (disabled.txt, written at configure time).
+    left_out = {line.split()[0] for line in (fresh.build / "modules" / "disabled.txt").read_text().splitlines()
+                if line and not line.startswith("#")}
+    scanned = json.loads(whole_tree_scan(fresh))
+    assert left_out and set(tree["modules"]) == set(scanned["modules"]) - left_out
+    assert tree["modules"] == {n: m for n, m in scanned["modules"].items() if n not in left_out}
+    assert tree["diagnostics"] == [d for d in scanned["diagnostics"] if d.get("module") not in left_out]
     fresh.up_to_date()
 
 
@@ -107,14 +134,23 @@ def test_moduleinfo_edit_that_changes_another_modules_data(fresh):
     fresh.edit("res_mwi_external", '<use type="interface">sorcery_wizard</use>',
                '<use type="interface">sorcery_wizard</use>\n\t<use>mwi_store</use>')
     out = fresh.ninja()
-    assert compiled(out) == {"res_mwi_external"}, out
-    # Now res_statsd provides it: res_mwi_external's optional_uses change too; nothing else does.
+    assert compiled(out) == {"res_mwi_external"} and REGENERATE not in out, out
+    # Now res_statsd provides it: what another module's names mean changes, so it is a plan change
+    # (each module's step resolves its names with what configuration recorded of the others). The
+    # first ninja stops before any compile; the next re-configures, and res_mwi_external's
+    # optional_uses change too; nothing else does.
     fresh.edit("res_statsd", "<support_level>extended</support_level>",
                "<provide>mwi_store</provide>\n\t<support_level>extended</support_level>")
+    first = fresh.ninja(check=False)
+    assert PLAN_CHANGED in first and "changed: res_statsd" in first, first
+    assert compiled(first) == set(), first
     out = fresh.ninja()
+    assert REGENERATE in out, out
     assert compiled(out) == {"res_statsd", "res_mwi_external"}, out
     header = (fresh.build / "modules" / "res_mwi_external.modinfo.h").read_text()
     assert '#define AST_MODULE_OPTIONAL_USES "mwi_store,sorcery_wizard"' in header
+    fresh.restore()
+    fresh.ninja(check=False)  # the plan changes back: that ninja stops, the fixture's re-configures
 
 
 def test_touching_a_source_without_change_recompiles_it_alone(fresh):
@@ -176,7 +212,15 @@ def test_python_build_step_gives_the_same_build(tmp_path, fresh):
     path.write_text(path.read_text().replace("static int unload_module(void)\n{",
                                              "static int unload_module(void)\n{\n\t/* edited */", 1))
     out = run_ninja(build).stdout
-    assert compiled(out) == {"res_fax"} and REGENERATE not in out and GENERATE not in out, out
+    assert compiled(out) == {"res_fax"} and REGENERATE not in out and TREE_STEP not in out, out
+
+
+def configure_steps(modules: Path, out: Path) -> None:
+    """What configuration writes for the per-module steps (modules/meson.build runs the same)."""
+    subprocess.run([sys.executable, "-m", "buildtool", "meson-plan", "--catalog", str(modules / "catalog.toml"),
+                    "--record", str(out / "plan.txt"), "--steps-dir", str(out),
+                    "--reconfigure-trigger", str(out.parent / "trigger"), str(modules)],
+                   check=True, capture_output=True)
 
 
 def test_native_and_python_build_steps_write_the_same_bytes(tmp_path):
@@ -187,19 +231,31 @@ def test_native_and_python_build_steps_write_the_same_bytes(tmp_path):
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcrypto"], capture_output=True, text=True)
     assert flags.returncode == 0, "libcrypto is needed for the native step"
     subprocess.run(["cc", "-O2", "-o", str(exe), str(step), *flags.stdout.split()], check=True)
-    handwritten = tmp_path / "res_hand.c"
+    modules = project_copy(tmp_path / "src") / "modules"
+    handwritten = modules / "res_hand.c"
     handwritten.write_text("/*** MODULEINFO\n\t<support_level>core</support_level>\n ***/\n"
                            "AST_MODULE_INFO(ASTERISK_GPL_KEY, 0, \"x\", .requires = \"res_a\");\n")
-    sources = sorted((REPO / "modules").glob("*.c")) + [handwritten]
+    native, python = tmp_path / "native", tmp_path / "python"
+    configure_steps(modules, native)
+    configure_steps(modules, python)
+    configured = {p.name: p.read_bytes() for p in native.iterdir()}
+    sources = sorted(modules.glob("*.c"))
+    for out in (native, python):  # as before a first build: every module's step runs its Python part
+        for generated in out.glob("*.modinfo.*"):
+            generated.unlink()
     for source in sources:
-        subprocess.run([str(exe), str(source), str(tmp_path / "c.block"), str(tmp_path / "c.h")], check=True)
-        subprocess.run([sys.executable, "-I", "-S", buildstep.__file__, "block", str(source),
-                        str(tmp_path / "p.block"), str(tmp_path / "p.h")], check=True)
-        assert (tmp_path / "c.block").read_bytes() == (tmp_path / "p.block").read_bytes(), source
-        assert (tmp_path / "c.h").read_bytes() == (tmp_path / "p.h").read_bytes(), source
+        subprocess.run([str(exe), str(source), str(native), source.stem], check=True)
+        subprocess.run([sys.executable, "-I", "-S", buildstep.__file__, "step", str(source), str(python),
+                        source.stem], check=True)
+    ours = {p.name: p.read_bytes() for p in native.iterdir()}
+    assert ours == {p.name: p.read_bytes() for p in python.iterdir()}
+    # What configuration wrote, the build steps write again, plus the hash headers.
+    assert {name: data for name, data in ours.items() if not name.endswith(".hash.h")} == configured
+    for source in sources:
         data = source.read_bytes()
-        assert (tmp_path / "p.block").read_bytes() == buildstep.block_payload(data)
-        assert f'"sha256:{hashlib.sha256(data).hexdigest()}"' in (tmp_path / "c.h").read_text()
+        assert ours[source.stem + ".modinfo.block"] == buildstep.block_payload(data)
+        assert f'"sha256:{hashlib.sha256(data).hexdigest()}"' in ours[source.stem + ".modinfo.hash.h"].decode()
+    assert b"#error" in ours["res_hand.modinfo.h"]  # its hand-written .requires disagrees
     # A hand-written field after the block: the generator needs the whole source to check it.
     assert buildstep.block_payload(handwritten.read_bytes()) == handwritten.read_bytes()
     # None: only the block's prefix, so a body edit leaves it unchanged.

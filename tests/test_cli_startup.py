@@ -43,10 +43,16 @@ def test_scan_imports_neither_the_generator_nor_the_elf_reader(tmp_path):
 
 
 def test_build_step_imports_only_the_standard_library_and_fsutil(tmp_path):
+    # A body edit: the module's block, header and fragment are as configuration wrote them.
+    subprocess.run([sys.executable, "-m", "buildtool", "meson-plan", "--catalog", str(REPO / "modules" / "catalog.toml"),
+                    "--record", str(tmp_path / "plan.txt"), "--steps-dir", str(tmp_path),
+                    "--reconfigure-trigger", str(tmp_path / "trigger"), str(REPO / "modules")],
+                   check=True, capture_output=True)
     source = REPO / "modules" / "res_fax.c"
     result = subprocess.run([sys.executable, "-X", "importtime", "-I", "-S", str(REPO / "buildtool" / "buildstep.py"),
-                             "block", str(source), str(tmp_path / "b"), str(tmp_path / "h")],
+                             "step", str(source), str(tmp_path), "res_fax"],
                             capture_output=True, text=True)
+    assert (tmp_path / "res_fax.modinfo.hash.h").exists()
     assert result.returncode == 0, result.stderr
     names = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert {n for n in names if n.startswith("buildtool")} == {"buildtool", "buildtool.fsutil"}, names

@@ -458,3 +458,20 @@ def test_whole_header_for_asterisk_with_the_hash_header(tmp_path: Path) -> None:
     path, written = HeaderGenerator().write(module, source, tmp_path, errors, hash_header=True,
                                             wrapper="asterisk/wrap.h")
     assert written and path.read_text() == EXPECTED_ASTERISK_HEADER.replace("@DESCRIPTION@", "From the source")
+@pytest.mark.parametrize("module", [
+    Module(name="res_plain", source="/x/res_plain.c", line=3),
+    Module(name="res_full", source="res_full.c", line=9, requires=("res_a", "res_b"), optional_modules=("res_c",),
+           provides=("iface",), libraries_required=("zlib",), support_level="extended", default_enabled=False,
+           deprecated_in="18", removed_in="21", replacement="res_new", names=("application:Dial",)),
+    # Everything a C string literal must escape, in a value the skeleton puts inside one.
+    Module(name="res_odd", source="dir with space/res_odd.c", line=1, replacement='a"b\\c\nd\x01@@e3@@',
+           support_level="core"),
+])
+def test_skeleton_filled_equals_the_template_rendered_by_jinja2(module) -> None:
+    # The build's per-module step fills a skeleton made once from the template; jinja2 is the reference.
+    from buildtool.generate import fill_skeleton, header_context, make_skeleton
+
+    skeleton = make_skeleton()
+    assert skeleton is not None and "@@" in skeleton
+    context = header_context(module, "", hash_header=True)
+    assert fill_skeleton(skeleton, context) == HeaderGenerator().render(module, b"", hash_header=True)

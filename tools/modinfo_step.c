@@ -1,16 +1,21 @@
 /* The per-module build step of buildtool, as a native program.
  *
- *   modinfo-step SOURCE BLOCK_OUT HASH_OUT
+ *   modinfo-step SOURCE OUT_DIR NAME
  *
- * Exactly what `buildtool/buildstep.py block` does (that file documents the two
- * outputs; tests/test_build_edit_loop.py checks that both write the same bytes):
- * BLOCK_OUT gets the prefix of SOURCE that can hold its MODULEINFO block, or
- * the whole source when a hand-written info-struct field name appears after
- * that prefix; HASH_OUT gets `#define AST_MODULE_SOURCE_HASH "sha256:..."`.
- * Each file is written (through a temporary file and a rename) only when its
- * content changes, so ninja's restat stops there. It runs on every edit of a
- * module, so it is C: about 1 ms where a Python start costs ~15 ms. SHA-256
- * comes from OpenSSL's libcrypto; without it the build runs buildstep.py.
+ * Exactly what `buildtool/buildstep.py step` does (that file documents it;
+ * tests/test_build_edit_loop.py checks that both write the same bytes): writes
+ * OUT_DIR/NAME.modinfo.hash.h (`#define AST_MODULE_SOURCE_HASH "sha256:..."`);
+ * then, when the part of SOURCE that can hold MODULEINFO data (the prefix up to
+ * the end of its last MODULEINFO block, or the whole source when a hand-written
+ * info-struct field name appears after it) differs from OUT_DIR/NAME.modinfo.block,
+ * or the header or tree fragment is missing, runs the command in
+ * OUT_DIR/modinfo-step.args (one argument a line, written at configure time:
+ * `python -I -S buildstep.py module`) with SOURCE OUT_DIR NAME, and writes the
+ * block only when that succeeded. Each file is written (through a temporary
+ * file and a rename) only when its content changes, so ninja's restat stops
+ * there. It runs on every edit of a module, so it is C: about 1 ms where a
+ * Python start costs ~15 ms. SHA-256 comes from OpenSSL's libcrypto; without
+ * it the build runs buildstep.py.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -146,10 +152,96 @@ static void write_if_changed(const char *path, const char *data, size_t len)
 	free(tmp);
 }
 
+static char *path_of(const char *dir, const char *name, const char *suffix)
+{
+	size_t len = strlen(dir) + strlen(name) + strlen(suffix) + 2;
+	char *path = malloc(len);
+	if (!path) {
+		errno = ENOMEM;
+		die(name, "cannot allocate");
+	}
+	snprintf(path, len, "%s/%s%s", dir, name, suffix);
+	return path;
+}
+
+/* buildtool.buildstep.module_outputs_stale */
+static int outputs_stale(const char *out_dir, const char *name, const char *payload, size_t len)
+{
+	char *block = path_of(out_dir, name, ".modinfo.block");
+	size_t old_len;
+	char *old = read_all(block, &old_len);
+	int stale = !old || old_len != len || memcmp(old, payload, len) != 0;
+	free(old);
+	free(block);
+	const char *suffixes[] = {".modinfo.h", ".modinfo.json"};
+	for (size_t i = 0; i < 2 && !stale; i++) {
+		char *path = path_of(out_dir, name, suffixes[i]);
+		stale = access(path, F_OK) != 0;
+		free(path);
+	}
+	return stale;
+}
+
+/* The configured `module` command with SOURCE OUT_DIR NAME; its exit status. */
+static int run_module_command(char **argv)
+{
+	char *args_path = path_of(argv[2], "modinfo-step", ".args");
+	size_t len;
+	char *text = read_all(args_path, &len);
+	if (!text) {
+		die(args_path, "cannot read (configure again)");
+	}
+	char **cmd = calloc(len + 4, sizeof(*cmd));
+	if (!cmd) {
+		errno = ENOMEM;
+		die(args_path, "cannot allocate");
+	}
+	size_t n = 0;
+	char *start = text;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\n') {
+			text[i] = '\0';
+			cmd[n++] = start;
+			start = text + i + 1;
+		}
+	}
+	if (n == 0) {
+		fprintf(stderr, "%s: error: empty (configure again)\n", args_path);
+		exit(2);
+	}
+	cmd[n++] = argv[1];
+	cmd[n++] = argv[2];
+	cmd[n++] = argv[3];
+	cmd[n] = NULL;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		die(cmd[0], "cannot start");
+	}
+	if (pid == 0) {
+		execv(cmd[0], cmd);
+		fprintf(stderr, "%s: error: cannot run: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			die(cmd[0], "cannot wait for");
+		}
+	}
+	free(cmd);
+	free(text);
+	free(args_path);
+	if (WIFEXITED(status)) {
+		return WEXITSTATUS(status);
+	}
+	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
-		fprintf(stderr, "usage: modinfo-step SOURCE BLOCK_OUT HASH_OUT\n");
+		fprintf(stderr, "usage: modinfo-step SOURCE OUT_DIR NAME\n");
 		return 2;
 	}
 	size_t len;
@@ -157,6 +249,22 @@ int main(int argc, char **argv)
 	if (!data) {
 		die(argv[1], "cannot read");
 	}
+
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int digest_len = 0;
+	if (!EVP_Digest(data, len, digest, &digest_len, EVP_sha256(), NULL)) {
+		fprintf(stderr, "%s: error: SHA-256 failed\n", argv[1]);
+		return 2;
+	}
+	char define[128];
+	int at = snprintf(define, sizeof(define), "#define AST_MODULE_SOURCE_HASH \"sha256:");
+	for (unsigned int i = 0; i < digest_len; i++) {
+		at += snprintf(define + at, sizeof(define) - (size_t) at, "%02x", digest[i]);
+	}
+	at += snprintf(define + at, sizeof(define) - (size_t) at, "\"\n");
+	char *hash_path = path_of(argv[2], argv[3], ".modinfo.hash.h");
+	write_if_changed(hash_path, define, (size_t) at);
+	free(hash_path);
 
 	/* buildtool.buildstep.block_region, then block_payload */
 	size_t region = 0;
@@ -173,21 +281,15 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	write_if_changed(argv[2], data, payload);
-
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned int digest_len = 0;
-	if (!EVP_Digest(data, len, digest, &digest_len, EVP_sha256(), NULL)) {
-		fprintf(stderr, "%s: error: SHA-256 failed\n", argv[1]);
-		return 2;
+	if (outputs_stale(argv[2], argv[3], data, payload)) {
+		int status = run_module_command(argv);
+		if (status != 0) {
+			return status;
+		}
+		char *block = path_of(argv[2], argv[3], ".modinfo.block");
+		write_if_changed(block, data, payload);
+		free(block);
 	}
-	char define[128];
-	int at = snprintf(define, sizeof(define), "#define AST_MODULE_SOURCE_HASH \"sha256:");
-	for (unsigned int i = 0; i < digest_len; i++) {
-		at += snprintf(define + at, sizeof(define) - (size_t) at, "%02x", digest[i]);
-	}
-	at += snprintf(define + at, sizeof(define) - (size_t) at, "\"\n");
-	write_if_changed(argv[3], define, (size_t) at);
 	free(data);
 	return 0;
 }

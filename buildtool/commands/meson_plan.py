@@ -8,8 +8,10 @@ Five actions, one per flag (see docs/build.md):
   meson.build turns into a configuration error.
 - ``meson-plan --list PATH...``: the module source file names, one a line
   (meson.build makes one build step per source from them).
-- ``meson-plan --record FILE ...``: also write the plan to FILE; the build-time
-  generator compares its own plan with it (buildtool/buildgen.py).
+- ``meson-plan --record FILE --steps-dir DIR --reconfigure-trigger FILE ...``:
+  also write the plan to FILE, and into DIR what the build's per-module steps
+  read (the catalogue) with every module's header, as of this scan
+  (buildtool/modstep.py).
 - ``meson-plan --empty-headers --out-dir DIR PATH...``: every module's
   generated header with all injected fields empty (``-Dinjection=false``, the
   benchmark's baseline).
@@ -54,6 +56,12 @@ def configure(parser) -> None:
     parser.add_argument("--tree-out", metavar="FILE", help="with --select-tree: the filtered tree")
     parser.add_argument("--record", metavar="FILE",
                         help="also write the plan to FILE (the build compares its plan with it)")
+    parser.add_argument("--steps-dir", metavar="DIR",
+                        help="with --record: write the catalogue of the build's per-module steps and every "
+                             "module's header, tree fragment and block into DIR")
+    parser.add_argument("--reconfigure-trigger", metavar="FILE",
+                        help="with --steps-dir: a file build.ninja's regeneration depends on; a build step "
+                             "touches it when an edit changed the plan")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the plan here instead of stdout")
     parser.add_argument("paths", nargs="*", metavar="PATH", help="module directory or module sources")
 
@@ -87,8 +95,9 @@ def run(args) -> int:
             raise InputError("meson-plan", 0, 0, "--empty-headers needs --out-dir")
         mesonplan.write_empty_headers(args.paths, args.out_dir)
         return 0
-    tree = scan(args.paths, catalog.load_all(args.catalog))
-    plan = mesonplan.make_meson_plan(tree, catalog.load_all(args.catalog))
+    names = catalog.load_all(args.catalog)
+    tree = scan(args.paths, names)
+    plan = mesonplan.make_meson_plan(tree, names)
     print_diagnostics(plan.diagnostics)
     if plan.failed:
         return 1
@@ -96,6 +105,14 @@ def run(args) -> int:
 
     if args.record:
         write_if_changed(args.record, plan.text())
+    if args.steps_dir:
+        if not (args.record and args.reconfigure_trigger and len(args.paths) == 1):
+            raise InputError("meson-plan", 0, 0, "--steps-dir needs --record, --reconfigure-trigger "
+                                                 "and exactly one module directory")
+        from buildtool import modstep
+
+        modstep.write_configured(tree, names, args.paths[0], args.steps_dir,
+                                 args.reconfigure_trigger)
     if args.output:
         write_if_changed(args.output, plan.text())
     else:
