@@ -45,6 +45,55 @@ os.environ["CCACHE_DISABLE"] = "1"
 from helpers.build import REPO, BuiltModules, build_project, meson, tool_env  # noqa: E402
 
 
+# Under ``pytest -n 2 --dist loadgroup`` (pytest-xdist) each worker is a session of its own: it builds
+# every session fixture it reaches, and every module-scoped fixture of each file it runs tests of.
+# Tests that share an expensive fixture are therefore put in one xdist group, which one worker runs:
+# the tests of a file that use the same module-scoped fixtures, and every test (in any file) that
+# reaches a fixture named below. The rest are spread one by one. Cheap session builds (built_modules,
+# installed_build, the loader tests' modules) are left to each worker: building them twice costs less
+# than running all their users on one worker.
+SHARED_FIXTURE_GROUPS = {"configured_snapshot": "asterisk-snapshot"}
+
+
+def _xdist_group(item, file_groups: dict[str, str]) -> str | None:
+    shared = [group for fixture, group in SHARED_FIXTURE_GROUPS.items() if fixture in item.fixturenames]
+    if shared:
+        return shared[0]
+    # pytest has no public way to ask a fixture's scope; name2fixturedefs is what its own --fixtures uses.
+    module_scoped = sorted(name for name, defs in item._fixtureinfo.name2fixturedefs.items()
+                           if defs[-1].scope == "module")
+    if not module_scoped:
+        return None
+    return file_groups.get(item.path) or f"{item.path.relative_to(item.config.rootpath)}::{'+'.join(module_scoped)}"
+
+
+# A wrapper: the marks are set before xdist's own hook turns them into "@group" node ids, and checked
+# after it, since pytest 9.2 with xdist 3.8 drops them silently (pytest-xdist issue 1386). Only in an
+# xdist worker under --dist loadgroup: elsewhere (a plain pytest run, mutmut's) there is nothing to group.
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    if not getattr(config.option, "loadgroup", False):
+        return (yield)
+    file_groups = {}
+    for item in items:
+        for fixture, group in SHARED_FIXTURE_GROUPS.items():
+            if fixture in item.fixturenames:
+                file_groups.setdefault(item.path, group)
+    grouped = []
+    for item in items:
+        group = _xdist_group(item, file_groups)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+            grouped.append(item)
+    result = yield
+    lost = [item.nodeid for item in grouped if "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(f"--dist loadgroup has no effect with pytest {pytest.__version__} and this "
+                                f"pytest-xdist (no group in the node id of {lost[0]}): install the versions "
+                                "that pyproject.toml's test extra asks for")
+    return result
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_cache_home(tmp_path_factory):
     """``buildtool scan ROOT`` keeps a cache under ``$XDG_CACHE_HOME/buildtool``: the suite's runs
