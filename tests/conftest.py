@@ -67,6 +67,10 @@ def _xdist_group(item, file_groups: dict[str, str]) -> str | None:
     return file_groups.get(item.path) or f"{item.path.relative_to(item.config.rootpath)}::{'+'.join(module_scoped)}"
 
 
+# Set when this worker's groups were lost; every test then errors at once, before any fixture is built.
+GROUPS_LOST: list[str] = []
+
+
 # A wrapper: the marks are set before xdist's own hook turns them into "@group" node ids, and checked
 # after it, since pytest 9.2 with xdist 3.8 drops them silently (pytest-xdist issue 1386). Only in an
 # xdist worker under --dist loadgroup: elsewhere (a plain pytest run, mutmut's) there is nothing to group.
@@ -86,12 +90,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(group))
             grouped.append(item)
     result = yield
-    lost = [item.nodeid for item in grouped if "@" not in item.nodeid]
-    if lost:
-        raise pytest.UsageError(f"--dist loadgroup has no effect with pytest {pytest.__version__} and this "
-                                f"pytest-xdist (no group in the node id of {lost[0]}): install the versions "
-                                "that pyproject.toml's test extra asks for")
+    GROUPS_LOST.extend(item.nodeid for item in grouped if "@" not in item.nodeid)
     return result
+
+
+@pytest.fixture(scope="session", autouse=True)
+def xdist_groups_kept():
+    """A failure in a worker's collection hook crashes it without a word; a failing fixture is reported."""
+    if GROUPS_LOST:
+        pytest.fail(f"--dist loadgroup has no effect with pytest {pytest.__version__} and this pytest-xdist "
+                    f"(no group in the node id of {GROUPS_LOST[0]}): install the versions that "
+                    "pyproject.toml's test extra asks for", pytrace=False)
 
 
 @pytest.fixture(scope="session", autouse=True)
