@@ -49,10 +49,14 @@ from helpers.build import REPO, BuiltModules, build_project, meson, tool_env  # 
 # every session fixture it reaches, and every module-scoped fixture of each file it runs tests of.
 # Tests that share an expensive fixture are therefore put in one xdist group, which one worker runs:
 # the tests of a file that use the same module-scoped fixtures, and every test (in any file) that
-# reaches a fixture named below. The rest are spread one by one. Cheap session builds (built_modules,
-# installed_build, the loader tests' modules) are left to each worker: building them twice costs less
-# than running all their users on one worker.
-SHARED_FIXTURE_GROUPS = {"configured_snapshot": "asterisk-snapshot"}
+# reaches a fixture named below (the users of the two meson builds take about a seventh of the fast
+# suite's time). The rest are spread one by one. The loader tests' modules (loader_helpers.built_dir,
+# called from a dozen files, not a fixture) are built by each worker that needs them.
+SHARED_FIXTURE_GROUPS = {
+    "configured_snapshot": "asterisk-snapshot",
+    "built_modules": "meson-builds",
+    "installed_build": "meson-builds",
+}
 
 
 def _xdist_group(item, file_groups: dict[str, str]) -> str | None:
