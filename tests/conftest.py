@@ -1,5 +1,8 @@
 """Shared fixtures: the repository's modules/ built once per session with real meson and ninja.
 
+The README's test command runs two pytest-xdist workers (``-n 2 --dist loadgroup``); each is a
+session, and the xdist groups set below keep every test of an expensive fixture on one of them.
+
 Other test files (loader, checks) reuse ``built_modules``; its fields are a
 stable interface:
 
