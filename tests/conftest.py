@@ -62,12 +62,13 @@ SHARED_FIXTURE_GROUPS = {
 }
 
 
-def _xdist_group(item, file_groups: dict[str, str]) -> str | None:
+def _xdist_group(item, file_groups: dict[Path, str]) -> str | None:
     shared = [group for fixture, group in SHARED_FIXTURE_GROUPS.items() if fixture in item.fixturenames]
     if shared:
         return shared[0]
-    # pytest has no public way to ask a fixture's scope; name2fixturedefs is what its own --fixtures uses.
-    module_scoped = sorted(name for name, defs in item._fixtureinfo.name2fixturedefs.items()
+    # pytest has no public way to ask a fixture's scope; its own --fixtures-per-test reads _fixtureinfo too.
+    info = getattr(item, "_fixtureinfo", None)
+    module_scoped = sorted(name for name, defs in (info.name2fixturedefs.items() if info else ())
                            if defs[-1].scope == "module")
     if not module_scoped:
         return None
@@ -85,7 +86,7 @@ GROUPS_LOST: list[str] = []
 def pytest_collection_modifyitems(config, items):
     if not getattr(config.option, "loadgroup", False):
         return (yield)
-    file_groups = {}
+    file_groups: dict[Path, str] = {}
     for item in items:
         for fixture, group in SHARED_FIXTURE_GROUPS.items():
             if fixture in item.fixturenames:
