@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 import re
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
+PORT_LOCK = Path(tempfile.gettempdir()) / "buildtool-distccd-ports.lock"
 
 # Debian's masquerade directories: a ``gcc`` there is ccache's or distcc's, which then runs the
 # real one further down PATH. For a make that tests ``$(CC)`` by name (Asterisk's does), putting
@@ -161,25 +163,32 @@ class DistccDaemons:
             os.chown(self.run_dir, entry.pw_uid, entry.pw_gid)
         os.chmod(self.run_dir, 0o755)
         try:
-            for _ in range(self.count):
-                self._start(user)
-            deadline = time.monotonic() + 20
-            for daemon in self.daemons:
-                while not _accepts(daemon.port):
-                    if daemon.process.poll() is not None or time.monotonic() > deadline:
-                        raise AssertionError(f"distccd on port {daemon.port} did not start:\n"
-                                             + daemon.log.read_text(errors="replace")[-2000:])
-                    time.sleep(0.05)
-                while not daemon.pid_file.exists() and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                written = daemon.pid_file.read_text().strip() if daemon.pid_file.exists() else "(none)"
-                if written != str(daemon.process.pid):
-                    raise AssertionError(f"distccd on port {daemon.port}: pid file says {written}, "
-                                         f"the daemon is {daemon.process.pid}")
+            # A free port is free only until a daemon binds it: other processes starting daemons at the
+            # same time (the suite's other pytest-xdist worker, a benchmark) wait until ours listen.
+            with open(PORT_LOCK, "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                self._start_all(user)
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def _start_all(self, user: str | None) -> None:
+        for _ in range(self.count):
+            self._start(user)
+        deadline = time.monotonic() + 20
+        for daemon in self.daemons:
+            while not _accepts(daemon.port):
+                if daemon.process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"distccd on port {daemon.port} did not start:\n"
+                                         + daemon.log.read_text(errors="replace")[-2000:])
+                time.sleep(0.05)
+            while not daemon.pid_file.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            written = daemon.pid_file.read_text().strip() if daemon.pid_file.exists() else "(none)"
+            if written != str(daemon.process.pid):
+                raise AssertionError(f"distccd on port {daemon.port}: pid file says {written}, "
+                                     f"the daemon is {daemon.process.pid}")
 
     def _start(self, user: str | None) -> None:
         port = free_loopback_port()

@@ -1,5 +1,8 @@
 """Shared fixtures: the repository's modules/ built once per session with real meson and ninja.
 
+The README's test command runs two pytest-xdist workers (``-n 2 --dist loadgroup``); each is a
+session, and the xdist groups set below keep every test of an expensive fixture on one of them.
+
 Other test files (loader, checks) reuse ``built_modules``; its fields are a
 stable interface:
 
@@ -43,6 +46,69 @@ import pytest
 os.environ["CCACHE_DISABLE"] = "1"
 
 from helpers.build import REPO, BuiltModules, build_project, meson, tool_env  # noqa: E402
+
+
+# Under ``pytest -n 2 --dist loadgroup`` (pytest-xdist) each worker is a session of its own: it builds
+# every session fixture it reaches, and every module-scoped fixture of each file it runs tests of.
+# Tests that share an expensive fixture are therefore put in one xdist group, which one worker runs:
+# the tests of a file that use the same module-scoped fixtures, and every test (in any file) that
+# reaches a fixture named below (the users of the two meson builds take about a seventh of the fast
+# suite's time). The rest are spread one by one. The loader tests' modules (loader_helpers.built_dir,
+# called from a dozen files, not a fixture) are built by each worker that needs them.
+SHARED_FIXTURE_GROUPS = {
+    "configured_snapshot": "asterisk-snapshot",
+    "built_modules": "meson-builds",
+    "installed_build": "meson-builds",
+}
+
+
+def _xdist_group(item, file_groups: dict[Path, str]) -> str | None:
+    shared = [group for fixture, group in SHARED_FIXTURE_GROUPS.items() if fixture in item.fixturenames]
+    if shared:
+        return shared[0]
+    # pytest has no public way to ask a fixture's scope; its own --fixtures-per-test reads _fixtureinfo too.
+    info = getattr(item, "_fixtureinfo", None)
+    module_scoped = sorted(name for name, defs in (info.name2fixturedefs.items() if info else ())
+                           if defs[-1].scope == "module")
+    if not module_scoped:
+        return None
+    return file_groups.get(item.path) or f"{item.path.relative_to(item.config.rootpath)}::{'+'.join(module_scoped)}"
+
+
+# Set when this worker's groups were lost; every test then errors at once, before any fixture is built.
+GROUPS_LOST: list[str] = []
+
+
+# A wrapper: the marks are set before xdist's own hook turns them into "@group" node ids, and checked
+# after it, since pytest 9.2 with xdist 3.8 drops them silently (pytest-xdist issue 1386). Only in an
+# xdist worker under --dist loadgroup: elsewhere (a plain pytest run, mutmut's) there is nothing to group.
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    if not getattr(config.option, "loadgroup", False):
+        return (yield)
+    file_groups: dict[Path, str] = {}
+    for item in items:
+        for fixture, group in SHARED_FIXTURE_GROUPS.items():
+            if fixture in item.fixturenames:
+                file_groups.setdefault(item.path, group)
+    grouped = []
+    for item in items:
+        group = _xdist_group(item, file_groups)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+            grouped.append(item)
+    result = yield
+    GROUPS_LOST.extend(item.nodeid for item in grouped if "@" not in item.nodeid)
+    return result
+
+
+@pytest.fixture(scope="session", autouse=True)
+def xdist_groups_kept():
+    """A failure in a worker's collection hook crashes it without a word; a failing fixture is reported."""
+    if GROUPS_LOST:
+        pytest.fail(f"--dist loadgroup has no effect with pytest {pytest.__version__} and this pytest-xdist "
+                    f"(no group in the node id of {GROUPS_LOST[0]}): install the versions that "
+                    "pyproject.toml's test extra asks for", pytrace=False)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -223,23 +223,34 @@ def _modules_dir(prefix: Path, tmp_path: Path, *extra: Path) -> Path:
     return directory
 
 
-def test_author_end_to_end(prefix, tmp_path):
-    prefix, _ = prefix
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
-    project = _author_project(tmp_path)
+@pytest.fixture(scope="module")
+def author_build(installed_build, tmp_path_factory):
+    """``(project, build, ninja's -v output)``: res_author as written (AUTHOR_SOURCE), configured and built
+    with meson against the installed prefix once; the end-to-end test reads it, the mistakes test loads it."""
+    prefix, _ = installed_build
+    root = tmp_path_factory.mktemp("author")
+    project = _author_project(root)
     env = _pc_env(prefix)
-
-    # 1. meson: the libraries come from MODULEINFO (no dependency('zlib') written by the author)
-    build = tmp_path / "build"
+    build = root / "build"
     setup = _run(meson(), "setup", build, project, env=env)
     assert setup.returncode == 0, setup.stdout + setup.stderr
     ninja = _run("ninja", "-C", build, "-v", env=env)
     assert ninja.returncode == 0, ninja.stdout + ninja.stderr
-    assert "-DHAVE_ZLIB=1" in ninja.stdout
+    return project, build, ninja.stdout
+
+
+def test_author_end_to_end(prefix, author_build, tmp_path):
+    prefix, _ = prefix
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    project, build, compiled = author_build
+    env = _pc_env(prefix)
+
+    # 1. meson: the libraries come from MODULEINFO (no dependency('zlib') written by the author)
+    assert "-DHAVE_ZLIB=1" in compiled
     # an optional library (<use type="external">curl</use>) is compiled in only when it is there
     has_curl = _run("pkg-config", "--exists", "libcurl").returncode == 0
-    assert ("-DHAVE_CURL=1" in ninja.stdout) == has_curl
+    assert ("-DHAVE_CURL=1" in compiled) == has_curl
     from buildtool.elfinfo import read_binary
     assert "libz.so.1" in read_binary(str(build / "res_author.so")).needed
     record = _inspect(build / "res_author.so")
@@ -287,7 +298,7 @@ def test_author_end_to_end(prefix, tmp_path):
     assert min(order.index("res_sorcery_config"), order.index("res_sorcery_memory")) < order.index("res_author")
 
 
-def test_author_mistakes(prefix, tmp_path):
+def test_author_mistakes(prefix, author_build, tmp_path):
     prefix, _ = prefix
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
@@ -336,10 +347,7 @@ def test_author_mistakes(prefix, tmp_path):
             ) in loaded.stdout
 
     # The clean module, for the loader's mistakes.
-    good = _author_project(tmp_path / "good")
-    build = tmp_path / "good-build"
-    assert _run(meson(), "setup", build, good, env=env).returncode == 0
-    assert _run("ninja", "-C", build, env=env).returncode == 0
+    _, build, _ = author_build
     modules = _modules_dir(prefix, tmp_path / "good", build / "res_author.so")
 
     # Forgetting --preload-library: exit 1, and the library to pass is named.
