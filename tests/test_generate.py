@@ -507,6 +507,8 @@ def _template_text() -> str:
     # a value transformed by the template: the skeleton would put the raw value there
     (lambda text: text.replace("#endif", "/* {{ name | upper }} */\n#endif"), False),
     (lambda text: text.replace("{{ source_name }}", "{{ source_name | replace('_', '-') }}"), False),
+    (lambda text: text.replace("{{ macro }} {{ value | c_string }}", "{{ macro }} {{ value | replace(',', ' ') | c_string }}"),
+     False),
     # a value the template leaves out is still a skeleton; two left out is a template it was not made for
     (lambda text: text.replace("#ifndef AST_MODULEINFO_{{ guard }}_H\n", ""), True),
     (lambda text: text.replace("#ifndef AST_MODULEINFO_{{ guard }}_H\n#define AST_MODULEINFO_{{ guard }}_H\n", ""),
