@@ -465,7 +465,8 @@ def test_whole_header_for_asterisk_with_the_hash_header(tmp_path: Path) -> None:
            deprecated_in="18", removed_in="21", replacement="res_new", names=("application:Dial",)),
     # Everything a C string literal must escape, in a value the skeleton puts inside one.
     Module(name="res_odd", source="dir with space/res_odd.c", line=1, replacement='a"b\\c\nd\x01@@e3@@',
-           support_level="core"),    # a file name the header writes as it is (in a comment), but also escaped (in #line of an #error)
+           support_level="core"),
+    # a file name the header writes as it is (in a comment), but also escaped (in #line of an #error)
     Module(name="res_q", source='dir/res_"q\\.c', line=1),
 ])
 def test_skeleton_filled_equals_the_template_rendered_by_jinja2(module) -> None:
@@ -507,8 +508,8 @@ def _template_text() -> str:
     # a value transformed by the template: the skeleton would put the raw value there
     (lambda text: text.replace("#endif", "/* {{ name | upper }} */\n#endif"), False),
     (lambda text: text.replace("{{ source_name }}", "{{ source_name | replace('_', '-') }}"), False),
-    (lambda text: text.replace("{{ macro }} {{ value | c_string }}", "{{ macro }} {{ value | replace(',', ' ') | c_string }}"),
-     False),
+    (lambda text: text.replace("{{ macro }} {{ value | c_string }}",
+                               "{{ macro }} {{ value | replace(',', ' ') | c_string }}"), False),
     # a value the template leaves out is still a skeleton; two left out is a template it was not made for
     (lambda text: text.replace("#ifndef AST_MODULEINFO_{{ guard }}_H\n", ""), True),
     (lambda text: text.replace("#ifndef AST_MODULEINFO_{{ guard }}_H\n#define AST_MODULEINFO_{{ guard }}_H\n", ""),

@@ -38,8 +38,9 @@ RES_B = ("/*** MODULEINFO\n"
          "\t<depend>zlib</depend>\n"
          " ***/\n")
 # res_b's DOCUMENTATION, before its MODULEINFO block (so in the step's payload): an application, named with a
-# non-ASCII letter (the fragment keeps it as it is, as the tree JSON does)
-DOCUMENTATION_B = ('/*** DOCUMENTATION\n\t<application name="Café" language="en_US">\n'
+# non-ASCII letter (the fragment keeps it as it is, as the tree JSON does) and a colon (the kind of a claimed
+# name is what precedes the first one)
+DOCUMENTATION_B = ('/*** DOCUMENTATION\n\t<application name="Ca:fé" language="en_US">\n'
                    '\t\t<synopsis>Serves.</synopsis>\n\t</application>\n ***/\n')
 BODY = "#include <stdio.h>\nint body;\n"
 
@@ -112,7 +113,7 @@ def module_json(name: str, **fields) -> dict:
 
 RES_B_JSON = module_json("res_b", conflicts=["win32"], builtins=["cdr"], options={"optional": ["OPT"], "required": []},
                          interfaces={"optional": [], "required": ["sorcery"]},
-                         libraries={"optional": [], "required": ["zlib"]}, names=["application:Café"], line=6)
+                         libraries={"optional": [], "required": ["zlib"]}, names=["application:Ca:fé"], line=6)
 
 
 def catalog() -> Catalog:
@@ -154,8 +155,8 @@ def test_configure_writes_the_steps_file_and_every_module_output(configured):
                     "options": ["OPT"], "platforms": ["win32"]},
         "category": "src",
         "modules": {"res_a": {"claims": [], "plan": "module|res_a|res_a.c|yes|res_b|||||||", "provides": ["a_if"]},
-                    "res_b": {"claims": ["application:Café"], "plan": "module|res_b|res_b.c|yes||sorcery|zlib||||OPT|windows",
-                              "provides": []}},
+                    "res_b": {"claims": ["application:Ca:fé"],
+                              "plan": "module|res_b|res_b.c|yes||sorcery|zlib||||OPT|windows", "provides": []}},
         "provided": ["a_if"], "schema": 4, "source_dir": "src", "sources": ["res_a.c", "res_b.c"],
         "trigger": "trigger"}
     # where the step's `python -I -S` finds each package it imports: the directory holding the package
@@ -174,17 +175,18 @@ def test_configure_writes_the_steps_file_and_every_module_output(configured):
     assert (steps_dir / "res_a.modinfo.h").read_text() == EXPECTED_RES_A_HEADER
     # up to the block's end: the body is not part of it
     assert (steps_dir / "res_a.modinfo.block").read_text() == RES_A.removesuffix("\n")
-    assert (steps_dir / "res_b.modinfo.block").read_text(encoding="utf-8") == (DOCUMENTATION_B + RES_B).removesuffix("\n")
+    assert (steps_dir / "res_b.modinfo.block").read_text(encoding="utf-8") == \
+        (DOCUMENTATION_B + RES_B).removesuffix("\n")
     res_b = Module(name="res_b", source="src/res_b.c", line=1, category="src", conflicts=("win32",),
                    builtins=("cdr",), options_optional=("OPT",), interfaces_required=("sorcery",),
-                   libraries_required=("zlib",), names=("application:Café",))
+                   libraries_required=("zlib",), names=("application:Ca:fé",))
     assert (steps_dir / "res_b.modinfo.h").read_text() == HeaderGenerator().render(res_b, b"", hash_header=True)
     assert fragment(steps_dir / "res_a.modinfo.json") == [module_json("res_a", requires=["res_b"], provides=["a_if"],
                                                                       support_level="core")]
     # the module's warning follows its object, one compact line each, as the tree JSON writes them
     assert fragment(steps_dir / "res_b.modinfo.json") == [RES_B_JSON, *RES_B_WARNINGS]
     lines = (steps_dir / "res_b.modinfo.json").read_text(encoding="utf-8").splitlines(keepends=True)
-    assert len(lines) == 3 and '"names":["application:Café"]' in lines[0]
+    assert len(lines) == 3 and '"names":["application:Ca:fé"]' in lines[0]
     assert lines == [json.dumps(json.loads(line), sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
                      for line in lines]
 
@@ -236,8 +238,8 @@ def test_the_step_uses_the_payload_it_is_given(configured, capsys):
 
 def test_an_edit_that_changes_the_plan_touches_the_trigger_and_writes_nothing(configured, capsys):
     before = {p.name: p.read_bytes() for p in (configured / "steps").iterdir()}
-    status, err = run_step(configured, "res_a", RES_A.replace("</provide>", "</provide>\n\t<defaultenabled>no</defaultenabled>") + BODY,
-                           capsys)
+    not_by_default = RES_A.replace("</provide>", "</provide>\n\t<defaultenabled>no</defaultenabled>")
+    status, err = run_step(configured, "res_a", not_by_default + BODY, capsys)
     assert status == 1
     assert err == ("buildtool: the module plan changed (changed: res_a); the build files are regenerated when ninja "
                    "runs next: run ninja again (nothing was built with the old plan)\n")
@@ -247,9 +249,9 @@ def test_an_edit_that_changes_the_plan_touches_the_trigger_and_writes_nothing(co
     os.utime(configured / "trigger", (1_000_000, 1_000_000))
     status, err = run_step(configured, "res_a", RES_A.replace("a_if", "a2_if") + BODY, capsys)
     assert status == 1 and "(changed: res_a)" in err and (configured / "trigger").stat().st_mtime > 1_000_000
-    # and so is a claimed application (its name holds a colon: the kind is what precedes the first one)
+    # and so is a claimed application
     os.utime(configured / "trigger", (1_000_000, 1_000_000))
-    status, err = run_step(configured, "res_b", DOCUMENTATION_B.replace("Café", "Xy:zzy") + RES_B, capsys)
+    status, err = run_step(configured, "res_b", DOCUMENTATION_B.replace("Ca:fé", "Xyzzy") + RES_B, capsys)
     assert status == 1 and "(changed: res_b)" in err and (configured / "trigger").stat().st_mtime > 1_000_000
 
 
