@@ -306,3 +306,68 @@ def test_configure_turns_a_disagreeing_hand_written_field_into_an_error(tmp_path
         "\n#endif\n", '\n#line 7 "res_a.c"\n#error "hand-written .requires = \\"res_q\\" disagrees with MODULEINFO '
         '(only hand-written: res_q; only in MODULEINFO: res_b); MODULEINFO is the source of truth: remove the field '
         '(buildtool migrate does it)"\n\n#endif\n')
+
+
+# Asterisk's layout: the MODULEINFO block, then the module's DOCUMENTATION, then the code.
+RES_DOC_BLOCK = ("/*** MODULEINFO\n"
+                 "\t<support_level>core</support_level>\n"
+                 " ***/\n"
+                 "#include <stdio.h>\n"
+                 "/*** DOCUMENTATION\n"
+                 "\t<application name=\"Later\" language=\"en_US\">\n"
+                 "\t\t<synopsis>Comes after the block.</synopsis>\n"
+                 "\t</application>\n"
+                 " ***/")
+RES_DOC_BODY = "\nint body(void) { return 0; }\n"
+
+
+def test_documentation_after_the_block_is_part_of_the_step_payload(configured, capsys):
+    # What a module claims is part of its signature: the step must read the DOCUMENTATION that follows the
+    # block, or an edit of the block would lose the claim and re-configure (found by these tests, fixed).
+    from buildtool.buildstep import block_payload
+
+    source = configured / "src" / "res_doc.c"
+    source.write_text(RES_DOC_BLOCK + RES_DOC_BODY)
+    cat = catalog()
+    modstep.write_configured(scan(["src"], cat), cat, "src", "steps", "trigger")
+    assert (configured / "steps" / "res_doc.modinfo.block").read_text() == RES_DOC_BLOCK
+    assert block_payload((RES_DOC_BLOCK + RES_DOC_BODY + "// more\n").encode()) == RES_DOC_BLOCK.encode()
+    steps = json.loads((configured / "steps" / "modinfo-steps.json").read_text(encoding="utf-8"))
+    assert steps["modules"]["res_doc"]["claims"] == ["application:Later"]
+    status, err = run_step(configured, "res_doc", RES_DOC_BLOCK.replace("core", "extended") + RES_DOC_BODY, capsys)
+    assert (status, err) == (0, "")
+    assert fragment(configured / "steps" / "res_doc.modinfo.json")[0]["names"] == ["application:Later"]
+    # a new claim in that DOCUMENTATION is a plan change
+    status, err = run_step(configured, "res_doc", RES_DOC_BLOCK.replace("Later", "Other") + RES_DOC_BODY, capsys)
+    assert status == 1 and "(changed: res_doc)" in err and (configured / "trigger").stat().st_mtime > 1_000_000
+
+
+def test_native_step_writes_the_block_the_python_step_writes(tmp_path):
+    # tools/modinfo_step.c is the same step as buildstep.py (the build prefers it): built here with gcc, run on
+    # sources of each payload shape, with a module command that only succeeds; the block it then writes is
+    # compared with the expected prefix, written out by hand, and with buildstep.block_payload's.
+    import subprocess
+
+    from buildtool.buildstep import block_payload
+
+    step = tmp_path / "modinfo-step"
+    tool = Path(buildtool.__file__).resolve().parent.parent / "tools" / "modinfo_step.c"
+    subprocess.run(["gcc", "-O1", "-o", str(step), str(tool), "-lcrypto"], check=True)
+    (tmp_path / "modinfo-step.args").write_text("/bin/true\n")
+    block_only = RES_A.removesuffix("\n")
+    cases = {
+        "plain": (block_only + "\n" + BODY, block_only),
+        "documented": (RES_DOC_BLOCK + RES_DOC_BODY, RES_DOC_BLOCK),
+        "documentation_first": (DOCUMENTATION_B + block_only + "\n" + BODY, DOCUMENTATION_B + block_only),
+        # an unclosed DOCUMENTATION comment, a hand-written field's name after the documentation: the whole source
+        "unclosed_documentation": (block_only + "\n/*** DOCUMENTATION\n<x>\n",) * 2,
+        "hint_after": (RES_DOC_BLOCK + "\nstatic int x = 1; /* .requires */\n",) * 2,
+        "no_block": ("int x;\n", ""),
+    }
+    for name, (text, expected) in cases.items():
+        source = tmp_path / f"{name}.c"
+        source.write_bytes(text.encode())
+        done = subprocess.run([str(step), str(source), str(tmp_path), name], capture_output=True, text=True)
+        assert (done.returncode, done.stderr) == (0, ""), name
+        written = (tmp_path / f"{name}.modinfo.block").read_bytes()
+        assert written == expected.encode() == block_payload(text.encode()), name
