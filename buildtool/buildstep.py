@@ -10,9 +10,11 @@ changes (so ninja's ``restat`` stops there):
     that every edit changes;
 ``NAME.modinfo.block``
     the part of the source that can change the module's MODULEINFO data: the
-    prefix that can hold the block (``block_region``), or the whole source when
-    a hand-written info-struct field name (``HINTS``) appears after that prefix
-    (the generator checks those fields). A body edit leaves it unchanged and the
+    prefix that can hold the block (``block_region``), through the module's last
+    DOCUMENTATION comment when one follows it (what the module claims to provide
+    is part of its data), or the whole source when a hand-written info-struct
+    field name (``HINTS``) appears after that prefix (the generator checks those
+    fields). A body edit leaves it unchanged and the
     step ends there. When it changed (or the header or fragment is missing), the
     step first runs ``module`` (below) and writes the block only once that
     succeeded, so a failed run is repeated by the next ``ninja``.
@@ -34,6 +36,7 @@ import os
 import sys
 
 OPENING = b"/*** MODULEINFO"
+DOCUMENTATION_OPENING = b"/*** DOCUMENTATION"  # the opening of Asterisk's documentation comments (buildtool.xmldoc)
 # Names of the hand-written info-struct fields (buildtool.handwritten.FIELDS) as bytes.
 HINTS = (b"requires", b"optional_modules", b"enhances", b"support_level")
 SOURCE_SUFFIXES = (".c", ".cc")
@@ -63,10 +66,14 @@ def block_region(data: bytes) -> bytes:
 
 def block_payload(data: bytes) -> bytes:
     """What ``NAME.modinfo.block`` holds for a source (see the module doc)."""
-    region = block_region(data)
-    if any(data.find(hint, len(region)) >= 0 for hint in HINTS):
+    end = len(block_region(data))
+    documentation = data.rfind(DOCUMENTATION_OPENING)
+    if documentation >= end:  # Asterisk's modules document themselves after the block
+        close = data.find(b"*/", documentation + len(DOCUMENTATION_OPENING))
+        end = len(data) if close < 0 else close + 2
+    if any(data.find(hint, end) >= 0 for hint in HINTS):
         return data
-    return region
+    return data[:end]
 
 
 def _sha256_hex(data: bytes) -> str:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from buildtool.buildstep import DOCUMENTATION_OPENING as _DOCUMENTATION_OPENING
 from buildtool.buildstep import block_region  # noqa: F401  (defined there: the build step uses it alone)
 from buildtool.clex import marked_comments, position
 from buildtool.diagnostics import Diagnostic, error
 
 OPENING = "/*** MODULEINFO"
 # The opening of Asterisk's documentation comments (read by buildtool.xmldoc).
-DOCUMENTATION_OPENING = "/*** DOCUMENTATION"
+DOCUMENTATION_OPENING = _DOCUMENTATION_OPENING.decode()
 
 
 @dataclass(frozen=True)

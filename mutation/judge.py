@@ -47,14 +47,46 @@ j("x_read_binary_data__mutmut_8 x_read_binary_data__mutmut_9 x_read_binary_data_
   "(the handler is a safety net for a gap in those checks; the tests of damaged files found none)", EL)
 # drift
 j("x_check__mutmut_19", E, "codec names are case-insensitive")
-# generate
-j("xǁHeaderGeneratorǁrender__mutmut_5 xǁHeaderGeneratorǁrender__mutmut_32", E, "codec names are case-insensitive",
-  "generate")
+# generate (after per-module generation: the skeleton; tests test_generate.py and test_modstep.py)
+GN = "generate"
+j("xǁHeaderGeneratorǁrender__mutmut_5 xǁHeaderGeneratorǁrender__mutmut_27", E, "codec names are case-insensitive", GN)
 j("xǁHeaderGeneratorǁrender__mutmut_7 xǁHeaderGeneratorǁrender__mutmut_9", E,
   "with the hash header the digest is never shown: the template includes the build step's header and names its "
-  "macro in the record instead", "generate")
-j("xǁHeaderGeneratorǁrender__mutmut_12", E, "`asterisk` is only tested for truth by the template: None and \"\" alike",
-  "generate")
+  "macro in the record instead", GN)
+j("xǁHeaderGeneratorǁrender__mutmut_12", E, "`asterisk` is only tested for truth by the template: None and \"\" alike", GN)
+j("x__c_escaped__mutmut_33", E, "`\\x1F` and `\\x1f` are the same character in a regular expression", GN)
+j("x__environment__mutmut_5 x__environment__mutmut_11 x__environment__mutmut_23", E,
+  "`lstrip_blocks` only strips white space before a block tag, and every block tag of modinfo.h.j2 starts its line", GN)
+j("x__environment__mutmut_7 x__environment__mutmut_13", E, "jinja2's default is no autoescaping", GN)
+j("x__environment__mutmut_17", E, "`templates` is PackageLoader's default folder", GN)
+j("x_make_skeleton__mutmut_4 x_make_skeleton__mutmut_6 x_make_skeleton__mutmut_11 "
+  "x_make_skeleton__mutmut_12 x_make_skeleton__mutmut_14 x_make_skeleton__mutmut_15 x_make_skeleton__mutmut_16 "
+  "x_make_skeleton__mutmut_17 x_make_skeleton__mutmut_18 x_make_skeleton__mutmut_19 x_make_skeleton__mutmut_20", E,
+  "the sample module only feeds the skeleton's self-check: the skeleton itself has a slot for every value, so with "
+  "modinfo.h.j2 (every value put in as it is) any sample gives the same skeleton; another sample only changes which "
+  "value-transforming templates the check notices (the tests' transforms are still refused)", GN)
+j("x_make_skeleton__mutmut_25 x_make_skeleton__mutmut_30", E,
+  "the sample's digest is the record's source_hash value, which a skeleton with the hash header never shows "
+  "(that slot is the build step's macro)", GN)
+
+# modstep (the meson build's per-module generator; tests test_modstep.py)
+MS = "modstep"
+j("x__catalog_from_json__mutmut_25 x__catalog_from_json__mutmut_27", E,
+  "the step's catalogue only resolves names, and the resolver reads a library's name, never its pkg-config "
+  "dependency (the plan, made at configure time, does)", MS)
+j("x__claimed__mutmut_5 x__claimed__mutmut_8", E,
+  "the kind is the text before the first colon however many splits follow it", MS)
+j("x__dumps__mutmut_5", E, "json.dumps tests `ensure_ascii` for truth: None is as false as False", MS)
+j("x__write_outputs__mutmut_12", E, "codec names are case-insensitive", MS)
+j("x__write_outputs__mutmut_15 x__write_outputs__mutmut_22", E,
+  "with the hash header the digest is never shown: the header includes the build step's hash header", MS)
+j("x__write_outputs__mutmut_25 x_module_step__mutmut_89 x_write_configured__mutmut_107", E,
+  "jinja2 instead of the skeleton: the same bytes (make_skeleton checks that against jinja2 before it gives a "
+  "skeleton); the skeleton only saves the jinja2 import on an edit", MS)
+j("x_module_step__mutmut_56", E,
+  "a diagnostic of the scanner names either no module or this one: attributing every one to this module changes "
+  "none", MS)
+
 # plan (after issue 11: the order itself is graphs.topological_order)
 PL = "plan"
 j("x__order__mutmut_89", E, "only the relative order of the two priority keys matters (preload group first)", PL)
@@ -65,16 +97,7 @@ j("x__predict_declines__mutmut_17 x__predict_declines__mutmut_19", E,
 j("x__predict_declines__mutmut_38 x__predict_declines__mutmut_39", E,
   "`will`/`provided` only shortcut or count: a dependency not in `will` passes every later check anyway (it is "
   "selected and decided LOAD), and [None] is as true as [name]", PL)
-# generate (second run)
-j("x__c_string__mutmut_34", E, "`\\x1F` and `\\x1f` are the same character in a regular expression")
-j("x__environment__mutmut_5 x__environment__mutmut_11 x__environment__mutmut_23", E,
-  "`lstrip_blocks` only strips white space before a block tag, and every block tag of modinfo.h.j2 starts its line")
-j("x__environment__mutmut_7 x__environment__mutmut_13", E, "jinja2's default is no autoescaping")
-j("x__environment__mutmut_17", E, "`templates` is PackageLoader's default folder")
-j("x__environment__mutmut_9", E,
-  "StrictUndefined only turns a template that names an undefined variable into an error; render passes every variable the template uses (the whole-header test shows each one)")
-
-# resolve
+# resolve (after per-module generation: resolve_one and TreeNames)
 RS = "resolve"
 j("xǁ_Resolverǁ_suggest__mutmut_1", E, "every call passes modules_only; the default is never used", RS)
 j("xǁ_Resolverǁ_suggest__mutmut_3 xǁ_Resolverǁ_suggest__mutmut_7 xǁ_Resolverǁ_suggest__mutmut_8", E,
@@ -96,34 +119,6 @@ j("x__predict_declines__mutmut_17 x__predict_declines__mutmut_19", E,
 j("x__predict_declines__mutmut_38 x__predict_declines__mutmut_39", E,
   "`will`/`provided` only shortcut or count: a dependency not in `will` passes every later check anyway (it is "
   "selected and decided LOAD), and [None] is as true as [name]", PL)
-# generate (second run)
-j("x__c_string__mutmut_34", E, "`\\x1F` and `\\x1f` are the same character in a regular expression")
-j("x__environment__mutmut_5 x__environment__mutmut_11 x__environment__mutmut_23", E,
-  "`lstrip_blocks` only strips white space before a block tag, and every block tag of modinfo.h.j2 starts its line")
-j("x__environment__mutmut_7 x__environment__mutmut_13", E, "jinja2's default is no autoescaping")
-j("x__environment__mutmut_17", E, "`templates` is PackageLoader's default folder")
-j("x__environment__mutmut_9", E,
-  "StrictUndefined only turns a template that names an undefined variable into an error; render passes every variable the template uses (the whole-header test shows each one)")
-
-# resolve (second run)
-j("xǁ_Resolverǁ__init____mutmut_1", E, "`self.scanned` is never read after the constructor")
-j("xǁ_Resolverǁ_kind__mutmut_15 xǁ_Resolverǁ_kind__mutmut_16 xǁ_Resolverǁ_kind__mutmut_23 xǁ_Resolverǁ_kind__mutmut_24 "
-  "xǁ_Resolverǁ_kind__mutmut_31 xǁ_Resolverǁ_kind__mutmut_32", N,
-  "without its typed branch a name typed as interface, option or built-in is classified as if untyped; that differs only for a name "
-  "typed as one kind but known as another (`<depend type=\"option\">cdr</depend>`), which no test writes")
-j("xǁ_Resolverǁ_suggest__mutmut_1", E, "every call passes modules_only; the default is never used")
-j("xǁ_Resolverǁ_suggest__mutmut_17 xǁ_Resolverǁ_suggest__mutmut_19 xǁ_Resolverǁ_suggest__mutmut_31 xǁ_Resolverǁ_suggest__mutmut_35", E,
-  "get_close_matches returns the best match first whatever n is, and only the first is used")
-j("xǁ_Resolverǁ_suggest__mutmut_10", N,
-  "skipping the case-sensitive search leaves the case-insensitive one, which finds the same name unless two candidates differ only by case")
-j("xǁ_Resolverǁcycles__mutmut_27 xǁ_Resolverǁcycles__mutmut_28", E,
-  "the edge from the cycle's first scanned module to the next is a required module reference, always recorded in edge_at: the fallback position is never used")
-j("xǁ_Resolverǁmodule__mutmut_179 xǁ_Resolverǁmodule__mutmut_181 xǁ_Resolverǁmodule__mutmut_182 xǁ_Resolverǁmodule__mutmut_53 "
-  "xǁ_Resolverǁmodule__mutmut_55 xǁ_Resolverǁmodule__mutmut_56", N,
-  "did-you-mean for <replacement> and <enhance> drawn from every known name instead of modules only: differs only when a library or "
-  "option is closer than any module, which no test writes")
-j("xǁ_Resolverǁmodule__mutmut_24", N, "the module of an unknown <conflict> name's warning: no test has an unknown conflict name")
-
 # runtime
 RT = "runtime"
 j("xǁLoaderǁ__init____mutmut_34 xǁLoaderǁ_check_symbols__mutmut_7", N,
@@ -340,10 +335,11 @@ j("xǁExpanderǁif___mutmut_16 xǁExpanderǁif___mutmut_24 xǁExpanderǁif___mut
 # Whole functions whose remaining survivors share one reason (applied when a mutant has no line of its own).
 F = {}
 
-ORDER = ["graphs", "plan", "runtime", "resolve", "drift", "generate", "elfinfo",
+ORDER = ["graphs", "plan", "runtime", "resolve", "drift", "generate", "modstep", "elfinfo",
          "ast_root", "ast_moddir", "ast_makefile", "ast_recipe", "ast_awk", "ast_moduleh", "ast_setup", "ast_makeopts"]
 LABEL = {"graphs": "cycle finder", "plan": "loader planner", "runtime": "runtime's decisions", "resolve": "resolver",
-         "drift": "hand-written drift check", "generate": "generator", "elfinfo": "record reader",
+         "drift": "hand-written drift check", "generate": "generator", "modstep": "per-module generator",
+         "elfinfo": "record reader",
          "ast_root": "Asterisk root reader", "ast_moddir": "Asterisk module directory", "ast_makefile": "Asterisk Makefile reader",
          "ast_recipe": "Asterisk recipe lines", "ast_awk": "Asterisk awk extractors", "ast_moduleh": "Asterisk module.h check",
          "ast_setup": "Asterisk injection set-up", "ast_makeopts": "Asterisk menuselect choices"}

@@ -466,6 +466,8 @@ def test_whole_header_for_asterisk_with_the_hash_header(tmp_path: Path) -> None:
     # Everything a C string literal must escape, in a value the skeleton puts inside one.
     Module(name="res_odd", source="dir with space/res_odd.c", line=1, replacement='a"b\\c\nd\x01@@e3@@',
            support_level="core"),
+    # a file name the header writes as it is (in a comment), but also escaped (in #line of an #error)
+    Module(name="res_q", source='dir/res_"q\\.c', line=1),
 ])
 def test_skeleton_filled_equals_the_template_rendered_by_jinja2(module) -> None:
     # The build's per-module step fills a skeleton made once from the template; jinja2 is the reference.
@@ -475,3 +477,65 @@ def test_skeleton_filled_equals_the_template_rendered_by_jinja2(module) -> None:
     assert skeleton is not None and "@@" in skeleton
     context = header_context(module, "", hash_header=True)
     assert fill_skeleton(skeleton, context) == HeaderGenerator().render(module, b"", hash_header=True)
+
+
+def test_header_context_without_the_hash_header_carries_the_digest() -> None:
+    from buildtool.generate import header_context
+
+    context = header_context(Module(name="res_a", source="res_a.c", line=1), "sha256:ab")
+    assert context["hash_header"] == "" and context["source_hash"] == "sha256:ab" and context["asterisk"] is None
+    assert dict(context["record"])["source_hash"] == "sha256:ab" and context["problems"] == []
+
+
+def test_a_context_missing_a_value_is_refused_not_rendered_empty() -> None:
+    import jinja2
+    from buildtool.generate import header_context
+
+    context = header_context(Module(name="res_a", source="res_a.c", line=1), "sha256:ab")
+    del context["asterisk"]
+    with pytest.raises(jinja2.UndefinedError, match="'asterisk' is undefined"):
+        HeaderGenerator().render_context(context)
+
+
+def _template_text() -> str:
+    from importlib.resources import files
+
+    return files("buildtool").joinpath("templates", "modinfo.h.j2").read_text()
+
+
+@pytest.mark.parametrize("edit, usable", [
+    (lambda text: text, True),
+    # a value transformed by the template: the skeleton would put the raw value there
+    (lambda text: text.replace("#endif", "/* {{ name | upper }} */\n#endif"), False),
+    (lambda text: text.replace("{{ source_name }}", "{{ source_name | replace('_', '-') }}"), False),
+    (lambda text: text.replace("{{ macro }} {{ value | c_string }}",
+                               "{{ macro }} {{ value | replace(',', ' ') | c_string }}"), False),
+    # a value the template leaves out is still a skeleton; two left out is a template it was not made for
+    (lambda text: text.replace("#ifndef AST_MODULEINFO_{{ guard }}_H\n", ""), True),
+    (lambda text: text.replace("#ifndef AST_MODULEINFO_{{ guard }}_H\n#define AST_MODULEINFO_{{ guard }}_H\n", ""),
+     False),
+])
+def test_skeleton_only_from_a_template_it_can_fill(monkeypatch, edit, usable) -> None:
+    # make_skeleton checks itself against jinja2's rendering of the template, and gives None (the step then
+    # renders with jinja2) when a value does not go into the header as it is
+    import jinja2
+    from buildtool import generate
+
+    text = edit(_template_text())
+    real_environment = generate._environment
+
+    def environment(*args):
+        env = real_environment(*args)
+        env.loader = jinja2.DictLoader({generate.TEMPLATE: text})
+        return env
+
+    monkeypatch.setattr(generate, "_environment", environment)
+    skeleton = generate.make_skeleton()
+    assert (skeleton is not None) == usable
+    if usable:
+        module = Module(name="res_x", source="res_x.c", line=1, requires=("res_y",), support_level="extended")
+        expected = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                      keep_trailing_newline=True)
+        expected.filters["c_string"] = lambda v: '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        context = generate.header_context(module, "", hash_header=True)
+        assert generate.fill_skeleton(skeleton, context) == expected.from_string(text).render(**context)

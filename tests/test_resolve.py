@@ -202,3 +202,40 @@ def test_display_name_and_provided_names_are_kept(tmp_path):
         resolved[name] = resolve([scanned], catalog()).modules[name]
     assert [(m.displayname, m.names) for m in resolved.values()] == [
         ("The app_plain", ("application:P",)), ("The app_block", ("application:B",))]
+
+
+def test_one_module_resolved_with_the_names_of_the_rest_of_its_tree(tmp_path):
+    # The meson build's per-module step resolves one module knowing the others only by name: the module
+    # names of the tree and the interfaces its modules <provide>. Nothing else of them may be needed.
+    from buildtool.resolve import TreeNames, resolve_one
+    from buildtool.scan import SourceFile, scan_source
+
+    body = ('\t<depend>res_other</depend>\n'
+            '\t<depend type="interface">other_if</depend>\n'
+            '\t<use>res_othr</use>\n'
+            '\t<depend type="interface">sorcery</depend>\n'
+            '\t<depend>cdr</depend>\n'
+            '\t<provide>own_if</provide>\n'
+            '\t<depend type="interface">own_if</depend>\n'
+            '\t<support_level>extended</support_level>')
+    data = f"/*** MODULEINFO\n{body}\n ***/\n".encode()
+    path = str(tmp_path / "res_one.c")
+    scanned, found = scan_source(SourceFile(path, "res_one", "res"), data)
+    assert found == []
+    others = TreeNames(modules=frozenset({"res_one", "res_other"}), provided=frozenset({"other_if"}))
+    module, diagnostics = resolve_one(scanned, catalog(), others)
+    assert (module.name, module.requires, module.interfaces_required, module.builtins, module.provides,
+            module.support_level) == ("res_one", ("res_other",), ("other_if", "own_if", "sorcery"), ("cdr",),
+                                      ("own_if",), "extended")
+    assert module.optional_modules == ()
+    # a misspelt name is suggested from the others' names too
+    unknown = "is not a module of the scanned tree, a core built-in, a library, a build option or an interface"
+    assert [(d.line, d.column, d.severity.value, d.code, d.module, d.message) for d in diagnostics] == [
+        (4, 7, "warning", "unknown-name", "res_one", f"<use>res_othr</use>: 'res_othr' {unknown}; did you mean 'res_other'?")]
+    # without the others' names, the module and interface they give are unknown
+    alone_module, alone = resolve_one(scanned, catalog(), TreeNames(frozenset(), frozenset()))
+    assert alone_module.requires == () and alone_module.interfaces_required == ("own_if", "sorcery")
+    assert [(d.line, d.column, d.severity.value, d.message) for d in alone] == [
+        (2, 10, "error", f"<depend>res_other</depend>: 'res_other' {unknown}; did you mean 'res_one'?"),
+        (3, 27, "error", "<depend type=\"interface\">other_if</depend>: no interface 'other_if' is known"),
+        (4, 7, "warning", f"<use>res_othr</use>: 'res_othr' {unknown}")]

@@ -30,6 +30,8 @@
 #include <openssl/evp.h>
 
 static const char opening[] = "/*** MODULEINFO";
+/* buildtool.buildstep.DOCUMENTATION_OPENING */
+static const char documentation_opening[] = "/*** DOCUMENTATION";
 /* buildtool.buildstep.HINTS */
 static const char *const hints[] = {"requires", "optional_modules", "enhances", "support_level"};
 
@@ -275,8 +277,15 @@ int main(int argc, char **argv)
 		region = end ? (size_t) (end + 2 - data) : len;
 	}
 	size_t payload = region;
+	const char *documentation = find_last(data, len, documentation_opening, sizeof(documentation_opening) - 1);
+	if (documentation && (size_t) (documentation - data) >= region) {
+		const char *from = documentation + sizeof(documentation_opening) - 1;
+		const char *end = memmem(from, len - (size_t) (from - data), "*/", 2);
+		payload = end ? (size_t) (end + 2 - data) : len;
+	}
+	size_t after = payload;
 	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
-		if (memmem(data + region, len - region, hints[i], strlen(hints[i]))) {
+		if (memmem(data + after, len - after, hints[i], strlen(hints[i]))) {
 			payload = len;
 			break;
 		}
