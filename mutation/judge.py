@@ -176,6 +176,32 @@ j("xǁLoaderǁunload__mutmut_4 xǁLoaderǁunload__mutmut_5 xǁLoaderǁstart__mut
   "`_in_startup` is read only while loading; an unload never loads, and every way to load afterwards (load(), and "
   "run_command's command_started before a refresh) sets it false first", RT)
 
+# plancache (the loader's plan cache, a target of its own since the plan cache merge)
+PC = "plancache"
+j("x__column__mutmut_1 x__column__mutmut_3", E,
+  "only the file's size: a list column empty in every module, written whole instead of None, decodes to the same "
+  "empty tuples (no value is ever None, so count(None) never matches)", PC)
+j("x__decode_report__mutmut_50", E,
+  "`invalid` None for \"\": only a plan whose every module was readable is kept, and `invalid` is only tested for truth",
+  PC)
+j("x__inputs__mutmut_16 x__inputs__mutmut_27", E,
+  "the digest's size: any fixed size tells the same inputs apart, and it is only compared with one made the same way", PC)
+j("x__inputs__mutmut_22", E,
+  "another separator: NUL still appears only between the label and the names (a file name cannot hold one)", PC)
+j("x__inputs__mutmut_24", E, "codec names are case-insensitive", PC)
+j("x__inputs__mutmut_32", N,
+  "marshal's default version (4) may flag shared objects by reference count, so two processes could digest the same "
+  "keys differently: a needless miss, never a wrong hit; no fast test compares the digest across processes", PC)
+j("x__string_tuples__mutmut_1", E, "its one caller passes `nonempty`: the default is never used", PC)
+j("x__string_tuples__mutmut_13 x__strings__mutmut_4", E,
+  "the join is there only to raise TypeError at an item that is not a str; its result and separator are never used", PC)
+j("xǁPlanCacheǁ__init____mutmut_10", E, "no caller passes `label` (load_plan passes none): the default is always taken",
+  PC)
+j("xǁPlanCacheǁ__init____mutmut_19 xǁPlanCacheǁ__init____mutmut_21", E,
+  "`reused` and `written` are only tested for truth (by the tests and bench_load): None and False alike", PC)
+j("xǁ_KeptPlanǁ__init____mutmut_10", E,
+  "LoadPlan's class attribute `providers = None` answers the same when the instance sets none", PC)
+
 # Asterisk integration (judgments hold in their target only: short names repeat across these modules)
 NONE0 = "`None` as str.count/rfind/find's start is 0, the default"
 CODEC = "codec names are case-insensitive"

@@ -393,6 +393,7 @@ SHAPES = {  # each of the right values, in a type the file never holds
     "configuration path as bytes": lambda p: _config_at(p, lambda row: (row[0].encode(), *row[1:])),
     "an entry as a list": lambda p: _config_at(p, lambda row: (*row[:3], (list(row[3][0]), *row[3][1:]))),
     "requires as a list": lambda p: p.__setitem__(9, list(p[9])),
+    "one module's requires as a list": lambda p: p.__setitem__(9, tuple(map(list, p[9]))),
 }
 
 
