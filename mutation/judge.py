@@ -119,29 +119,37 @@ j("x__predict_declines__mutmut_17 x__predict_declines__mutmut_19", E,
 j("x__predict_declines__mutmut_38 x__predict_declines__mutmut_39", E,
   "`will`/`provided` only shortcut or count: a dependency not in `will` passes every later check anyway (it is "
   "selected and decided LOAD), and [None] is as true as [name]", PL)
-# runtime
+# runtime (run again after the plan cache: ids of _ensure, _load, _start and _check_symbols shifted)
 RT = "runtime"
 j("xǁLoaderǁ__init____mutmut_34 xǁLoaderǁ_check_symbols__mutmut_7", N,
   "dlsym(NULL) is RTLD_DEFAULT on glibc and finds the same symbols; the difference is glibc recording a dependency on the "
   "defining object (which then cannot be unmapped), which only shows when a module defining such a symbol is unloaded", RT)
-j("xǁLoaderǁ_check_symbols__mutmut_11", E, "a cache of names already found: forgetting them only costs another lookup", RT)
-j("xǁLoaderǁ_check_symbols__mutmut_2 xǁLoaderǁ_check_symbols__mutmut_13", N,
-  "a symbol from the module's own DT_NEEDED library (not in the global scope) would be missed; no in-process test module "
-  "links a library of its own", RT)
 j("xǁLoaderǁ_close__mutmut_1", E, "`info` is only tested for truth after close", RT)
 j("xǁLoaderǁ_close__mutmut_12", N, "a failing dlclose cannot be provoked on glibc without a broken handle", RT)
-j("xǁLoaderǁ_ensure__mutmut_39 xǁLoaderǁ_ensure__mutmut_40 xǁLoaderǁ_ensure__mutmut_45", E,
+j("xǁLoaderǁ_ensure__mutmut_3", E,
+  "a shortcut: `self.state(name)` looks the name up in `states` itself (and makes the state when it is missing)", RT)
+j("xǁLoaderǁ_ensure__mutmut_41 xǁLoaderǁ_ensure__mutmut_42 xǁLoaderǁ_ensure__mutmut_47", E,
   "a shortcut for the common case (every requirement running): without it the general path asks each requirement's "
   "fate, and a running one answers RUNNING at once", RT)
-j("xǁLoaderǁ_ensure__mutmut_47 xǁLoaderǁ_ensure__mutmut_48", E,
+j("xǁLoaderǁ_ensure__mutmut_49 xǁLoaderǁ_ensure__mutmut_50", E,
   "a shortcut: calling _ensure on a running requirement returns RUNNING at its first test anyway (explicit=False "
   "changes nothing)", RT)
-j("xǁLoaderǁ_ensure__mutmut_54", E, "`explicit` is only tested for truth: None and False are the same", RT)
-j("xǁLoaderǁ_load__mutmut_84 xǁLoaderǁ_load__mutmut_87", E,
+j("xǁLoaderǁ_ensure__mutmut_56", E, "`explicit` is only tested for truth: None and False are the same", RT)
+j("xǁLoaderǁ_load__mutmut_61", E,
+  "no module reaches load() with a chain left: a decline's chain is cleared with its status by every runtime load "
+  "before it loads anything, and at start-up a declined module is never attempted again", RT)
+j("xǁLoaderǁ_load__mutmut_90 xǁLoaderǁ_load__mutmut_93", E,
   "de-duplicating a list of one (a fresh list already) gives the same list", RT)
-j("xǁLoaderǁ_load__mutmut_112", N,
+j("xǁLoaderǁ_load__mutmut_118", N,
   "promoting a module that was just opened (RTLD_NOLOAD on a mapped object) does not fail on glibc: the error "
   "cannot be provoked", RT)
+j("xǁLoaderǁ_start__mutmut_19 xǁLoaderǁ_start__mutmut_21 xǁLoaderǁ_start__mutmut_22", E,
+  "every name in the plan's order is a module of the directory (a named but absent one is only predicted), so the "
+  "default path is never used", RT)
+j("xǁLoaderǁ_start__mutmut_23", E,
+  "the states made in one pass are a shortcut: a name left out gets the same fresh state from `_ensure`'s "
+  "`self.state(name)`, and the only states there before are the predicted absent modules, which are not in the order",
+  RT)
 j("xǁLoaderǁ_stop__mutmut_7", E, "StartupStopped is caught by _start, which never reads its message (the error "
   "list has it)", RT)
 j("xǁLoaderǁ_unload_one__mutmut_3 xǁLoaderǁ_unload_one__mutmut_4 xǁLoaderǁ_unload_one__mutmut_5 "
@@ -159,12 +167,35 @@ j("xǁLoaderǁload__mutmut_5 xǁLoaderǁcommand_started__mutmut_1", E,
 j("xǁLoaderǁcommand_started__mutmut_2", N,
   "`refresh` reloads through _ensure, not load(): with `_in_startup` left true, a module whose reload returns FAILURE "
   "would stop the loader as at start-up; only test_loader_provided's refresh tests (child processes) reload one", RT)
-j("xǁLoaderǁpreload_library__mutmut_1 xǁLoaderǁpreload_library__mutmut_5", N,
-  "preloading the main program instead of the library, or a name resolved as a relative path: the test modules' "
-  "symbols then come from the core preloaded by path in the same test; a test preloading only by name would tell", RT)
 j("xǁLoaderǁunload__mutmut_4 xǁLoaderǁunload__mutmut_5 xǁLoaderǁstart__mutmut_2 xǁLoaderǁstart__mutmut_3", E,
   "`_in_startup` is read only while loading; an unload never loads, and every way to load afterwards (load(), and "
   "run_command's command_started before a refresh) sets it false first", RT)
+
+# plancache (the loader's plan cache, a target of its own since the plan cache merge)
+PC = "plancache"
+j("x__column__mutmut_1 x__column__mutmut_3", E,
+  "only the file's size: a list column empty in every module, written whole instead of None, decodes to the same "
+  "empty tuples (no value is ever None, so count(None) never matches)", PC)
+j("x__decode_report__mutmut_50", E,
+  "`invalid` None for \"\": only a plan whose every module was readable is kept, and `invalid` is only tested for truth",
+  PC)
+j("x__inputs__mutmut_16 x__inputs__mutmut_27", E,
+  "the digest's size: any fixed size tells the same inputs apart, and it is only compared with one made the same way", PC)
+j("x__inputs__mutmut_22", E,
+  "another separator: NUL still appears only between the label and the names (a file name cannot hold one)", PC)
+j("x__inputs__mutmut_24", E, "codec names are case-insensitive", PC)
+j("x__inputs__mutmut_32", N,
+  "marshal's default version (4) may flag shared objects by reference count, so two processes could digest the same "
+  "keys differently: a needless miss, never a wrong hit; no fast test compares the digest across processes", PC)
+j("x__string_tuples__mutmut_1", E, "its one caller passes `nonempty`: the default is never used", PC)
+j("x__string_tuples__mutmut_13 x__strings__mutmut_4", E,
+  "the join is there only to raise TypeError at an item that is not a str; its result and separator are never used", PC)
+j("xǁPlanCacheǁ__init____mutmut_10", E, "no caller passes `label` (load_plan passes none): the default is always taken",
+  PC)
+j("xǁPlanCacheǁ__init____mutmut_19 xǁPlanCacheǁ__init____mutmut_21", E,
+  "`reused` and `written` are only tested for truth (by the tests and bench_load): None and False alike", PC)
+j("xǁ_KeptPlanǁ__init____mutmut_10", E,
+  "LoadPlan's class attribute `providers = None` answers the same when the instance sets none", PC)
 
 # Asterisk integration (judgments hold in their target only: short names repeat across these modules)
 NONE0 = "`None` as str.count/rfind/find's start is 0, the default"
@@ -335,9 +366,10 @@ j("xǁExpanderǁif___mutmut_16 xǁExpanderǁif___mutmut_24 xǁExpanderǁif___mut
 # Whole functions whose remaining survivors share one reason (applied when a mutant has no line of its own).
 F = {}
 
-ORDER = ["graphs", "plan", "runtime", "resolve", "drift", "generate", "modstep", "elfinfo",
+ORDER = ["graphs", "plan", "runtime", "plancache", "resolve", "drift", "generate", "modstep", "elfinfo",
          "ast_root", "ast_moddir", "ast_makefile", "ast_recipe", "ast_awk", "ast_moduleh", "ast_setup", "ast_makeopts"]
-LABEL = {"graphs": "cycle finder", "plan": "loader planner", "runtime": "runtime's decisions", "resolve": "resolver",
+LABEL = {"graphs": "cycle finder", "plan": "loader planner", "runtime": "runtime's decisions",
+         "plancache": "loader's plan cache", "resolve": "resolver",
          "drift": "hand-written drift check", "generate": "generator", "modstep": "per-module generator",
          "elfinfo": "record reader",
          "ast_root": "Asterisk root reader", "ast_moddir": "Asterisk module directory", "ast_makefile": "Asterisk Makefile reader",

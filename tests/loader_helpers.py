@@ -40,7 +40,7 @@ void ast_test_log(const char *what, const char *name)
 
 def spec(requires=(), optional=(), provides=(), uses=(), optional_uses=(), enhances=(), conflicts=(),
          result="AST_MODULE_LOAD_SUCCESS", flags="AST_MODFLAG_DEFAULT", extra="", fields="", load_extra="",
-         ctor=False, version_script=False, support="core", description=None):
+         ctor=False, version_script=False, support="core", description=None, own_library=False):
     return dict(locals())
 
 
@@ -89,6 +89,8 @@ SPECS: dict[str, dict] = {
     "sym_dependant": spec(requires=["sym_missing"]),
     "sym_two": spec(extra="void ast_no_such_b(void); void ast_no_such_a(void);",
                     load_extra="ast_no_such_b(); ast_no_such_a();"),
+    # a function found only in the module's own DT_NEEDED library (libownlib.so), never in the global scope
+    "own_user": spec(extra="int own_lib_fn(void);", load_extra="if (own_lib_fn() != 5) return -1;", own_library=True),
     "gl_lib": spec(flags="AST_MODFLAG_GLOBAL_SYMBOLS", extra="int gl_lib_fn(void) { return 7; }"),
     "gl_user": spec(requires=["gl_lib"], extra="int gl_lib_fn(void);", load_extra="if (gl_lib_fn() != 7) return -1;"),
     "ngl_lib": spec(extra="int ngl_lib_fn(void) { return 7; }"),
@@ -184,8 +186,14 @@ def build_all(root: Path) -> Path:
     jobs = []
     vs = root / "hide-all.map"
     vs.write_text("{ local: *; };\n")
+    core = root / "core"
+    core.mkdir(exist_ok=True)
+    (core / "ownlib.c").write_text("int own_lib_fn(void) { return 5; }\n")
+    _gcc(["-shared", "-fPIC", "-o", str(core / "libownlib.so"), str(core / "ownlib.c")])
     for name, s in SPECS.items():
         extra = [f"-Wl,--version-script={vs}"] if s["version_script"] else []
+        if s["own_library"]:  # found through the rpath, outside the modules directory
+            extra += [f"-L{core}", "-lownlib", f"-Wl,-rpath,{core}"]
         jobs.append((src / f"{name}.c", name, gen, out, extra))
     # The cycle, one module at a time against a stub tree.
     stubs = root / "cycle-stubs"
@@ -206,8 +214,6 @@ def build_all(root: Path) -> Path:
         if done.returncode:
             raise RuntimeError(f"buildtool cflags failed:\n{done.stderr}")
         jobs.append((path, name, cyc_gen, out, []))
-    core = root / "core"
-    core.mkdir(exist_ok=True)
     (core / "core.c").write_text(CORE_C)
     _gcc(["-shared", "-fPIC", "-o", str(core / "libtestcore.so"), str(core / "core.c")])
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:

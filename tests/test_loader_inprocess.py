@@ -293,6 +293,27 @@ def test_loader_defaults_listing_and_preload(tmp_path, loaders):
     assert gc_enabled()
 
 
+def test_a_preload_library_that_cannot_be_opened_is_named_by_its_absolute_path(tmp_path, monkeypatch):
+    from buildtool.loader.dl import DlError
+    monkeypatch.chdir(tmp_path)
+    loader = Loader(str(make_modules_dir(tmp_path / "m", ["gen_a"])), use_cache=False)
+    with pytest.raises(DlError) as refused:
+        loader.preload_library(os.path.join("lib", "libnothere.so"))  # relative, with a slash: a path
+    assert str(refused.value) == (f"{tmp_path}/lib/libnothere.so: cannot open shared object file: "
+                                  "No such file or directory")
+    assert loader.preloaded == []
+
+
+def test_a_symbol_found_only_in_the_modules_own_library(tmp_path, loaders):
+    # own_user calls own_lib_fn from libownlib.so, its own DT_NEEDED library (opened with it, RTLD_LOCAL):
+    # not in the global scope, found through the module's own handle.
+    loaders.append(loader := loader_for(tmp_path, ["own_user"]))
+    assert loader.start() and loader.order == ["own_user"]
+    assert loader.states["own_user"].status == RUNNING and loader.errors == []
+    assert not loader.dl.sym(loader._global_scope, "own_lib_fn")
+    assert "own_lib_fn" not in loader._global_syms  # never taken for a global one
+
+
 def gc_enabled() -> bool:
     import gc
     return gc.isenabled()

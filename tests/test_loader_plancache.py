@@ -14,10 +14,13 @@ import time
 
 import pytest
 
+from types import SimpleNamespace
+
 import buildtool
+from buildtool.loader import plancache
 from buildtool.loader.cache import CACHE_NAME
 from buildtool.loader.config import parse_config
-from buildtool.loader.plancache import PLAN_CACHE_NAME
+from buildtool.loader.plancache import PLAN_CACHE_NAME, PlanCache
 from buildtool.loader.runtime import RUNNING, Loader
 from helpers.bounded import bt
 from loader_helpers import built_dir, core_lib, make_modules_dir
@@ -55,6 +58,7 @@ def same_plan(kept, made) -> None:
     assert kept.dependency_chain == made.dependency_chain and kept.notes == made.notes
     assert kept.edges == made.edges and kept.preload == made.preload and kept.required == made.required
     assert kept.metas == made.metas and kept.config == made.config
+    assert kept.invalid == made.invalid == {} and kept.errors == made.errors == [] and kept.cycles == made.cycles == []
 
 
 @pytest.fixture
@@ -337,3 +341,135 @@ def test_crafted_cache_through_the_cli(tmp_path, mdir, crafted):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["order"] == ORDER
     assert (mdir / PLAN_CACHE_NAME).read_bytes() != payload  # rebuilt
+
+
+# autoload = no: every part of the plan has something (chains, a predicted decline, a skip, edges, entries)
+RICH = "[modules]\nautoload = no\nload => uc_c\nload => uc_b\nload => ghost\n"
+
+
+def test_a_hit_reads_every_part_from_the_file_and_plans_nothing(tmp_path, mdir, monkeypatch):
+    conf = config(tmp_path, RICH)
+    planned(mdir, conf)
+    planning = []
+    monkeypatch.setattr(plancache, "plan_load", lambda *args: planning.append(args))
+    loader = planned(mdir, conf)
+    assert loader.plan_cache.reused
+    same_plan(loader.plan, fresh(mdir, conf))
+    assert planning == []  # the report's part too was read, not planned again
+    conf_path = tmp_path / "modules.conf"
+    assert loader.plan.predicted == {
+        "ghost": f"named by 'load => ghost' at {conf_path}:5, but there is no ghost.so in {mdir}"}
+    assert loader.plan.dependency_chain == {"uc_a": ["uc_c", "uc_a"], "uc_base": ["uc_b", "uc_base"]}
+    assert loader.plan.edges == [("uc_base", "uc_a", "requires"), ("uc_base", "uc_b", "requires"),
+                                 ("uc_a", "uc_c", "requires")]
+    with pytest.raises(AttributeError) as missing:
+        loader.plan.no_such_part
+    assert str(missing.value) == "no_such_part"
+
+
+def test_the_report_part_is_taken_from_the_file_only_in_its_exact_shape(tmp_path, mdir):
+    """Whys edited in the file (the inputs still match) are what a hit reports: the file is read, not
+    planned again; the same edit in a list instead of a tuple is refused (planned again)."""
+    conf = config(tmp_path, RICH)
+    planned(mdir, conf)
+    report = marshal.loads(_kept(mdir)[1][-1])
+    edited = report[:8] + (tuple("kept: " + why for why in report[8]),) + report[9:]
+    made = fresh(mdir, conf)
+    for shape, expected in ((tuple, {n: "kept: " + why for n, why in made.why.items()}), (list, made.why)):
+        (mdir / PLAN_CACHE_NAME).write_bytes(
+            _with_payload(mdir, lambda p: p.__setitem__(-1, marshal.dumps(shape(edited), 2))))
+        loader = planned(mdir, conf)
+        assert loader.plan_cache.reused and loader.plan.why == expected
+
+
+def _config_at(payload, edit):
+    payload[0] = edit(payload[0])
+
+
+SHAPES = {  # each of the right values, in a type the file never holds
+    "payload as a list": lambda p: p,  # (applied below: the whole payload)
+    "configuration as a list": lambda p: _config_at(p, list),
+    "autoload as an int": lambda p: _config_at(p, lambda row: (row[0], int(row[1]), *row[2:])),
+    "configuration path as bytes": lambda p: _config_at(p, lambda row: (row[0].encode(), *row[1:])),
+    "an entry as a list": lambda p: _config_at(p, lambda row: (*row[:3], (list(row[3][0]), *row[3][1:]))),
+    "requires as a list": lambda p: p.__setitem__(9, list(p[9])),
+    "one module's requires as a list": lambda p: p.__setitem__(9, tuple(map(list, p[9]))),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_kept_plan_of_another_shape_is_not_used(tmp_path, mdir, shape):
+    conf = config(tmp_path, RICH)
+    planned(mdir, conf)
+    inputs, payload = _kept(mdir)
+    assert payload[9] is not None  # requires (plancache._encode): uc_a and uc_c require something
+    SHAPES[shape](payload)
+    (mdir / PLAN_CACHE_NAME).write_bytes(marshal.dumps((inputs, payload if shape == "payload as a list"
+                                                        else tuple(payload)), 2))
+    loader = planned(mdir, conf)
+    assert not loader.plan_cache.reused
+    same_plan(loader.plan, fresh(mdir, conf))
+
+
+def test_a_plan_that_read_no_module_is_kept_too(tmp_path):
+    """Found by mutation testing: with no module's metadata read (nothing selected can load) the kept plan
+    was written but never read back (its description, flags and support level came back as None)."""
+    mdir = make_modules_dir(tmp_path / "m", ["uc_base"])
+    conf = config(tmp_path, RICH)
+    assert planned(mdir, conf).plan.metas == {}
+    again = planned(mdir, conf)
+    assert again.plan_cache.reused and again.plan.metas == {} and again.plan.order == []
+    same_plan(again.plan, fresh(mdir, conf))
+
+
+def test_a_moved_directory_is_a_miss(tmp_path, mdir):
+    """The files keep their keys when their directory is renamed, but the plan's messages name it."""
+    conf = config(tmp_path, RICH)
+    planned(mdir, conf)
+    moved = tmp_path / "moved"
+    os.rename(mdir, moved)
+    loader = planned(moved, conf)
+    assert not loader.plan_cache.reused
+    assert loader.plan.predicted["ghost"].endswith(f"there is no ghost.so in {moved}")
+
+
+def test_a_directory_name_that_is_not_utf8(tmp_path):
+    mdir = make_modules_dir(tmp_path / os.fsdecode(b"m\xff"), NAMES)
+    conf = config(tmp_path)
+    planned(mdir, conf)
+    again = planned(mdir, conf)
+    assert again.plan_cache.reused and again.plan.order == ORDER
+
+
+def test_a_change_to_the_planning_code_is_a_miss(tmp_path, mdir, monkeypatch):
+    code = tmp_path / "planning_code.py"  # stands for one of the planning modules (an edited checkout)
+    code.write_text("x = 1\n")
+    monkeypatch.setattr(plancache, "_PLANNING_CODE",
+                        (SimpleNamespace(__file__=str(code)),) + plancache._PLANNING_CODE)
+    conf = config(tmp_path)
+    planned(mdir, conf)
+    assert planned(mdir, conf).plan_cache.reused
+    code.write_text("x = 22\n")
+    assert not planned(mdir, conf).plan_cache.reused
+
+
+def test_the_file_is_marshal_version_2(tmp_path, mdir):
+    """Version 2 has no references between objects, whose flags depend on reference counts: its bytes
+    are a function of the plan alone."""
+    planned(mdir, config(tmp_path, RICH))
+    data = (mdir / PLAN_CACHE_NAME).read_bytes()
+    assert marshal.dumps(marshal.loads(data), 2) == data
+    report = _kept(mdir)[1][-1]
+    assert marshal.dumps(marshal.loads(report), 2) == report
+
+
+def test_save_says_whether_the_plan_was_kept(tmp_path, mdir):
+    conf = config(tmp_path)
+    plan = fresh(mdir, conf)
+    paths = {n: str(mdir / f"{n}.so") for n in NAMES}
+    assert PlanCache(str(mdir), paths, conf).save(plan) is True
+    os.remove(mdir / PLAN_CACHE_NAME)
+    gone = PlanCache(str(mdir), {**paths, "uc_gone": str(mdir / "uc_gone.so")}, conf)  # cannot be stat()ed
+    assert gone.inputs is None and gone.save(plan) is False and not (mdir / PLAN_CACHE_NAME).exists()
+    (mdir / PLAN_CACHE_NAME).mkdir()
+    assert PlanCache(str(mdir), paths, conf).save(plan) is False

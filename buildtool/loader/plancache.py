@@ -66,6 +66,8 @@ _PLANNING_CODE = (plan_module, provided, config_module, meta_module, cache, hint
 _OUTCOMES = {o.value: o for o in Outcome}
 _ENTRY_TYPES = (str, str, str, int, int, str, str)  # Entry's fields, in order (astuple(entry))
 _META_COLUMNS = ModuleMeta._fields[2:]  # what a module's metadata holds beyond its name and path
+# description, flags, support level: always written whole (a plan that read no module has them empty, not None)
+_SCALAR_COLUMNS = 3
 
 
 class _Bad(BuildtoolError):
@@ -172,7 +174,8 @@ def _encode(plan: LoadPlan) -> tuple:
         _config_row(plan.config), tuple(plan.order), tuple(sorted(plan.explicit)),
         tuple(n for n, _ in predicted), tuple(r for _, r in predicted),
         tuple(m.name for m in metas),
-        *map(_column, (tuple(getattr(m, column) for m in metas) for column in _META_COLUMNS)),
+        *(tuple(getattr(m, column) for m in metas) for column in _META_COLUMNS[:_SCALAR_COLUMNS]),
+        *map(_column, (tuple(getattr(m, column) for m in metas) for column in _META_COLUMNS[_SCALAR_COLUMNS:])),
         marshal.dumps(report, _MARSHAL_VERSION),
     )
 
