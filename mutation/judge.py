@@ -46,7 +46,7 @@ j("x_read_binary_data__mutmut_8 x_read_binary_data__mutmut_9 x_read_binary_data_
   "no input reaches this handler: every offset, size and count is checked against the file before it is used "
   "(the handler is a safety net for a gap in those checks; the tests of damaged files found none)", EL)
 # drift
-j("x_check__mutmut_19", E, "codec names are case-insensitive")
+j("x_check__mutmut_22", E, "codec names are case-insensitive", "drift")
 # generate (after per-module generation: the skeleton; tests test_generate.py and test_modstep.py)
 GN = "generate"
 j("xǁHeaderGeneratorǁrender__mutmut_5 xǁHeaderGeneratorǁrender__mutmut_27", E, "codec names are case-insensitive", GN)

@@ -204,3 +204,31 @@ def test_lists_of_several_names_and_positions_without_a_struct():
     tree = Tree(modules={"res_user": module, "res_base": Module(name="res_base", source="b.c", line=1)})
     [finding] = check_module(module, "int x;\n", tree, Catalog())
     assert (finding.line, finding.column, finding.code) == (1, 1, "hand-written-drift")
+
+
+def test_a_conditional_field_is_a_note_and_the_fields_after_it_are_still_compared():
+    info = ('AST_MODULE_INFO(ASTERISK_GPL_KEY, 0, "U",\n#ifdef HAVE_X\n\t.requires = "res_other",\n#endif\n'
+            '\t.optional_modules = "res_base",\n);')
+    assert _rows(_drift_of({}, info)) == [
+        ("res_user.c", 6, 2, "note", "hand-written-conditional",
+         'hand-written .requires = "res_other" holds only under #ifdef HAVE_X: a conditional dependency that '
+         "MODULEINFO cannot express; it keeps precedence and migrate leaves it", "res_user",
+         {"field": "requires", "condition": "#ifdef HAVE_X"}),
+        ("res_user.c", 8, 2, "error", "hand-written-drift",
+         'hand-written .optional_modules = "res_base" disagrees with MODULEINFO (only hand-written: res_base)',
+         "res_user", {"field": "optional_modules", "only_in_moduleinfo": [], "only_in_hand_written": ["res_base"]}),
+    ]
+
+
+def test_under_injection_check_compares_only_the_written_lists():
+    from buildtool.catalog import Catalog
+    from buildtool.check.handwritten_drift import check
+    from buildtool.model import Module, Tree
+    modules = {n: Module(name=n, source=f"{n}.c", line=1) for n in ("res_base", "res_other")}
+    modules["res_user"] = Module(name="res_user", source="res_user.c", line=1, requires=("res_base",))
+    text = b'AST_MODULE_INFO(ASTERISK_GPL_KEY, 0, "U",\n\t.optional_modules = "res_other",\n);\n'
+    plain = check(Tree(modules=modules), {"res_user": text}, Catalog())
+    injected = check(Tree(modules=modules), {"res_user": text}, Catalog(), injected=True)
+    assert [(f.code, f.data["field"]) for f in plain] == [("hand-written-drift", "requires"),
+                                                         ("hand-written-drift", "optional_modules")]
+    assert [(f.code, f.data["field"], f.line) for f in injected] == [("hand-written-drift", "optional_modules", 2)]
