@@ -109,16 +109,6 @@ j("xǁ_Resolverǁclaims__mutmut_21", N,
   "stopping at a name shared with a variant built from the same source skips the module's later names; a variant "
   "shares all of them, so only a module whose DOCUMENTATION is read from another file (names_from) could tell", RS)
 
-# plan (after issue 11: the order itself is graphs.topological_order)
-PL = "plan"
-j("x__order__mutmut_89", E, "only the relative order of the two priority keys matters (preload group first)", PL)
-j("x__plan_load__mutmut_2", E,
-  "`plan.config` is replaced by the expanded configuration before anything reads it (Providers gets the local one)", PL)
-j("x__predict_declines__mutmut_17 x__predict_declines__mutmut_19", E,
-  "every known module, selected or not, has a decision by then, so `found` is never None there", PL)
-j("x__predict_declines__mutmut_38 x__predict_declines__mutmut_39", E,
-  "`will`/`provided` only shortcut or count: a dependency not in `will` passes every later check anyway (it is "
-  "selected and decided LOAD), and [None] is as true as [name]", PL)
 # runtime (run again after the plan cache: ids of _ensure, _load, _start and _check_symbols shifted)
 RT = "runtime"
 j("xǁLoaderǁ__init____mutmut_34 xǁLoaderǁ_check_symbols__mutmut_7", N,

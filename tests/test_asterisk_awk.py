@@ -73,6 +73,12 @@ def test_other_programs_are_not_recognised(rules):
     assert awk.parse(rules) is None
 
 
+def _grep_head_cut(path) -> str:
+    """The display name as Asterisk's Makefile takes it: ``grep | head -n 1 | cut``."""
+    return subprocess.run(f"grep -e AST_MODULE_INFO {path} | head -n 1 | cut -d '\"' -f 2", shell=True,
+                          capture_output=True, check=True).stdout.decode().rstrip("\n")
+
+
 @pytest.mark.parametrize("text", [
     "\nAST_MODULE_INFO(no quote)\n",
     "x\nAST_MODULE_INFO(K)",
@@ -82,8 +88,7 @@ def test_other_programs_are_not_recognised(rules):
 def test_display_name_edge_lines_match_grep_head_cut(tmp_path, text):
     path = tmp_path / "m.c"
     path.write_text(text)
-    shell = subprocess.run(f"grep -e AST_MODULE_INFO {path} | head -n 1 | cut -d '\"' -f 2", shell=True,
-                           capture_output=True, check=True).stdout.decode().rstrip("\n")
+    shell = _grep_head_cut(path)
     assert awk.display_name(text) == shell
 
 
@@ -128,7 +133,6 @@ def test_boundary_shapes_against_real_awk(tmp_path, texts):
 def test_display_name_takes_the_first_matching_line_whole(tmp_path, text):
     path = tmp_path / "m.c"
     path.write_text(text)
-    shell = subprocess.run(f"grep -e AST_MODULE_INFO {path} | head -n 1 | cut -d '\"' -f 2", shell=True,
-                           capture_output=True, check=True).stdout.decode().rstrip("\n")
+    shell = _grep_head_cut(path)
     assert awk.display_name(text) == shell
     assert shell in ("First", "Late")
