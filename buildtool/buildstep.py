@@ -47,6 +47,7 @@ HEADER_SUFFIX = ".modinfo.h"
 FRAGMENT_SUFFIX = ".modinfo.json"
 STEPS_FILE = "modinfo-steps.json"  # what the steps read of the whole tree (buildtool/modstep.py)
 ARGS_NAME = "modinfo-step.args"  # the ``module`` command, one argument a line, for tools/modinfo_step.c
+SERVE_NAME = "modinfo-step.serve"  # the step server's command (buildtool/stepserver.py), the same way
 
 
 def block_region(data: bytes) -> bytes:
@@ -112,11 +113,23 @@ def plan_changed(trigger: str, why: str) -> int:
     return 1
 
 
+_STEPS_READ: dict[str, tuple[tuple[int, int, int, int], dict]] = {}  # path: (its file's key, its content)
+
+
 def _steps_file(out_dir: str) -> dict:
+    """The steps file's content; read again only when the file is another (the step server keeps it)."""
     import json
 
-    with open(os.path.join(out_dir, STEPS_FILE), encoding="utf-8") as handle:
-        steps = json.load(handle)
+    path = os.path.abspath(os.path.join(out_dir, STEPS_FILE))
+    with open(path, encoding="utf-8") as handle:
+        st = os.fstat(handle.fileno())
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)  # configuration replaces it by a rename
+        kept = _STEPS_READ.get(path)
+        if kept is not None and kept[0] == key:
+            steps = kept[1]
+        else:
+            steps = json.load(handle)
+            _STEPS_READ[path] = (key, steps)
     sys.path[:0] = [p for p in steps["python_path"] if p not in sys.path]
     return steps
 
@@ -196,7 +209,7 @@ def tree_step(out_dir: str, scan_tree_out: str, built_tree_out: str, drop: froze
 
 
 USAGE = ("usage: buildstep.py step SOURCE OUT_DIR NAME | module SOURCE OUT_DIR NAME | "
-         "tree OUT_DIR SCAN_TREE TREE DROP | listing DIR OUT DEPFILE")
+         "tree OUT_DIR SCAN_TREE TREE DROP | listing DIR OUT DEPFILE | serve OUT_DIR")
 
 
 def main(argv: list[str]) -> int:
@@ -215,15 +228,24 @@ def main(argv: list[str]) -> int:
     return 2
 
 
-if __name__ == "__main__":
-    # Run as a script with -I -S: make the package importable from this file's location.
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+def run(argv: list[str]) -> int:
+    """``main`` with its errors as messages and exit statuses: the script's and the step server's one way."""
     try:
-        raise SystemExit(main(sys.argv[1:]))
+        return main(argv)
     except OSError as exc:
         print(f"{exc.filename or 'buildstep'}: error: {exc.strerror or exc}", file=sys.stderr)
-        raise SystemExit(2)
+        return 2
     except (KeyError, ValueError) as exc:  # a steps file of another version, or damaged
         print(f"{STEPS_FILE}: error: not what this buildtool writes ({exc!r}): run `ninja reconfigure`",
               file=sys.stderr)
-        raise SystemExit(2)
+        return 2
+
+
+if __name__ == "__main__":
+    # Run as a script with -I -S: make the package importable from this file's location.
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if len(sys.argv) == 3 and sys.argv[1] == "serve":
+        from buildtool.stepserver import serve
+
+        raise SystemExit(serve(sys.argv[2]))
+    raise SystemExit(run(sys.argv[1:]))

@@ -33,7 +33,7 @@ import json
 import os
 import sys
 
-from buildtool.buildstep import (ARGS_NAME, BLOCK_SUFFIX, FRAGMENT_SUFFIX, HEADER_SUFFIX, STEPS_FILE,
+from buildtool.buildstep import (ARGS_NAME, BLOCK_SUFFIX, FRAGMENT_SUFFIX, HEADER_SUFFIX, SERVE_NAME, STEPS_FILE,
                                  block_payload, plan_changed)
 from buildtool.diagnostics import Diagnostic, Severity, sorted_unique
 from buildtool.fsutil import write_if_changed
@@ -116,6 +116,8 @@ def write_configured(tree, catalog, source_dir: str, steps_dir: str, trigger: st
     step_command = [sys.executable, "-I", "-S", os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                               "buildstep.py"), "module"]
     write_if_changed(os.path.join(steps_dir, ARGS_NAME), "".join(arg + "\n" for arg in step_command))
+    # The step server's command (buildtool/stepserver.py): the same interpreter and script.
+    write_if_changed(os.path.join(steps_dir, SERVE_NAME), "".join(arg + "\n" for arg in step_command[:-1] + ["serve"]))
     generator = HeaderGenerator()
     for name, module in sorted(tree.modules.items()):
         with open(module.source, "rb") as handle:

@@ -1,0 +1,247 @@
+"""The step server: the per-module build step's Python part, kept running between edits.
+
+A MODULEINFO edit runs ``buildstep.py module`` for the edited module. As a new
+process that costs ~55 ms of CPU, almost all of it start-up (the interpreter,
+lxml's import, buildtool's); the work is ~1.5 ms. The native step
+(``tools/modinfo_step.c``) therefore first asks this server, over a Unix socket
+in the build directory, and runs the command itself only when no server
+answers. The server is a cache of imports, nothing more: it runs the same
+function (``buildstep.run``) on the same arguments in the client's working
+directory, and sends back its exit status and what it printed, so a build
+answered by it writes the same bytes and says the same things as one that is
+not (tests/test_step_server.py checks both).
+
+Life cycle (docs/build.md, "The step server"):
+
+- **started** by the native step when it found no server (it runs the command
+  itself that time), detached (own session, stdio on ``/dev/null`` and the log);
+  one per build directory: it holds ``modinfo-step.lock`` while it lives, and a
+  second one started meanwhile waits for it briefly, then leaves;
+- **answers** only requests whose configured command (the content of
+  ``modinfo-step.args``, which the client sends) is the one it was started for,
+  from clients of its own user (``SO_PEERCRED``); a request of another
+  configuration is refused (the client runs the command itself) and the server
+  ends: configuration rewrote the command, so its code may be another;
+- **ends** when idle for ``BUILDTOOL_STEP_SERVER_IDLE`` seconds (default 900),
+  when its socket is removed or replaced (the build directory deleted, another
+  server), when ``modinfo-step.args`` changes, or on an error of its own; a
+  client that finds it dead, stuck or answering garbage runs the command itself.
+
+``BUILDTOOL_STEP_SERVER=0`` in the build's environment: no server is asked or started.
+
+The protocol, one request per connection: the client sends ``MAGIC``, its
+working directory, the configured command's text and the three arguments
+(SOURCE OUT_DIR NAME), each followed by a NUL byte, then shuts its side down;
+the server replies ``STATUS\\nLENGTH\\n``, then LENGTH bytes for standard output
+and the rest for standard error; or ``refused\\n``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import os
+import socket
+import struct
+import sys
+import time
+
+from buildtool import buildstep
+
+MAGIC = b"buildtool-step/1"
+SOCKET_NAME = "modinfo-step.sock"
+LOCK_NAME = "modinfo-step.lock"
+LOG_NAME = "modinfo-step-server.log"  # the server's standard error: its life and every request
+REFUSED = b"refused\n"
+IDLE_VARIABLE = "BUILDTOOL_STEP_SERVER_IDLE"
+DEFAULT_IDLE = 900.0  # seconds: an author's edits come minutes apart; a forgotten server leaves on its own
+TICK = 1.0  # seconds between checks that the socket and the configured command are still this server's
+MAX_REQUEST = 64 * 1024  # four paths and a command line; anything longer is not a client's
+REQUEST_TIMEOUT = 2.0  # seconds a client may take to send its request
+LOCK_WAIT = 3.0  # seconds a new server waits for an old one (ending on its next tick) to leave
+MAX_LOG = 1 << 20  # bytes: the log starts again beyond this
+
+
+def _log(message: str) -> None:
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} [{os.getpid()}] {message}", file=sys.stderr, flush=True)
+
+
+def _idle_seconds() -> float:
+    text = os.environ.get(IDLE_VARIABLE, "")
+    try:
+        value = float(text) if text else DEFAULT_IDLE
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        _log(f"{IDLE_VARIABLE}={text!r} is not a number of seconds above 0: {DEFAULT_IDLE:g} used")
+        return DEFAULT_IDLE
+    return value
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _take_lock(path: str) -> int | None:
+    """The build directory's server lock, held until this process ends; None if another server keeps it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                return None
+            time.sleep(0.05)
+
+
+def _listen(path: str) -> tuple[socket.socket, int]:
+    """A listening socket at ``path``, put there whole (bound and listening under another name first)."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_mask = os.umask(0o077)  # the socket file: its owner's alone
+    try:
+        server.bind(temporary)
+    finally:
+        os.umask(old_mask)
+    server.listen(64)
+    os.rename(temporary, path)
+    return server, os.stat(path).st_ino
+
+
+def _peer_is_us(connection: socket.socket) -> bool:
+    if not hasattr(socket, "SO_PEERCRED"):
+        return True  # the socket file's mode (0600) is then the only guard
+    _pid, uid, _gid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                                 struct.calcsize("3i")))
+    return uid == os.getuid()
+
+
+def _receive(connection: socket.socket) -> list[bytes] | None:
+    """The request's fields, or None for anything that is not a whole request of this protocol."""
+    connection.settimeout(REQUEST_TIMEOUT)
+    chunks, size = [], 0
+    while True:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > MAX_REQUEST:
+            return None
+        chunks.append(chunk)
+    fields = b"".join(chunks).split(b"\0")
+    if len(fields) != 7 or fields[0] != MAGIC or fields[6] != b"":
+        return None
+    return fields[1:6]
+
+
+def _answer(fields: list[bytes], home: str) -> bytes:
+    cwd, _command, source, out_dir, name = (os.fsdecode(f) for f in fields)
+    out, err = io.StringIO(), io.StringIO()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = buildstep.run(["module", source, out_dir, name])
+    finally:
+        os.chdir(home)
+    printed = out.getvalue().encode("utf-8", "surrogateescape")
+    return (f"{status}\n{len(printed)}\n".encode() + printed + err.getvalue().encode("utf-8", "surrogateescape"))
+
+
+def serve(out_dir: str) -> int:
+    """Serve the build directory ``out_dir``'s module steps until a reason to end (module doc)."""
+    home = os.getcwd()
+    out_dir = os.path.abspath(out_dir)
+    socket_path = os.path.join(out_dir, SOCKET_NAME)
+    args_path = os.path.join(out_dir, buildstep.ARGS_NAME)
+    log_path = os.path.join(out_dir, LOG_NAME)
+    with contextlib.suppress(OSError):
+        if os.path.getsize(log_path) > MAX_LOG:
+            os.truncate(log_path, 0)
+    lock = _take_lock(os.path.join(out_dir, LOCK_NAME))
+    if lock is None:
+        _log("another server keeps this build directory: leaving")
+        return 0
+    command = _read(args_path)
+    if command is None:
+        _log(f"{args_path}: cannot read (configure again): leaving")
+        return 0
+    try:
+        buildstep._steps_file(out_dir)  # puts the directories of lxml and buildtool on sys.path (run with -S)
+    except (OSError, ValueError, KeyError) as exc:
+        _log(f"{os.path.join(out_dir, buildstep.STEPS_FILE)}: cannot read ({exc}): leaving")
+        return 0
+    # What a request imports, imported once: the point of the server (modstep.module_step's own imports too).
+    from buildtool import catalog, mesonplan, model, modstep, resolve, scan  # noqa: F401
+    from buildtool.commands import common  # noqa: F401
+
+    idle = _idle_seconds()
+    server, inode = _listen(socket_path)
+    server.settimeout(TICK)
+    _log(f"serving {out_dir} (idle limit {idle:g} s)")
+    served, last = 0, time.monotonic()
+    reason = "idle"
+    try:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                try:
+                    if os.stat(socket_path).st_ino != inode:
+                        reason = "socket replaced"
+                        break
+                except FileNotFoundError:
+                    reason = "socket removed"
+                    break
+                if _read(args_path) != command:
+                    reason = "the configured command changed"
+                    break
+                if time.monotonic() - last > idle:
+                    break
+                continue
+            with connection:
+                last = time.monotonic()
+                if not _peer_is_us(connection):
+                    _log("a client of another user: closed")
+                    continue
+                try:
+                    fields = _receive(connection)
+                except OSError as exc:
+                    _log(f"a request not received: {exc}")
+                    continue
+                if fields is None:
+                    _log("not a request of this protocol: closed")
+                    continue
+                if fields[1] != command:
+                    connection.sendall(REFUSED)
+                    reason = "a request of another configuration (refused)"
+                    break
+                start = time.perf_counter()
+                try:
+                    reply = _answer(fields, home)
+                except Exception as exc:  # noqa: BLE001  (the client runs the command itself and shows it)
+                    with contextlib.suppress(OSError):
+                        connection.sendall(REFUSED)
+                    reason = f"an error of its own: {exc!r}"
+                    break
+                with contextlib.suppress(OSError):  # a client gone meanwhile runs the command itself
+                    connection.sendall(reply)
+                served += 1
+                status = reply.split(b"\n", 1)[0].decode()
+                _log(f"served {os.fsdecode(fields[4])}: exit {status} in {(time.perf_counter() - start) * 1000:.1f} ms")
+    finally:
+        with contextlib.suppress(OSError):
+            if os.stat(socket_path).st_ino == inode:
+                os.unlink(socket_path)
+        server.close()
+    _log(f"leaving ({reason}) after {served} request(s)")
+    return 0
