@@ -16,7 +16,10 @@ step of buildtool at all. Then, in interleaved rounds (best of ``--rounds``):
 - **body edit** of a leaf module (nothing requires it): ``ninja`` in both;
 - **plan-preserving MODULEINFO edit**: the leaf gains ``<use type="module">``
   of a module that is built anyway (its injected data changes, the plan does
-  not); the same text edit in the plain project;
+  not); the same text edit in the plain project; answered by the step server
+  (``buildtool/stepserver.py``; the first such edit of a run starts it), and
+  once more with ``BUILDTOOL_STEP_SERVER=0`` (a new Python process each time,
+  what the first edit after the server left costs; no floor);
 
 each edit then undone (the undo is timed as another sample). From ninja's own
 output it checks that nothing re-configured and exactly one module was
@@ -59,10 +62,10 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run(cmd: list[str], check: bool = True) -> tuple[float, str, int]:
+def run(cmd: list[str], check: bool = True, env: dict[str, str] | None = None) -> tuple[float, str, int]:
     cpu = _cpu()
     start = time.perf_counter()
-    result = subprocess.run(cmd, env=_env(), capture_output=True, text=True)
+    result = subprocess.run(cmd, env=dict(_env(), **(env or {})), capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     LAST_CPU[0] = _cpu() - cpu
     if check and result.returncode != 0:
@@ -112,9 +115,12 @@ def edit(path: Path, old: str, new: str) -> str:
     return text
 
 
-def ninja_after(build: Path) -> tuple[float, str]:
-    elapsed, out, _ = run([NINJA, "-C", str(build)])
+def ninja_after(build: Path, env: dict[str, str] | None = None) -> tuple[float, str]:
+    elapsed, out, _ = run([NINJA, "-C", str(build)], env=env)
     return elapsed, out
+
+
+NO_SERVER = {"BUILDTOOL_STEP_SERVER": "0"}  # the step's Python part as a new process every time
 
 
 def main() -> int:
@@ -159,7 +165,8 @@ def main() -> int:
         cpus: dict[tuple[str, str], list[float]] = {}
         problems: list[str] = []
         for r in range(args.rounds):
-            for kind, (old, new) in (("body", body), ("moduleinfo", info)):
+            for kind, (old, new), env in (("body", body, None), ("moduleinfo", info, None),
+                                          ("moduleinfo_direct", info, NO_SERVER)):
                 order = (("inj", src, build), ("plain", plain_src, plain_build))
                 for variant, tree, bdir in (order if r % 2 == 0 else order[::-1]):
                     path = tree / "modules" / f"{leaf}.c"
@@ -167,7 +174,7 @@ def main() -> int:
                     for step in ("edit", "undo"):
                         if step == "undo":
                             path.write_text(original)
-                        elapsed, out = ninja_after(bdir)
+                        elapsed, out = ninja_after(bdir, env)
                         compiled = COMPILE.findall(out)
                         if REGENERATE in out or compiled != [leaf]:
                             problems.append(f"{variant} {kind} {step}: reconfigured={REGENERATE in out}, "
@@ -190,6 +197,10 @@ def main() -> int:
             label = "body edit" if kind == "body" else "MODULEINFO edit, plan unchanged"
             print(f"| {label} | {inj:.3f} | {plain:.3f} | {ratio:.2f}x | {cinj:.3f} / {cplain:.3f} | "
                   f"{cinj / cplain:.2f}x | {floor}x |")
+        inj, plain = min(times[("moduleinfo_direct", "inj")]), min(times[("moduleinfo_direct", "plain")])
+        cinj, cplain = min(cpus[("moduleinfo_direct", "inj")]), min(cpus[("moduleinfo_direct", "plain")])
+        print(f"| the same, no step server (`BUILDTOOL_STEP_SERVER=0`: as the first such edit after a start) | "
+              f"{inj:.3f} | {plain:.3f} | {inj / plain:.2f}x | {cinj:.3f} / {cplain:.3f} | {cinj / cplain:.2f}x | |")
 
         # The plan-changing edit.
         path = src / "modules" / f"{leaf}.c"

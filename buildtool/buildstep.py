@@ -46,8 +46,7 @@ HASH_SUFFIX = ".modinfo.hash.h"
 HEADER_SUFFIX = ".modinfo.h"
 FRAGMENT_SUFFIX = ".modinfo.json"
 STEPS_FILE = "modinfo-steps.json"  # what the steps read of the whole tree (buildtool/modstep.py)
-ARGS_NAME = "modinfo-step.args"  # the ``module`` command, one argument a line, for tools/modinfo_step.c
-SERVE_NAME = "modinfo-step.serve"  # the step server's command (buildtool/stepserver.py), the same way
+ARGS_NAME = "modinfo-step.args"  # ``python -I -S buildstep.py``, one argument a line, for tools/modinfo_step.c
 
 
 def block_region(data: bytes) -> bytes:

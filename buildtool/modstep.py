@@ -33,7 +33,7 @@ import json
 import os
 import sys
 
-from buildtool.buildstep import (ARGS_NAME, BLOCK_SUFFIX, FRAGMENT_SUFFIX, HEADER_SUFFIX, SERVE_NAME, STEPS_FILE,
+from buildtool.buildstep import (ARGS_NAME, BLOCK_SUFFIX, FRAGMENT_SUFFIX, HEADER_SUFFIX, STEPS_FILE,
                                  block_payload, plan_changed)
 from buildtool.diagnostics import Diagnostic, Severity, sorted_unique
 from buildtool.fsutil import write_if_changed
@@ -113,11 +113,10 @@ def write_configured(tree, catalog, source_dir: str, steps_dir: str, trigger: st
     }
     os.makedirs(steps_dir, exist_ok=True)
     write_if_changed(os.path.join(steps_dir, STEPS_FILE), _dumps(steps))
+    # The native step runs buildstep.py's steps with this command (and `serve` for the step server).
     step_command = [sys.executable, "-I", "-S", os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                              "buildstep.py"), "module"]
+                                                              "buildstep.py")]
     write_if_changed(os.path.join(steps_dir, ARGS_NAME), "".join(arg + "\n" for arg in step_command))
-    # The step server's command (buildtool/stepserver.py): the same interpreter and script.
-    write_if_changed(os.path.join(steps_dir, SERVE_NAME), "".join(arg + "\n" for arg in step_command[:-1] + ["serve"]))
     generator = HeaderGenerator()
     for name, module in sorted(tree.modules.items()):
         with open(module.source, "rb") as handle:

@@ -1,8 +1,9 @@
 """The step server: the per-module build step's Python part, kept running between edits.
 
-A MODULEINFO edit runs ``buildstep.py module`` for the edited module. As a new
-process that costs ~55 ms of CPU, almost all of it start-up (the interpreter,
-lxml's import, buildtool's); the work is ~1.5 ms. The native step
+A MODULEINFO edit runs ``buildstep.py module`` for the edited module, and the
+tree step after it. As a new process each costs ~55 ms (~30 ms) of CPU,
+almost all of it start-up (the interpreter, lxml's import, buildtool's); the
+work is ~1.5 ms (~5 ms at 1,000 modules). The native step
 (``tools/modinfo_step.c``) therefore first asks this server, over a Unix socket
 in the build directory, and runs the command itself only when no server
 answers. The server is a cache of imports, nothing more: it runs the same
@@ -19,9 +20,11 @@ Life cycle (docs/build.md, "The step server"):
   second one started meanwhile waits for it briefly, then leaves;
 - **answers** only requests whose configured command (the content of
   ``modinfo-step.args``, which the client sends) is the one it was started for,
-  from clients of its own user (``SO_PEERCRED``); a request of another
-  configuration is refused (the client runs the command itself) and the server
-  ends: configuration rewrote the command, so its code may be another;
+  from clients of its own user (``SO_PEERCRED``), and only while every file of
+  code it runs (buildtool's modules and templates, lxml's, jinja2's, checked by
+  ``stat`` before each request) is the one it imported; otherwise it refuses
+  (the client runs the command itself) and ends: a re-configure or an upgrade
+  changed what a new process would run;
 - **ends** when idle for ``BUILDTOOL_STEP_SERVER_IDLE`` seconds (default 900),
   when its socket is removed or replaced (the build directory deleted, another
   server), when ``modinfo-step.args`` changes, or on an error of its own; a
@@ -30,10 +33,11 @@ Life cycle (docs/build.md, "The step server"):
 ``BUILDTOOL_STEP_SERVER=0`` in the build's environment: no server is asked or started.
 
 The protocol, one request per connection: the client sends ``MAGIC``, its
-working directory, the configured command's text and the three arguments
-(SOURCE OUT_DIR NAME), each followed by a NUL byte, then shuts its side down;
-the server replies ``STATUS\\nLENGTH\\n``, then LENGTH bytes for standard output
-and the rest for standard error; or ``refused\\n``.
+working directory, the configured command's text and the arguments of one of
+buildstep.py's steps (``STEPS``: ``module SOURCE OUT_DIR NAME``, ``tree ...``,
+``listing ...``), each followed by a NUL byte, then shuts its side down; the
+server replies ``STATUS\\nLENGTH\\n``, then LENGTH bytes for standard output and
+the rest for standard error; or ``refused\\n``.
 """
 
 from __future__ import annotations
@@ -49,11 +53,12 @@ import time
 
 from buildtool import buildstep
 
-MAGIC = b"buildtool-step/1"
+MAGIC = b"buildtool-step/2"
 SOCKET_NAME = "modinfo-step.sock"
 LOCK_NAME = "modinfo-step.lock"
 LOG_NAME = "modinfo-step-server.log"  # the server's standard error: its life and every request
 REFUSED = b"refused\n"
+SERVER_VARIABLE = "BUILDTOOL_STEP_SERVER"  # "0": no server asked or started (tools/modinfo_step.c reads it)
 IDLE_VARIABLE = "BUILDTOOL_STEP_SERVER_IDLE"
 DEFAULT_IDLE = 900.0  # seconds: an author's edits come minutes apart; a forgotten server leaves on its own
 TICK = 1.0  # seconds between checks that the socket and the configured command are still this server's
@@ -118,6 +123,34 @@ def _listen(path: str) -> tuple[socket.socket, int]:
     return server, os.stat(path).st_ino
 
 
+def _code_files() -> dict[str, tuple[int, int, int] | None]:
+    """The key of every file of code the step runs (the modules it imported from buildtool, lxml, jinja2,
+    markupsafe, and buildtool's templates), by path: a server whose code changed under it must not answer."""
+    from buildtool.modstep import STEP_PACKAGES
+
+    paths = [module.__file__ for name, module in list(sys.modules.items())
+             if name.partition(".")[0] in STEP_PACKAGES and getattr(module, "__file__", None)]
+    templates = os.path.join(os.path.dirname(buildstep.__file__), "templates")
+    with contextlib.suppress(OSError):
+        paths += [os.path.join(templates, name) for name in os.listdir(templates)]
+    files = {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+            files[path] = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            files[path] = None
+    return files
+
+
+def _code_changed(known: dict[str, tuple[int, int, int] | None]) -> str | None:
+    """The first file of code that is no longer what it was when first seen (new ones are learnt)."""
+    for path, key in _code_files().items():
+        if known.setdefault(path, key) != key:
+            return path
+    return None
+
+
 def _peer_is_us(connection: socket.socket) -> bool:
     if not hasattr(socket, "SO_PEERCRED"):
         return True  # the socket file's mode (0600) is then the only guard
@@ -126,8 +159,13 @@ def _peer_is_us(connection: socket.socket) -> bool:
     return uid == os.getuid()
 
 
+# The buildstep.py commands a server answers, with their number of arguments (the command's name included).
+STEPS = {"module": 4, "tree": 5, "listing": 4}
+
+
 def _receive(connection: socket.socket) -> list[bytes] | None:
-    """The request's fields, or None for anything that is not a whole request of this protocol."""
+    """The request's fields (working directory, configured command, the step's arguments), or None for
+    anything that is not a whole request of this protocol."""
     connection.settimeout(REQUEST_TIMEOUT)
     chunks, size = [], 0
     while True:
@@ -139,18 +177,27 @@ def _receive(connection: socket.socket) -> list[bytes] | None:
             return None
         chunks.append(chunk)
     fields = b"".join(chunks).split(b"\0")
-    if len(fields) != 7 or fields[0] != MAGIC or fields[6] != b"":
+    if len(fields) < 4 or fields[0] != MAGIC or fields[-1] != b"":
         return None
-    return fields[1:6]
+    step = fields[3:-1]
+    if STEPS.get(step[0].decode("ascii", "replace")) != len(step):
+        return None
+    return fields[1:-1]
+
+
+def _label(fields: list[bytes]) -> str:
+    """What the log names a request by: the module, or the step."""
+    step = [os.fsdecode(f) for f in fields[2:]]
+    return step[3] if step[0] == "module" else step[0]
 
 
 def _answer(fields: list[bytes], home: str) -> bytes:
-    cwd, _command, source, out_dir, name = (os.fsdecode(f) for f in fields)
+    cwd, step = os.fsdecode(fields[0]), [os.fsdecode(f) for f in fields[2:]]
     out, err = io.StringIO(), io.StringIO()
     os.chdir(cwd)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            status = buildstep.run(["module", source, out_dir, name])
+            status = buildstep.run(step)
     finally:
         os.chdir(home)
     printed = out.getvalue().encode("utf-8", "surrogateescape")
@@ -184,6 +231,7 @@ def serve(out_dir: str) -> int:
     from buildtool import catalog, mesonplan, model, modstep, resolve, scan  # noqa: F401
     from buildtool.commands import common  # noqa: F401
 
+    code = _code_files()
     idle = _idle_seconds()
     server, inode = _listen(socket_path)
     server.settimeout(TICK)
@@ -221,9 +269,12 @@ def serve(out_dir: str) -> int:
                 if fields is None:
                     _log("not a request of this protocol: closed")
                     continue
-                if fields[1] != command:
-                    connection.sendall(REFUSED)
-                    reason = "a request of another configuration (refused)"
+                changed = None if fields[1] != command else _code_changed(code)
+                if fields[1] != command or changed:
+                    with contextlib.suppress(OSError):
+                        connection.sendall(REFUSED)
+                    reason = (f"{changed} changed (refused a request)" if changed
+                              else "a request of another configuration (refused)")
                     break
                 start = time.perf_counter()
                 try:
@@ -237,7 +288,7 @@ def serve(out_dir: str) -> int:
                     connection.sendall(reply)
                 served += 1
                 status = reply.split(b"\n", 1)[0].decode()
-                _log(f"served {os.fsdecode(fields[4])}: exit {status} in {(time.perf_counter() - start) * 1000:.1f} ms")
+                _log(f"served {_label(fields)}: exit {status} in {(time.perf_counter() - start) * 1000:.1f} ms")
     finally:
         with contextlib.suppress(OSError):
             if os.stat(socket_path).st_ino == inode:

@@ -38,6 +38,10 @@ from pathlib import Path
 
 import pytest
 
+# A step server that a test's build starts (buildtool/stepserver.py) leaves two minutes after its last request,
+# not the default fifteen: test build directories outlive the run. Every process the tests start inherits it.
+os.environ.setdefault("BUILDTOOL_STEP_SERVER_IDLE", "120")
+
 # meson wraps the compiler in ccache whenever ccache is on PATH, and ccache would then
 # share the user's cache with every build the suite makes (and hand warm objects to
 # tests that time or count compiles). The suite compiles without it; the ccache tests

@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,30 @@ def test_moduleinfo_edit_recompiles_only_modules_whose_data_changed(fresh):
     fresh.up_to_date()
 
 
+def test_moduleinfo_edits_are_answered_by_the_step_server(fresh):
+    # The first edit that needs the step's Python part (here, or in an earlier test of this build) runs it
+    # itself and starts the step server, detached: ninja, whose output this test captures through a pipe,
+    # returns without waiting for it. The next edits are its answers, with the same effect.
+    log = fresh.build / "modules" / "modinfo-step-server.log"
+    for support in ("core", "deprecated", "extended"):
+        fresh.edit("res_statsd", "<support_level>extended</support_level>",
+                   f'<use type="module">res_fax</use>\n\t<support_level>{support}</support_level>')
+        before = log.read_text() if log.exists() else ""
+        out = fresh.ninja()
+        assert compiled(out) == {"res_statsd"} and REGENERATE not in out, out
+        header = (fresh.build / "modules" / "res_statsd.modinfo.h").read_text()
+        assert f"#define AST_MODULE_SUPPORT_LEVEL AST_MODULE_SUPPORT_{support.upper()}\n" in header
+        assert (fresh.build / "modules" / "scan-tree.json").read_text() == whole_tree_scan(fresh)
+        fresh.restore()
+        for _ in range(200):  # the server started by the first edit listens within a second or two
+            if (fresh.build / "modules" / "modinfo-step.sock").exists():
+                break
+            time.sleep(0.05)
+    # the last edit was the server's
+    assert "served res_statsd: exit 0" in log.read_text()[len(before):], log.read_text()
+    fresh.ninja()
+
+
 def test_moduleinfo_edit_that_changes_another_modules_data(fresh):
     # res_mwi_external <use>s "mwi_store", which nothing provides yet (a warning, not an error).
     fresh.edit("res_mwi_external", '<use type="interface">sorcery_wizard</use>',
@@ -224,7 +249,7 @@ def configure_steps(modules: Path, out: Path) -> None:
 
 
 def test_native_and_python_build_steps_write_the_same_bytes(tmp_path):
-    from buildtool import buildstep
+    from buildtool import buildstep, stepserver
 
     step = REPO / "tools" / "modinfo_step.c"
     exe = tmp_path / "modinfo-step"
@@ -247,8 +272,15 @@ def test_native_and_python_build_steps_write_the_same_bytes(tmp_path):
         subprocess.run([str(exe), str(source), str(native), source.stem], check=True)
         subprocess.run([sys.executable, "-I", "-S", buildstep.__file__, "step", str(source), str(python),
                         source.stem], check=True)
-    ours = {p.name: p.read_bytes() for p in native.iterdir()}
+        for _ in range(300):  # the first ran its Python part itself and started the step server: let it listen
+            if (native / stepserver.SOCKET_NAME).exists():
+                break
+            time.sleep(0.05)
+    # (the native step's Python part: the first run itself, the others the step server it started)
+    server_files = {stepserver.SOCKET_NAME, stepserver.LOCK_NAME, stepserver.LOG_NAME}
+    ours = {p.name: p.read_bytes() for p in native.iterdir() if p.name not in server_files}
     assert ours == {p.name: p.read_bytes() for p in python.iterdir()}
+    assert len(re.findall(r"served \w+: exit 0", (native / stepserver.LOG_NAME).read_text())) == len(sources) - 1
     # What configuration wrote, the build steps write again, plus the hash headers.
     assert {name: data for name, data in ours.items() if not name.endswith(".hash.h")} == configured
     for source in sources:

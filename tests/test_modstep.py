@@ -170,7 +170,7 @@ def test_configure_writes_the_steps_file_and_every_module_output(configured):
     assert re.sub(r"@@e?([0-9]+)@@", lambda m: RES_A_SLOT_VALUES[int(m.group(1))], skeleton) == EXPECTED_RES_A_HEADER
     assert (steps_dir / "modinfo-step.args").read_text() == "".join(
         line + "\n" for line in [sys.executable, "-I", "-S",
-                                 str(Path(buildtool.__file__).parent / "buildstep.py"), "module"])
+                                 str(Path(buildtool.__file__).parent / "buildstep.py")])
 
     assert (steps_dir / "res_a.modinfo.h").read_text() == EXPECTED_RES_A_HEADER
     # up to the block's end: the body is not part of it

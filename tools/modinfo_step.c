@@ -1,6 +1,8 @@
 /* The per-module build step of buildtool, as a native program.
  *
  *   modinfo-step SOURCE OUT_DIR NAME
+ *   modinfo-step tree OUT_DIR SCAN_TREE TREE DROP
+ *   modinfo-step listing DIR OUT DEPFILE
  *
  * Exactly what `buildtool/buildstep.py step` does (that file documents it;
  * tests/test_build_edit_loop.py checks that both write the same bytes): writes
@@ -10,7 +12,7 @@
  * info-struct field name appears after it) differs from OUT_DIR/NAME.modinfo.block,
  * or the header or tree fragment is missing, runs the command in
  * OUT_DIR/modinfo-step.args (one argument a line, written at configure time:
- * `python -I -S buildstep.py module`) with SOURCE OUT_DIR NAME, and writes the
+ * `python -I -S buildstep.py`) with `module SOURCE OUT_DIR NAME`, and writes the
  * block only when that succeeded. Each file is written (through a temporary
  * file and a rename) only when its content changes, so ninja's restat stops
  * there. It runs on every edit of a module, so it is C: about 1 ms where a
@@ -21,6 +23,8 @@
  * documents it and the protocol): the same command's work in a Python process
  * kept between edits, ~2 ms where a new one costs ~55 ms. When no server
  * answers, it runs the command itself and starts a server for the next edit.
+ * `tree` and `listing` are buildstep.py's steps of those names, asked of the
+ * server the same way (OUT_DIR: OUT's directory for `listing`).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -192,32 +196,36 @@ static int outputs_stale(const char *out_dir, const char *name, const char *payl
 	return stale;
 }
 
-/* A command file (one argument a line) as an argv with room for `extra` more; NULL when unreadable. */
-static char **command_of(const char *path, size_t extra, char **text)
+/* OUT_DIR/modinfo-step.args, the configured `python -I -S buildstep.py` (one argument a line), as an argv
+ * with room for `extra` more; its text (the server's identity of the configuration) in *text, *text_len. */
+static char **configured_command(const char *out_dir, size_t extra, char **text, size_t *text_len)
 {
-	size_t len;
-	*text = read_all(path, &len);
+	char *path = path_of(out_dir, "modinfo-step", ".args");
+	*text = read_all(path, text_len);
 	if (!*text) {
-		return NULL;
+		die(path, "cannot read (configure again)");
 	}
-	char **cmd = calloc(len + extra + 1, sizeof(*cmd));
-	if (!cmd) {
+	char *split = malloc(*text_len + 1);
+	char **cmd = calloc(*text_len + extra + 1, sizeof(*cmd));
+	if (!split || !cmd) {
 		errno = ENOMEM;
 		die(path, "cannot allocate");
 	}
+	memcpy(split, *text, *text_len);
 	size_t n = 0;
-	char *start = *text;
-	for (size_t i = 0; i < len; i++) {
-		if ((*text)[i] == '\n') {
-			(*text)[i] = '\0';
+	char *start = split;
+	for (size_t i = 0; i < *text_len; i++) {
+		if (split[i] == '\n') {
+			split[i] = '\0';
 			cmd[n++] = start;
-			start = *text + i + 1;
+			start = split + i + 1;
 		}
 	}
 	if (n == 0) {
 		fprintf(stderr, "%s: error: empty (configure again)\n", path);
 		exit(2);
 	}
+	free(path);
 	return cmd;
 }
 
@@ -230,31 +238,24 @@ static size_t count_of(char **cmd)
 	return n;
 }
 
-/* buildtool.stepserver: MAGIC, SOCKET_NAME, LOG_NAME, REFUSED */
-static const char server_magic[] = "buildtool-step/1";
+/* buildtool.stepserver: MAGIC, SOCKET_NAME, LOG_NAME, SERVER_VARIABLE */
+static const char server_magic[] = "buildtool-step/2";
 static const char server_socket[] = "modinfo-step.sock";
 static const char server_log[] = "modinfo-step-server.log";
+static const char server_variable[] = "BUILDTOOL_STEP_SERVER";
 static const int server_wait_seconds = 60; /* a request takes milliseconds; past this the server is stuck */
 static const size_t max_reply = 16u << 20;
 
-static int server_wanted(void)
-{
-	const char *setting = getenv("BUILDTOOL_STEP_SERVER");
-	return !setting || strcmp(setting, "0") != 0;
-}
-
-/* Start the server for OUT_DIR (its command from OUT_DIR/modinfo-step.serve), detached: its own
+/* Start the server for OUT_DIR (the configured command with `serve OUT_DIR`), detached: its own
  * session, no descriptor of ours (ninja waits for the end of the output it hands its commands). */
 static void start_server(const char *out_dir)
 {
-	char *serve_path = path_of(out_dir, "modinfo-step", ".serve");
 	char *text;
-	char **cmd = command_of(serve_path, 1, &text);
-	free(serve_path);
-	if (!cmd) {
-		return; /* configured without a server */
-	}
-	cmd[count_of(cmd)] = (char *) out_dir;
+	size_t text_len;
+	char **cmd = configured_command(out_dir, 2, &text, &text_len);
+	size_t n = count_of(cmd);
+	cmd[n++] = "serve";
+	cmd[n++] = (char *) out_dir;
 	char *log_path = path_of(out_dir, server_log, "");
 	fflush(NULL);
 	pid_t pid = fork();
@@ -287,6 +288,7 @@ static void start_server(const char *out_dir)
 		}
 	}
 	free(log_path);
+	free(cmd[0]); /* the split copy of the text */
 	free(cmd);
 	free(text);
 }
@@ -322,14 +324,15 @@ static void write_out(int fd, const char *data, size_t len)
 	}
 }
 
-/* The module command's exit status as the step server answers it, after writing what it printed;
- * -1 when no server answered (none, refused, stuck, gone, or a reply of another protocol): then
- * nothing was printed and the caller runs the command itself. `command` is modinfo-step.args's text. */
-static int ask_server(char **argv, const char *command, size_t command_len, int *start_one)
+/* The step command's exit status as the step server of OUT_DIR answers it, after writing what it
+ * printed; -1 when no server answered (none, refused, stuck, gone, or a reply of another protocol):
+ * then nothing was printed, and *start_one says whether to start a server for the next time. */
+static int ask_server(const char *out_dir, const char *command, size_t command_len, char **step, size_t steps,
+		      int *start_one)
 {
 	*start_one = 0;
 	struct sockaddr_un address = {.sun_family = AF_UNIX};
-	int at = snprintf(address.sun_path, sizeof(address.sun_path), "%s/%s", argv[2], server_socket);
+	int at = snprintf(address.sun_path, sizeof(address.sun_path), "%s/%s", out_dir, server_socket);
 	if (at < 0 || (size_t) at >= sizeof(address.sun_path)) {
 		return -1; /* a path too long for a socket address: no server for this build directory */
 	}
@@ -354,15 +357,10 @@ static int ask_server(char **argv, const char *command, size_t command_len, int 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait));
 	char *cwd = getcwd(NULL, 0);
-	if (!cwd) {
-		close(fd);
-		return -1;
-	}
-	const char *fields[] = {server_magic, cwd, NULL, argv[1], argv[2], argv[3]};
-	int failed = 0;
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && !failed; i++) {
-		failed = i == 2 ? send_all(fd, command, command_len) : send_all(fd, fields[i], strlen(fields[i]));
-		failed = failed || send_all(fd, "", 1);
+	int failed = !cwd || send_all(fd, server_magic, sizeof(server_magic)) || send_all(fd, cwd, strlen(cwd) + 1)
+		|| send_all(fd, command, command_len) || send_all(fd, "", 1);
+	for (size_t i = 0; i < steps && !failed; i++) {
+		failed = send_all(fd, step[i], strlen(step[i]) + 1);
 	}
 	free(cwd);
 	if (failed || shutdown(fd, SHUT_WR) != 0) {
@@ -419,7 +417,7 @@ static int ask_server(char **argv, const char *command, size_t command_len, int 
 	}
 	if (!valid) {
 		free(reply);
-		*start_one = 1; /* refused (the server ends) or no answer: a server for the next edit */
+		*start_one = 1; /* refused (that server ends) or no answer: a server for the next time */
 		return -1;
 	}
 	write_out(1, out, out_len);
@@ -428,36 +426,31 @@ static int ask_server(char **argv, const char *command, size_t command_len, int 
 	return (int) status;
 }
 
-/* The configured `module` command with SOURCE OUT_DIR NAME, answered by the step server or run here;
- * its exit status. */
-static int run_module_command(char **argv)
+/* A buildtool/buildstep.py command (`module SOURCE OUT_DIR NAME`, `tree OUT_DIR ...`, `listing DIR OUT
+ * DEPFILE`) of the build directory OUT_DIR, answered by its step server or run here; its exit status. */
+static int run_step_command(const char *out_dir, char **step, size_t steps)
 {
-	char *args_path = path_of(argv[2], "modinfo-step", ".args");
 	char *text;
-	char **cmd = command_of(args_path, 3, &text);
-	if (!cmd) {
-		die(args_path, "cannot read (configure again)");
-	}
-	int start_one = 0;
-	if (server_wanted()) {
-		size_t command_len;
-		char *command = read_all(args_path, &command_len);
-		int answer = command ? ask_server(argv, command, command_len, &start_one) : -1;
-		free(command);
+	size_t text_len;
+	char **cmd = configured_command(out_dir, steps, &text, &text_len);
+	const char *wanted = getenv(server_variable);
+	if (!wanted || strcmp(wanted, "0") != 0) {
+		int start_one = 0;
+		int answer = ask_server(out_dir, text, text_len, step, steps, &start_one);
 		if (answer >= 0) {
+			free(cmd[0]);
 			free(cmd);
 			free(text);
-			free(args_path);
 			return answer;
 		}
 		if (start_one) {
-			start_server(argv[2]);
+			start_server(out_dir);
 		}
 	}
 	size_t n = count_of(cmd);
-	cmd[n++] = argv[1];
-	cmd[n++] = argv[2];
-	cmd[n++] = argv[3];
+	for (size_t i = 0; i < steps; i++) {
+		cmd[n++] = step[i];
+	}
 	cmd[n] = NULL;
 	fflush(NULL);
 	pid_t pid = fork();
@@ -475,9 +468,9 @@ static int run_module_command(char **argv)
 			die(cmd[0], "cannot wait for");
 		}
 	}
+	free(cmd[0]);
 	free(cmd);
 	free(text);
-	free(args_path);
 	if (WIFEXITED(status)) {
 		return WEXITSTATUS(status);
 	}
@@ -486,8 +479,20 @@ static int run_module_command(char **argv)
 
 int main(int argc, char **argv)
 {
+	if (argc == 6 && strcmp(argv[1], "tree") == 0) {
+		return run_step_command(argv[2], argv + 1, 5);
+	}
+	if (argc == 5 && strcmp(argv[1], "listing") == 0) {
+		char *out_dir = strdup(argv[3]);
+		char *slash = out_dir ? strrchr(out_dir, '/') : NULL;
+		if (slash) {
+			*slash = '\0';
+		}
+		return run_step_command(slash ? out_dir : ".", argv + 1, 4);
+	}
 	if (argc != 4) {
-		fprintf(stderr, "usage: modinfo-step SOURCE OUT_DIR NAME\n");
+		fprintf(stderr, "usage: modinfo-step SOURCE OUT_DIR NAME | tree OUT_DIR SCAN_TREE TREE DROP | "
+				"listing DIR OUT DEPFILE\n");
 		return 2;
 	}
 	size_t len;
@@ -535,7 +540,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (outputs_stale(argv[2], argv[3], data, payload)) {
-		int status = run_module_command(argv);
+		char *module[] = {"module", argv[1], argv[2], argv[3]};
+		int status = run_step_command(argv[2], module, 4);
 		if (status != 0) {
 			return status;
 		}

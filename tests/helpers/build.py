@@ -65,7 +65,9 @@ def meson_setup(source: Path, build: Path, *options: str, check: bool = True) ->
 
 
 def run_ninja(build: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([ninja(), "-C", str(build), *args], env=tool_env(), capture_output=True, text=True)
+    # (the timeout: a build step's process left holding ninja's output would make this wait for it)
+    result = subprocess.run([ninja(), "-C", str(build), *args], env=tool_env(), capture_output=True, text=True,
+                            timeout=900)
     if check and result.returncode != 0:
         raise AssertionError(f"ninja {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
