@@ -80,7 +80,7 @@ j("x__dumps__mutmut_5", E, "json.dumps tests `ensure_ascii` for truth: None is a
 j("x__write_outputs__mutmut_12", E, "codec names are case-insensitive", MS)
 j("x__write_outputs__mutmut_15 x__write_outputs__mutmut_22", E,
   "with the hash header the digest is never shown: the header includes the build step's hash header", MS)
-j("x__write_outputs__mutmut_25 x_module_step__mutmut_89 x_write_configured__mutmut_107", E,
+j("x__write_outputs__mutmut_25 x_module_step__mutmut_89 x_write_configured__mutmut_105", E,
   "jinja2 instead of the skeleton: the same bytes (make_skeleton checks that against jinja2 before it gives a "
   "skeleton); the skeleton only saves the jinja2 import on an edit", MS)
 j("x_module_step__mutmut_56", E,

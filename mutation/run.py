@@ -66,7 +66,7 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
     "ast_setup": ("buildtool/asterisk/setup.py", ["tests/test_asterisk_setup_root.py", "tests/test_asterisk_setup_units.py"]),
     "ast_makeopts": ("buildtool/asterisk/makeopts.py", ["tests/test_asterisk_makeopts.py"]),
 }
-COPY = ["buildtool", "tests", "include", "modules", "core", "meson.build", "meson.options"]
+COPY = ["buildtool", "tests", "include", "modules", "core", "tools", "meson.build", "meson.options"]
 # mutmut's exit codes (mutmut.stats.status_by_exit_code) that are not a detection; any other code is: a
 # failing test (1), a timeout, a crash of the test process (a mutant that makes a module call a missing
 # function kills it, exit 127, as the process-level tests expect)
@@ -116,7 +116,7 @@ def prepare(name: str) -> Path:
         "[tool.mutmut]\n"
         'source_paths = ["src/buildtool"]\n'
         f"only_mutate = [{json.dumps('src/' + module)}]\n"
-        f'also_copy = ["include", "modules", "core", "meson.build", "meson.options", "conftest.py", "childsite"]\n'
+        f'also_copy = ["include", "modules", "core", "tools", "meson.build", "meson.options", "conftest.py", "childsite"]\n'
         f"pytest_add_cli_args_test_selection = [{quoted}]\n"
         'pytest_add_cli_args = ["-q", "-p", "no:cacheprovider", "-x"]\n'
         "use_git_change_detection = false\n"
@@ -151,11 +151,16 @@ def isolated(command: list[str]) -> list[str]:
     has already exited, the pid may belong to an unrelated process by then (seen here: an assembler and a
     ``sleep`` of a concurrent test run were killed). In a fresh PID namespace every pid mutmut can name
     is one of its own, so a mutation run can share the machine with builds and tests.
+
+    mutmut is not the namespace's first process: that one adopts every orphan (a daemon a test's step
+    starts, such as the step server), and mutmut, waiting for any child, would take an orphan's end for
+    one of its workers' and stop (KeyError in its worker pool). A shell is the first process instead.
     """
     unshare = shutil.which("unshare")
     probe = [unshare, "--pid", "--fork", "--mount-proc", "--kill-child", "true"] if unshare else None
     if probe and subprocess.run(probe, capture_output=True).returncode == 0:
-        return probe[:-1] + command
+        # (`; exit $?`: a shell given one command may exec it and so stop being the first process)
+        return probe[:-1] + ["sh", "-c", '"$@"; exit $?', "sh", *command]
     print("mutation/run.py: no PID namespace here (unshare refused); mutmut's timeout signals may reach "
           "other processes: run nothing else meanwhile", file=sys.stderr)
     return command

@@ -351,7 +351,7 @@ def test_native_step_writes_the_block_the_python_step_writes(tmp_path):
     from buildtool.buildstep import block_payload
 
     step = tmp_path / "modinfo-step"
-    tool = Path(buildtool.__file__).resolve().parent.parent / "tools" / "modinfo_step.c"
+    tool = Path(__file__).resolve().parent.parent / "tools" / "modinfo_step.c"  # (beside tests/, in a mutation run too)
     subprocess.run(["gcc", "-O1", "-o", str(step), str(tool), "-lcrypto"], check=True)
     (tmp_path / "modinfo-step.args").write_text("/bin/true\n")
     block_only = RES_A.removesuffix("\n")
