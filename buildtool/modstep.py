@@ -16,12 +16,14 @@ reads the whole tree. The work is split:
   a body edit leaves the block unchanged and ends there; a changed block runs
   ``module_step``: it scans that module's block, resolves it with the steps
   file, and when its signature is the configured one writes its header and
-  fragment (each only when changed); a changed signature is a plan change: it
+  fragment (each only when changed; ninja knows the header, not the fragment, so
+  a fragment that changed gives an unchanged header a new time, and the tree
+  step, which waits on the headers, runs); a changed signature is a plan change: it
   touches the reconfigure trigger and fails, before that module compiles.
   Everything another module's header depends on is in some signature (names,
   ``<provide>``, claims) or in the steps file, so no other header can be stale.
 - **build, once** (``buildstep.tree_step``, off every compile's path):
-  ``scan-tree.json`` and ``tree.json`` from the fragments.
+  ``scan-tree.json`` and ``tree.json`` from the fragments, after any header changed.
 
 Imported by the per-module step's Python process (``python -I -S``), so it
 imports what resolving one module needs and no more.
@@ -133,8 +135,13 @@ def _write_outputs(out_dir: str, module, payload: bytes, diagnostics: list[Diagn
     problems = header_problems(module, payload.decode("latin-1"), errors)
     context = header_context(module, "", problems, hash_header=True)
     text = fill_skeleton(skeleton, context) if skeleton and not problems else generator.render_context(context)
-    write_if_changed(os.path.join(out_dir, module.name + HEADER_SUFFIX), text)
-    write_if_changed(os.path.join(out_dir, module.name + FRAGMENT_SUFFIX), _fragment(module, diagnostics))
+    header = os.path.join(out_dir, module.name + HEADER_SUFFIX)
+    header_written = write_if_changed(header, text)
+    if write_if_changed(os.path.join(out_dir, module.name + FRAGMENT_SUFFIX), _fragment(module, diagnostics)):
+        # The fragment is no output ninja knows of: the tree step waits on the headers, so a fragment
+        # that changed (a warning, a line number) gives its header a new time even when its bytes stay.
+        if not header_written:
+            os.utime(header)
 
 
 def module_step(source: str, out_dir: str, name: str, steps: dict, payload: bytes | None = None) -> int:

@@ -178,6 +178,84 @@ def test_moduleinfo_edit_that_changes_another_modules_data(fresh):
     fresh.ninja(check=False)  # the plan changes back: that ninja stops, the fixture's re-configures
 
 
+def block_line(text: str) -> int:
+    """The 1-based line of a source's MODULEINFO opening, counted by hand."""
+    return text.splitlines().index("/*** MODULEINFO") + 1
+
+
+def res_fax_in_tree(scratch) -> tuple[dict, list[dict]]:
+    tree = json.loads((scratch.build / "modules" / "tree.json").read_text())
+    return tree["modules"]["res_fax"], [d for d in tree["diagnostics"] if d.get("module") == "res_fax"]
+
+
+def test_an_edit_that_changes_only_the_fragment_reaches_the_tree(fresh):
+    # The fragment is no ninja output; the tree step waits on the headers. A warning, or a line number,
+    # changes res_fax's fragment and not its header's bytes: the header must still get a new time.
+    header = fresh.build / "modules" / "res_fax.modinfo.h"
+    before = header.read_bytes()
+    fresh.edit("res_fax", "\t<support_level>core</support_level>\n",
+               "\t<support_level>core</support_level>\n\t<colour>blue</colour>\n")
+    mtime = header.stat().st_mtime_ns
+    out = fresh.ninja()
+    assert REGENERATE not in out and compiled(out) == {"res_fax"} and TREE_STEP in out, out
+    assert header.read_bytes() == before and header.stat().st_mtime_ns > mtime
+    colour = fresh.path("res_fax").read_text().splitlines().index("\t<colour>blue</colour>") + 1
+    module, diagnostics = res_fax_in_tree(fresh)
+    assert [(d["code"], d["severity"], d["line"]) for d in diagnostics] == [("unknown-tag", "warning", colour)]
+    # a line above the block: only the line numbers change
+    fresh.edit("res_fax", "/*** MODULEINFO", "/* one more line */\n/*** MODULEINFO")
+    out = fresh.ninja()
+    assert REGENERATE not in out and compiled(out) == {"res_fax"} and TREE_STEP in out, out
+    assert header.read_bytes() == before
+    module, diagnostics = res_fax_in_tree(fresh)
+    assert module["line"] == block_line(fresh.path("res_fax").read_text()) == 10
+    assert [d["line"] for d in diagnostics] == [colour + 1]
+    assert (fresh.build / "modules" / "scan-tree.json").read_text() == whole_tree_scan(fresh)
+    fresh.up_to_date()
+
+
+def test_a_reconfigure_that_changes_only_a_fragment_updates_the_tree(fresh):
+    # Configuration writes the fragments (and the step's block record) too: after it, the step finds its
+    # block unchanged and writes the hash header alone, so only the header's new time brings the tree step.
+    fresh.edit("res_fax", "/*** MODULEINFO", "/* one more line */\n/*** MODULEINFO")
+    fresh.ninja("reconfigure")
+    out = fresh.ninja()
+    assert compiled(out) == {"res_fax"} and TREE_STEP in out, out
+    assert res_fax_in_tree(fresh)[0]["line"] == 10
+    fresh.restore()
+    fresh.ninja("reconfigure")
+    fresh.ninja()
+    assert res_fax_in_tree(fresh)[0]["line"] == 9
+
+
+def test_deleted_generated_files(fresh):
+    modules = fresh.build / "modules"
+    # The header and the hash header are the step's outputs: the next ninja makes them again.
+    made = {p: p.read_bytes() for p in (modules / "res_fax.modinfo.h", modules / "res_fax.modinfo.hash.h")}
+    for path in made:
+        path.unlink()
+    out = fresh.ninja()
+    assert REGENERATE not in out and compiled(out) == {"res_fax"}, out
+    assert {p: p.read_bytes() for p in made} == made
+    fresh.up_to_date()
+    # The fragment is not (each output costs every ninja run): the tree step, when it next runs, says what to do.
+    fragment = modules / "res_fax.modinfo.json"
+    kept = fragment.read_bytes()
+    fragment.unlink()
+    fresh.edit("res_statsd", "<support_level>extended</support_level>",
+               '<use type="module">res_fax</use>\n\t<support_level>extended</support_level>')
+    out = fresh.ninja(check=False)
+    assert ("modules/res_fax.modinfo.json: error: missing (module res_fax's part of the tree, which configuration "
+            "and the module's build step write): run `ninja reconfigure` to write it again") in out, out
+    assert "Traceback" not in out and out.count("FAILED:") == 1 and TREE_STEP in out, out
+    fresh.ninja("reconfigure")
+    assert fragment.read_bytes() == kept
+    fresh.ninja()
+    assert json.loads((modules / "tree.json").read_text())["modules"]["res_statsd"]["optional_modules"] == ["res_fax"]
+    assert (modules / "scan-tree.json").read_text() == whole_tree_scan(fresh)
+    fresh.up_to_date()
+
+
 def test_touching_a_source_without_change_recompiles_it_alone(fresh):
     fresh.path("chan_pjsip").touch()
     out = fresh.ninja()

@@ -200,6 +200,25 @@ def test_configure_writes_nothing_that_did_not_change(configured):
     assert {p.name: p.stat().st_mtime for p in steps_dir.iterdir()} == {p.name: 1_000_000 for p in steps_dir.iterdir()}
 
 
+def test_a_fragment_that_changed_gives_its_unchanged_header_a_new_time(configured):
+    # The fragment is no ninja output (the tree step waits on the headers instead): a line above res_b's
+    # blocks moves its line numbers, which only the fragment holds.
+    steps_dir = configured / "steps"
+    for path in steps_dir.iterdir():
+        os.utime(path, (1_000_000, 1_000_000))
+    header = (steps_dir / "res_b.modinfo.h").read_bytes()
+    source = configured / "src" / "res_b.c"
+    source.write_text("/* one more line */\n" + source.read_text(encoding="utf-8"), encoding="utf-8")
+    cat = catalog()
+    modstep.write_configured(scan(["src"], cat), cat, "src", "steps", "trigger")
+    assert fragment(steps_dir / "res_b.modinfo.json") == [dict(RES_B_JSON, line=7),
+                                                          *(dict(w, line=w["line"] + 1) for w in RES_B_WARNINGS)]
+    assert (steps_dir / "res_b.modinfo.h").read_bytes() == header
+    assert (steps_dir / "res_b.modinfo.h").stat().st_mtime > 1_000_000
+    # res_a changed nowhere: neither file touched
+    assert [(steps_dir / n).stat().st_mtime for n in ("res_a.modinfo.h", "res_a.modinfo.json")] == [1_000_000] * 2
+
+
 def run_step(configured, name: str, text: str, capsys, payload: bytes | None = None) -> tuple[int, str]:
     (configured / "src" / f"{name}.c").write_text(text, encoding="utf-8")
     steps = json.loads((configured / "steps" / "modinfo-steps.json").read_text(encoding="utf-8"))
@@ -225,6 +244,21 @@ def test_an_edit_that_keeps_the_plan_rewrites_the_header_and_fragment(configured
     assert (configured / "steps" / "res_b.modinfo.block").read_text(encoding="utf-8") == \
         (DOCUMENTATION_B + RES_B).removesuffix("\n")
     assert (configured / "trigger").stat().st_mtime == 1_000_000
+
+
+def test_a_step_that_changes_only_the_fragment_gives_the_header_a_new_time(configured, capsys):
+    steps_dir = configured / "steps"
+    os.utime(steps_dir / "res_b.modinfo.h", (1_000_000, 1_000_000))
+    header = (steps_dir / "res_b.modinfo.h").read_bytes()
+    status, err = run_step(configured, "res_b", DOCUMENTATION_B + "\n" + RES_B + "int b;\n", capsys)
+    assert status == 0 and "src/res_b.c:8:7: warning:" in err
+    assert fragment(steps_dir / "res_b.modinfo.json")[0]["line"] == 7
+    assert (steps_dir / "res_b.modinfo.h").read_bytes() == header
+    assert (steps_dir / "res_b.modinfo.h").stat().st_mtime > 1_000_000
+    # the same step again: nothing changed, nothing touched
+    os.utime(steps_dir / "res_b.modinfo.h", (1_000_000, 1_000_000))
+    run_step(configured, "res_b", DOCUMENTATION_B + "\n" + RES_B + "int b;\n", capsys)
+    assert (steps_dir / "res_b.modinfo.h").stat().st_mtime == 1_000_000
 
 
 def test_the_step_uses_the_payload_it_is_given(configured, capsys):
