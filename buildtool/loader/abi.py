@@ -115,12 +115,15 @@ class Info:
         return int(fn())
 
 
+_from_address = AstModuleInfo.from_address  # read_info runs for every module the loader opens
+
+
 def read_info(address: int) -> Info:
     """Check the version and size at ``address`` before any other field is read.
 
     ``from_address`` maps without copying: only the fields accessed are read,
     so a shorter struct of another layout is never read past its end."""
-    head = AstModuleInfo.from_address(address)
+    head = _from_address(address)
     if head.abi_version == ABI_VERSION and head.struct_size == _HOST_STRUCT_SIZE:  # what layout_mismatch
         return Info(head)                                                           # accepts: two compares
     mismatch = layout_mismatch(head.abi_version, head.struct_size)

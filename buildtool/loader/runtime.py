@@ -6,7 +6,7 @@ binding, the metadata store, the plan, each module's state. No global state.
 What runs when (constructors run at *any* dlopen, lazy or not):
 
 1. discovery and planning: no module code; the ELF files (or the cache) are read.
-2. ``_open``: ``dlopen(path, RTLD_LAZY | RTLD_LOCAL)`` - the module's
+2. ``_load`` opens it: ``dlopen(path, RTLD_LAZY | RTLD_LOCAL)`` - the module's
    constructors run here; then ``dlsym("__ast_module_info")`` and the struct's
    version/size check. Only modules that are going to be loaded get here, and
    only after every module they require has loaded.
@@ -28,17 +28,26 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
+from itertools import repeat
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from buildtool.errors import CommandError, MetaError, StartupStopped
+from buildtool.errors import AbiError, CommandError, MetaError, StartupStopped
 from buildtool.explain import blocking_requirement
 from buildtool.loader import abi
+from buildtool.loader.abi import read_info
 from buildtool.loader.cache import MetaStore
 from buildtool.loader.config import ModulesConfig, module_name
 from buildtool.loader.dl import RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NOLOAD, RTLD_NOW, Dl, DlError, mapped_files
 from buildtool.loader.meta import Listing, ModuleMeta, discover
 from buildtool.loader.plan import LoadPlan, plan_load
+
+_OPEN_MODE = RTLD_LAZY | RTLD_LOCAL  # constructors run, symbols bound at first call, nothing exported
+_SYMBOL = abi.SYMBOL
+_GLOBAL_SYMBOLS = abi.GLOBAL_SYMBOLS
+_SUCCESS = abi.SUCCESS
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 class Status(StrEnum):
     """A module's state in the running loader (kmod's ``kmod_module_initstate``); the value is the
@@ -179,13 +188,14 @@ class Loader:
                 st = self.state(name)
                 st.status, st.reason, st.chain = DECLINED, reason, [name]
                 self._note(st)
-        states, paths = self.states, self.paths
+        states, order = self.states, plan.order
         # Each module's state, made in one pass (what _ensure would make one at a time).
-        states.update((n, ModuleState(n, paths.get(n, ""))) for n in plan.order if n not in states)
-        explicit = plan.explicit
+        fresh = [n for n in order if n not in states]
+        states.update(zip(fresh, map(ModuleState, fresh, map(self.paths.get, fresh, repeat("")))))
+        explicit, ensure = plan.explicit, self._ensure
         try:
-            for name in plan.order:
-                self._ensure(name, name in explicit, ())
+            for name in order:
+                ensure(name, name in explicit, ())
             for name, entry in sorted(plan.required.items()):
                 st = self.state(name)
                 if st.status != RUNNING:
@@ -217,7 +227,8 @@ class Loader:
 
     # -- loading one module, dependencies first -------------------------------------------------------
     def _ensure(self, name: str, explicit: bool, stack: tuple[str, ...]) -> str:
-        st = self.states.get(name) or self.state(name)
+        states = self.states
+        st = states.get(name) or self.state(name)
         if explicit:
             st.explicit = True
         if st.status is not NOT_LOADED:
@@ -234,7 +245,6 @@ class Loader:
         if name in self.refusals:
             return self._decline(st, self.refusals[name])
         # Dependencies first, recursively (they are loaded only as dependencies).
-        states = self.states
         for dep in meta.requires:
             dst = states.get(dep)
             if dst is None or dst.status is not RUNNING:
@@ -259,23 +269,6 @@ class Loader:
                 why = interface_providers(iface, self.paths, self.store.get, self.config.autoload)
                 return self._decline(st, f"uses interface {iface}, but no loaded module provides it: {why}")
         return self._load(st, meta)
-
-    def _open(self, st: ModuleState) -> str | None:
-        """dlopen LAZY|LOCAL, find and check the info struct. Returns a refusal reason or None."""
-        try:
-            st.handle = self.dl.open(st.path, RTLD_LAZY | RTLD_LOCAL)
-        except DlError as exc:
-            return f"dlopen failed: {exc}"
-        address = self.dl.sym(st.handle, abi.SYMBOL)
-        if not address:
-            return f"no {abi.SYMBOL.decode()} symbol: not a module built with buildtool's module.h"
-        try:
-            st.info = abi.read_info(address)
-        except abi.AbiError as exc:
-            return f"refused: {exc}"
-        if st.info.struct.name != st.name.encode():  # bytes against bytes: no decode per module
-            return f"refused: its info struct names module {st.info.name!r}, the file is {st.name}.so"
-        return None
 
     def _check_symbols(self, st: ModuleState, meta: ModuleMeta) -> str | None:
         known = self._global_syms
@@ -324,20 +317,40 @@ class Loader:
         return st.info.call(function)
 
     def _load(self, st: ModuleState, meta: ModuleMeta) -> str:
+        """Open the module (steps 2-5 of the module docstring). This runs once per module at every
+        start-up, so it is written flat: each call and attribute lookup here costs every module."""
         journal = self.journal
+        name = st.name
         if journal is not None:
-            journal.opening(st.name)
-        reason = self._open(st)
-        if reason is None and not self._global_syms.issuperset(meta.undefined):
+            journal.opening(name)
+        dl = self.dl
+        path = st.path
+        st.handle = handle = dl.raw_open(path.encode(_FS_ENCODING, _FS_ERRORS), _OPEN_MODE)  # os.fsencode's
+        if not handle:
+            st.handle = None
+            return self._decline(st, f"dlopen failed: {dl.open_failure(path)}")
+        address = dl.raw_sym(handle, _SYMBOL)
+        if not address:
+            return self._refuse(st, f"no {_SYMBOL.decode()} symbol: not a module built with buildtool's module.h")
+        try:
+            st.info = info = read_info(address)
+        except AbiError as exc:
+            return self._refuse(st, f"refused: {exc}")
+        struct = info.struct
+        if struct.name != name.encode():  # bytes against bytes: no decode per module
+            return self._refuse(st, f"refused: its info struct names module {info.name!r}, the file is {name}.so")
+        if not self._global_syms.issuperset(meta.undefined):
             reason = self._check_symbols(st, meta)  # some not yet found in the global scope
-        if reason:
-            self._close(st)
-            return self._decline(st, reason)
-        result = self._call(st, "load")
+            if reason:
+                return self._refuse(st, reason)
+        if journal is not None:
+            journal.calling(name, "load")
+        load = struct.load  # what Info.call does, without its two calls
+        result = int(load()) if load else None
         if result is None:
             self._close(st)
             return self._decline(st, "its info struct has no load function")
-        if result != abi.SUCCESS:
+        if result != _SUCCESS:
             self._close(st)
             label = abi.RESULT_NAMES.get(result, str(result))
             if result == abi.FAILURE:
@@ -350,43 +363,50 @@ class Loader:
         st.status, st.reason = RUNNING, ""
         if st.chain:
             st.chain = []
-        self._seq += 1
-        st.seq = self._seq
-        self.order.append(st.name)
+        self._seq = st.seq = self._seq + 1
+        self.order.append(name)
         # References: required modules, loaded optional modules, loaded enhancers of required modules
         # (Asterisk's enhances), loaded providers of used interfaces.
         # Each kind is looked at only when the module has some (most have only requires).
-        refs = list(meta.requires)
         enhancers = self._enhancers
         if enhancers:
             refs = []
             for dep in meta.requires:
                 refs.append(dep)
-                refs.extend(e for e in enhancers.get(dep, ()) if e != st.name)
+                refs.extend(e for e in enhancers.get(dep, ()) if e != name)
+        else:
+            refs = list(meta.requires)
         if meta.optional_modules:
             refs.extend(d for d in meta.optional_modules if self._running(d))
         if meta.interfaces_required or meta.interfaces_optional:
             for iface in meta.interfaces_required + meta.interfaces_optional:
-                refs.extend(p for p in self._providers.get(iface, ()) if p != st.name)
-        st.refs = refs = list(dict.fromkeys(refs)) if len(refs) > 1 else refs
+                refs.extend(p for p in self._providers.get(iface, ()) if p != name)
+        if len(refs) > 1:
+            refs = list(dict.fromkeys(refs))
+        st.refs = refs
         states = self.states
         for dep in refs:
             states[dep].use_count += 1
         if meta.provides:
             for iface in meta.provides:
-                self._providers.setdefault(iface, []).append(st.name)
+                self._providers.setdefault(iface, []).append(name)
         if meta.enhances:
             for target in meta.enhances:
-                self._enhancers.setdefault(target, []).append(st.name)
-        if st.info.struct.flags & abi.GLOBAL_SYMBOLS:
-            extra = self.dl.try_open(st.path, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD)
+                self._enhancers.setdefault(target, []).append(name)
+        if struct.flags & _GLOBAL_SYMBOLS:
+            extra = dl.try_open(path, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD)
             if extra is None:
-                self._error(f"{st.name}: could not promote to the global scope")
+                self._error(f"{name}: could not promote to the global scope")
             else:
-                self.dl.close(extra)
+                dl.close(extra)
         if journal is not None:
             journal.state(st)
         return RUNNING
+
+    def _refuse(self, st: ModuleState, reason: str) -> str:
+        """A refusal before the module's load() ran: closed again, declined."""
+        self._close(st)
+        return self._decline(st, reason)
 
     def _running(self, name: str) -> bool:
         st = self.states.get(name)
