@@ -36,7 +36,7 @@ from enum import StrEnum
 from buildtool.errors import AbiError, CommandError, MetaError, StartupStopped
 from buildtool.explain import blocking_requirement
 from buildtool.loader import abi
-from buildtool.loader.abi import read_info
+from buildtool.loader.abi import checked_struct
 from buildtool.loader.cache import MetaStore
 from buildtool.loader.config import ModulesConfig, module_name
 from buildtool.loader.dl import RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NOLOAD, RTLD_NOW, Dl, DlError, mapped_files
@@ -81,7 +81,7 @@ class ModuleState:
     status: Status = NOT_LOADED
     reason: str = ""
     handle: int | None = None
-    info: abi.Info | None = None
+    info: abi.AstModuleInfo | None = None      # its struct, while it is open
     use_count: int = 0
     explicit: bool = False                       # loaded by config or command, not only as a dependency
     refs: list[str] = field(default_factory=list)  # modules this one holds a reference on
@@ -314,7 +314,8 @@ class Loader:
         """Call one of the module's functions (module code: the journal names it first)."""
         if self.journal is not None:
             self.journal.calling(st.name, function)
-        return st.info.call(function)
+        fn = getattr(st.info, function)
+        return int(fn()) if fn else None  # a NULL pointer is falsy
 
     def _load(self, st: ModuleState, meta: ModuleMeta) -> str:
         """Open the module (steps 2-5 of the module docstring). This runs once per module at every
@@ -327,25 +328,24 @@ class Loader:
         path = st.path
         st.handle = handle = dl.raw_open(path.encode(_FS_ENCODING, _FS_ERRORS), _OPEN_MODE)  # os.fsencode's
         if not handle:
-            st.handle = None
             return self._decline(st, f"dlopen failed: {dl.open_failure(path)}")
         address = dl.raw_sym(handle, _SYMBOL)
         if not address:
             return self._refuse(st, f"no {_SYMBOL.decode()} symbol: not a module built with buildtool's module.h")
         try:
-            st.info = info = read_info(address)
+            st.info = struct = checked_struct(address)
         except AbiError as exc:
             return self._refuse(st, f"refused: {exc}")
-        struct = info.struct
         if struct.name != name.encode():  # bytes against bytes: no decode per module
-            return self._refuse(st, f"refused: its info struct names module {info.name!r}, the file is {name}.so")
+            return self._refuse(st, f"refused: its info struct names module {abi.Info(struct).name!r}, "
+                                f"the file is {name}.so")
         if not self._global_syms.issuperset(meta.undefined):
             reason = self._check_symbols(st, meta)  # some not yet found in the global scope
             if reason:
                 return self._refuse(st, reason)
         if journal is not None:
             journal.calling(name, "load")
-        load = struct.load  # what Info.call does, without its two calls
+        load = struct.load  # what _call does, without the call
         result = int(load()) if load else None
         if result is None:
             self._close(st)
