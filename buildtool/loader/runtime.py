@@ -346,7 +346,7 @@ class Loader:
         if journal is not None:
             journal.calling(name, "load")
         load = struct.load  # what _call does, without the call
-        result = int(load()) if load else None
+        result = load() if load else None  # c_int: an int already
         if result is None:
             self._close(st)
             return self._decline(st, "its info struct has no load function")
