@@ -6,7 +6,7 @@ binding, the metadata store, the plan, each module's state. No global state.
 What runs when (constructors run at *any* dlopen, lazy or not):
 
 1. discovery and planning: no module code; the ELF files (or the cache) are read.
-2. ``_load`` opens it: ``dlopen(path, RTLD_LAZY | RTLD_LOCAL)`` - the module's
+2. ``_ensure`` opens it: ``dlopen(path, RTLD_LAZY | RTLD_LOCAL)`` - the module's
    constructors run here; then ``dlsym("__ast_module_info")`` and the struct's
    version/size check. Only modules that are going to be loaded get here, and
    only after every module they require has loaded.
@@ -268,60 +268,9 @@ class Loader:
                 from buildtool.loader.hints import interface_providers
                 why = interface_providers(iface, self.paths, self.store.get, self.config.autoload)
                 return self._decline(st, f"uses interface {iface}, but no loaded module provides it: {why}")
-        return self._load(st, meta)
-
-    def _check_symbols(self, st: ModuleState, meta: ModuleMeta) -> str | None:
-        known = self._global_syms
-        sym = self.dl.sym
-        handle = st.handle
-        missing = []
-        for name in meta.undefined:
-            if name in known:
-                continue
-            if sym(self._global_scope, name):
-                known.add(name)  # the global scope only grows, until a global module is unloaded
-            elif not sym(handle, name):
-                missing.append(name)
-        if missing:
-            from buildtool.loader.hints import missing_symbols
-            hint = missing_symbols(st.name, missing, self.modules_dir, self.paths, self.preloaded)
-            return (f"refused before its load(): undefined symbol{'s' if len(missing) > 1 else ''} "
-                    f"{', '.join(missing)} not found in the global scope (nor in its own libraries)"
-                    + (f": {hint}" if hint else ""))
-        return None
-
-    def _close(self, st: ModuleState) -> None:
-        st.info = None
-        if st.handle is not None:
-            handle, st.handle = st.handle, None
-            if self.journal is not None:
-                self.journal.calling(st.name, "dlclose")  # its destructors run here
-            try:
-                self.dl.close(handle)
-            except DlError as exc:
-                self._error(f"{st.name}: dlclose: {exc}")
-
-    def _note(self, st: ModuleState) -> None:
-        if self.journal is not None:
-            self.journal.state(st)
-
-    def _error(self, message: str) -> None:
-        self.errors.append(StartupProblem(message))
-        if self.journal is not None:
-            self.journal.error(message)
-
-    def _call(self, st: ModuleState, function: str) -> int | None:
-        """Call one of the module's functions (module code: the journal names it first)."""
-        if self.journal is not None:
-            self.journal.calling(st.name, function)
-        fn = getattr(st.info, function)
-        return int(fn()) if fn else None  # a NULL pointer is falsy
-
-    def _load(self, st: ModuleState, meta: ModuleMeta) -> str:
-        """Open the module (steps 2-5 of the module docstring). This runs once per module at every
-        start-up, so it is written flat: each call and attribute lookup here costs every module."""
+        # Open and load it (steps 2-5 of the module docstring), here rather than in a function of its
+        # own: this runs once per module at every start-up, and each call and lookup costs every module.
         journal = self.journal
-        name = st.name
         if journal is not None:
             journal.opening(name)
         dl = self.dl
@@ -384,7 +333,6 @@ class Loader:
         if len(refs) > 1:
             refs = list(dict.fromkeys(refs))
         st.refs = refs
-        states = self.states
         for dep in refs:
             states[dep].use_count += 1
         if meta.provides:
@@ -402,6 +350,54 @@ class Loader:
         if journal is not None:
             journal.state(st)
         return RUNNING
+
+
+    def _check_symbols(self, st: ModuleState, meta: ModuleMeta) -> str | None:
+        known = self._global_syms
+        sym = self.dl.sym
+        handle = st.handle
+        missing = []
+        for name in meta.undefined:
+            if name in known:
+                continue
+            if sym(self._global_scope, name):
+                known.add(name)  # the global scope only grows, until a global module is unloaded
+            elif not sym(handle, name):
+                missing.append(name)
+        if missing:
+            from buildtool.loader.hints import missing_symbols
+            hint = missing_symbols(st.name, missing, self.modules_dir, self.paths, self.preloaded)
+            return (f"refused before its load(): undefined symbol{'s' if len(missing) > 1 else ''} "
+                    f"{', '.join(missing)} not found in the global scope (nor in its own libraries)"
+                    + (f": {hint}" if hint else ""))
+        return None
+
+    def _close(self, st: ModuleState) -> None:
+        st.info = None
+        if st.handle is not None:
+            handle, st.handle = st.handle, None
+            if self.journal is not None:
+                self.journal.calling(st.name, "dlclose")  # its destructors run here
+            try:
+                self.dl.close(handle)
+            except DlError as exc:
+                self._error(f"{st.name}: dlclose: {exc}")
+
+    def _note(self, st: ModuleState) -> None:
+        if self.journal is not None:
+            self.journal.state(st)
+
+    def _error(self, message: str) -> None:
+        self.errors.append(StartupProblem(message))
+        if self.journal is not None:
+            self.journal.error(message)
+
+    def _call(self, st: ModuleState, function: str) -> int | None:
+        """Call one of the module's functions (module code: the journal names it first)."""
+        if self.journal is not None:
+            self.journal.calling(st.name, function)
+        fn = getattr(st.info, function)
+        return int(fn()) if fn else None  # a NULL pointer is falsy
 
     def _refuse(self, st: ModuleState, reason: str) -> str:
         """A refusal before the module's load() ran: closed again, declined."""
