@@ -6,7 +6,7 @@ binding, the metadata store, the plan, each module's state. No global state.
 What runs when (constructors run at *any* dlopen, lazy or not):
 
 1. discovery and planning: no module code; the ELF files (or the cache) are read.
-2. ``_ensure_each`` opens it: ``dlopen(path, RTLD_LAZY | RTLD_LOCAL)`` - the module's
+2. ``_ensure_each`` opens each: ``dlopen(path, RTLD_LAZY | RTLD_LOCAL)`` - the module's
    constructors run here; then ``dlsym("__ast_module_info")`` and the struct's
    version/size check. Only modules that are going to be loaded get here, and
    only after every module they require has loaded.
@@ -431,7 +431,7 @@ class Loader:
         if self.journal is not None:
             self.journal.calling(st.name, function)
         fn = getattr(st.info, function)
-        return int(fn()) if fn else None  # a NULL pointer is falsy
+        return fn() if fn else None  # c_int: an int already; a NULL pointer is falsy
 
     def _refuse(self, st: ModuleState, reason: str) -> str:
         """A refusal before the module's load() ran: closed again, declined."""
