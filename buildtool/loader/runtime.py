@@ -32,7 +32,7 @@ import sys
 from itertools import repeat
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Container
+from typing import Container, Iterable
 
 from buildtool.errors import AbiError, CommandError, MetaError, StartupStopped
 from buildtool.explain import blocking_requirement
@@ -229,7 +229,7 @@ class Loader:
         """Load one module (explicitly or only as a dependency): its status."""
         return self._ensure_each((name,), (name,) if explicit else (), stack)
 
-    def _ensure_each(self, names, explicit: Container[str], stack: tuple[str, ...]) -> str:
+    def _ensure_each(self, names: Iterable[str], explicit: Container[str], stack: tuple[str, ...]) -> str:
         """Load each of ``names`` in turn, what each requires first (recursively, as dependencies):
         the status of the last. Start-up runs the whole plan order through one call, so everything
         this loop reads is looked up once, not per module: this is the loader's hot path, the only
