@@ -109,37 +109,47 @@ j("xǁ_Resolverǁclaims__mutmut_21", N,
   "stopping at a name shared with a variant built from the same source skips the module's later names; a variant "
   "shares all of them, so only a module whose DOCUMENTATION is read from another file (names_from) could tell", RS)
 
-# runtime (run again after the plan cache: ids of _ensure, _load, _start and _check_symbols shifted)
+# runtime (run again after issue 9's start loop: _load merged into _ensure_each, ids of _start shifted)
 RT = "runtime"
 j("xǁLoaderǁ__init____mutmut_34 xǁLoaderǁ_check_symbols__mutmut_7", N,
   "dlsym(NULL) is RTLD_DEFAULT on glibc and finds the same symbols; the difference is glibc recording a dependency on the "
   "defining object (which then cannot be unmapped), which only shows when a module defining such a symbol is unloaded", RT)
 j("xǁLoaderǁ_close__mutmut_1", E, "`info` is only tested for truth after close", RT)
 j("xǁLoaderǁ_close__mutmut_12", N, "a failing dlclose cannot be provoked on glibc without a broken handle", RT)
-j("xǁLoaderǁ_ensure__mutmut_3", E,
+j("xǁLoaderǁ_ensure_each__mutmut_4", E,
+  "the first value of `status` is returned only when no name is given; start-up, the one caller with a list, does "
+  "not read the result", RT)
+j("xǁLoaderǁ_ensure_each__mutmut_28", E,
+  "a cycle is met only in a call for one name (a requirement's, from `_requirements`): the list start-up gives "
+  "comes with an empty stack, so after a cycle there is never a next name to go on to", RT)
+j("xǁLoaderǁ_ensure_each__mutmut_7", E,
   "a shortcut: `self.state(name)` looks the name up in `states` itself (and makes the state when it is missing)", RT)
-j("xǁLoaderǁ_ensure__mutmut_41 xǁLoaderǁ_ensure__mutmut_42 xǁLoaderǁ_ensure__mutmut_47", E,
-  "a shortcut for the common case (every requirement running): without it the general path asks each requirement's "
+j("xǁLoaderǁ_ensure_each__mutmut_40 xǁLoaderǁ_ensure_each__mutmut_41", E,
+  "a shortcut: without the entry the store already knows, its `get` returns the same entry (or raises the error it "
+  "holds)", RT)
+j("xǁLoaderǁ_ensure_each__mutmut_58 xǁLoaderǁ_ensure_each__mutmut_59", E,
+  "a shortcut for the common case (every requirement running): without it `_requirements` asks each requirement's "
   "fate, and a running one answers RUNNING at once", RT)
-j("xǁLoaderǁ_ensure__mutmut_49 xǁLoaderǁ_ensure__mutmut_50", E,
-  "a shortcut: calling _ensure on a running requirement returns RUNNING at its first test anyway (explicit=False "
-  "changes nothing)", RT)
-j("xǁLoaderǁ_ensure__mutmut_56", E, "`explicit` is only tested for truth: None and False are the same", RT)
-j("xǁLoaderǁ_load__mutmut_61", E,
+j("xǁLoaderǁ_ensure_each__mutmut_110", E,
+  "glibc always has a dlerror() message for a dlopen that failed: the path is only the fallback's", RT)
+j("xǁLoaderǁ_ensure_each__mutmut_176", E,
   "no module reaches load() with a chain left: a decline's chain is cleared with its status by every runtime load "
   "before it loads anything, and at start-up a declined module is never attempted again", RT)
-j("xǁLoaderǁ_load__mutmut_90 xǁLoaderǁ_load__mutmut_93", E,
-  "de-duplicating a list of one (a fresh list already) gives the same list", RT)
-j("xǁLoaderǁ_load__mutmut_118", N,
+j("xǁLoaderǁ_ensure_each__mutmut_201", E, "de-duplicating a list of one (a fresh list already) gives the same list", RT)
+j("xǁLoaderǁ_ensure_each__mutmut_229", N,
   "promoting a module that was just opened (RTLD_NOLOAD on a mapped object) does not fail on glibc: the error "
   "cannot be provoked", RT)
-j("xǁLoaderǁ_start__mutmut_19 xǁLoaderǁ_start__mutmut_21 xǁLoaderǁ_start__mutmut_22", E,
-  "every name in the plan's order is a module of the directory (a named but absent one is only predicted), so the "
-  "default path is never used", RT)
-j("xǁLoaderǁ_start__mutmut_23", E,
-  "the states made in one pass are a shortcut: a name left out gets the same fresh state from `_ensure`'s "
+j("xǁLoaderǁ_requirements__mutmut_2 xǁLoaderǁ_requirements__mutmut_3", E,
+  "a shortcut: calling _ensure on a running requirement returns RUNNING at its first test anyway (explicit=False "
+  "changes nothing)", RT)
+j("xǁLoaderǁ_requirements__mutmut_9", E, "`explicit` is only tested for truth: None and False are the same", RT)
+j("xǁLoaderǁ_start__mutmut_14", E,
+  "the states made in one pass are a shortcut: a name left out gets the same fresh state from `_ensure_each`'s "
   "`self.state(name)`, and the only states there before are the predicted absent modules, which are not in the order",
   RT)
+j("xǁLoaderǁ_start__mutmut_31 xǁLoaderǁ_start__mutmut_32 xǁLoaderǁ_start__mutmut_33", E,
+  "every name in the plan's order is a module of the directory (a named but absent one is only predicted), so the "
+  "default path is never used", RT)
 j("xǁLoaderǁ_stop__mutmut_7", E, "StartupStopped is caught by _start, which never reads its message (the error "
   "list has it)", RT)
 j("xǁLoaderǁ_unload_one__mutmut_3 xǁLoaderǁ_unload_one__mutmut_4 xǁLoaderǁ_unload_one__mutmut_5 "
@@ -178,7 +188,7 @@ j("x__inputs__mutmut_32", N,
   "marshal's default version (4) may flag shared objects by reference count, so two processes could digest the same "
   "keys differently: a needless miss, never a wrong hit; no fast test compares the digest across processes", PC)
 j("x__string_tuples__mutmut_1", E, "its one caller passes `nonempty`: the default is never used", PC)
-j("x__string_tuples__mutmut_13 x__strings__mutmut_4", E,
+j("x__string_tuples__mutmut_15 x__strings__mutmut_4", E,
   "the join is there only to raise TypeError at an item that is not a str; its result and separator are never used", PC)
 j("xǁPlanCacheǁ__init____mutmut_10", E, "no caller passes `label` (load_plan passes none): the default is always taken",
   PC)

@@ -470,3 +470,53 @@ def test_a_missing_interface_is_explained_with_autoload(tmp_path, loaders):
     assert loader.start() and loader.order == []
     assert loader.states["if_orphan"].reason == ("uses interface if_nobody, but no loaded module provides it: its "
                                                  "providers here (if_lonely) were not loaded; see their own reasons")
+
+
+def test_a_module_refused_after_planning_is_declined_and_the_rest_still_load(tmp_path, loaders):
+    # Files replaced between planning and loading: gen_a by bytes dlopen rejects, inl_free by a copy of
+    # gen_b (whose struct names gen_b). Each is refused with what dlopen and the struct say, its handle
+    # closed, and start-up goes on with the next module in the order.
+    loaders.append(loader := loader_for(tmp_path, ["gen_a", "gen_b", "inl_free", "uc_base"]))
+    assert loader.load_plan().order == ["gen_a", "gen_b", "inl_free", "uc_base"]
+    mdir = tmp_path / "m"
+    (mdir / "gen_a.so").write_bytes(b"\x7fELF not really")
+    (mdir / "inl_free.so").write_bytes((mdir / "gen_b.so").read_bytes())
+    assert loader.start() is True
+    assert loader.order == ["uc_base"]
+    got = states(loader)
+    status, reason = got["gen_a"]
+    assert status == DECLINED and reason.startswith(f"dlopen failed: {mdir / 'gen_a.so'}: ")
+    assert got["gen_b"] == (DECLINED, "requires gen_a, which declined: " + reason)
+    assert got["inl_free"] == (DECLINED, "refused: its info struct names module 'gen_b', the file is inl_free.so")
+    assert all(loader.states[n].handle is None and loader.states[n].info is None for n in ("gen_a", "inl_free"))
+    assert not loader.errors
+
+
+def test_a_refused_module_does_not_stop_the_modules_after_it(tmp_path, loaders):
+    loaders.append(loader := loader_for(tmp_path, ["gen_a", "inl_free"]))
+    loader.refusals["gen_a"] = "refused by the test"
+    assert loader.start() is True
+    assert states(loader) == {"gen_a": (DECLINED, "refused by the test"), "inl_free": (RUNNING, "")}
+
+
+def test_each_name_given_to_the_loop_is_answered_in_turn(tmp_path, loaders):
+    # The start loop's own answers for names a plan read from a crafted cache could hold (absent, not a
+    # module, already running): each is answered and the next one is still loaded; the last one's status
+    # is returned.
+    make_modules_dir(tmp_path / "m", ["gen_a", "inl_free"])
+    (tmp_path / "m" / "junk.so").write_text("not a shared object\n")
+    loaders.append(loader := loader_for(tmp_path, []))
+    assert loader._ensure_each(["gen_a", "ghost", "junk", "gen_a", "inl_free"], {"inl_free"}, ()) is RUNNING
+    assert loader.order == ["gen_a", "inl_free"]
+    got = states(loader)
+    assert got["ghost"][0] == DECLINED and got["ghost"][1].startswith("there is no ghost.so in ")
+    assert got["junk"][0] == DECLINED and got["junk"][1].startswith("not a loadable module: ")
+    assert [n for n, s in loader.states.items() if s.explicit] == ["inl_free"]
+
+
+def test_modules_in_a_directory_whose_name_is_not_utf8(tmp_path, loaders):
+    mdir = make_modules_dir(tmp_path / os.fsdecode(b"m\xff"), ["gen_a", "gen_b"])
+    loaders.append(loader := Loader(str(mdir), use_cache=False))
+    loader.preload_library(str(core_lib()))
+    assert loader.start() is True and loader.order == ["gen_a", "gen_b"]
+    assert os.fsdecode(b"m\xff") in loader.states["gen_a"].path

@@ -91,7 +91,8 @@ def layout_mismatch(abi_version: int, size: int, elfclass: int = HOST_CLASS) -> 
 
 @dataclass(slots=True)
 class Info:
-    """A checked view of a loaded module's struct (valid only while the module is open)."""
+    """A checked view of a loaded module's struct (valid only while the module is open), its
+    strings decoded."""
 
     struct: AstModuleInfo
 
@@ -107,22 +108,19 @@ class Info:
     def flags(self) -> int:
         return self.struct.flags
 
-    def call(self, field: str) -> int | None:
-        """Call ``load``/``reload``/``unload``; None when the pointer is NULL."""
-        fn = getattr(self.struct, field)
-        if not fn:
-            return None
-        return int(fn())
+
+_from_address = AstModuleInfo.from_address  # checked_struct runs for every module the loader opens
 
 
-def read_info(address: int) -> Info:
-    """Check the version and size at ``address`` before any other field is read.
+def checked_struct(address: int) -> AstModuleInfo:
+    """The struct at ``address``, its version and size checked before any other field is read
+    (``AbiError`` when they are not this mirror's).
 
     ``from_address`` maps without copying: only the fields accessed are read,
     so a shorter struct of another layout is never read past its end."""
-    head = AstModuleInfo.from_address(address)
+    head = _from_address(address)
     if head.abi_version == ABI_VERSION and head.struct_size == _HOST_STRUCT_SIZE:  # what layout_mismatch
-        return Info(head)                                                           # accepts: two compares
+        return head                                                                 # accepts: two compares
     mismatch = layout_mismatch(head.abi_version, head.struct_size)
     if mismatch and mismatch.field == "abi_version":
         raise AbiError(f"struct ast_module_info has ABI version {mismatch.found}, this loader reads "
@@ -130,4 +128,9 @@ def read_info(address: int) -> Info:
     if mismatch:
         raise AbiError(f"struct ast_module_info is {mismatch.found} bytes, this loader's mirror of "
                        f"version {ABI_VERSION} is {STRUCT_SIZE}; rebuild the module against this module.h")
-    return Info(head)
+    return head
+
+
+def read_info(address: int) -> Info:
+    """``checked_struct``, as a view with its strings decoded."""
+    return Info(checked_struct(address))

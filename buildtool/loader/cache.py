@@ -46,7 +46,8 @@ class MetaStore:
         self.modules_dir = modules_dir
         self.paths = paths
         self.use_cache = use_cache
-        self._metas: dict[str, ModuleMeta | MetaError] = {}
+        # name -> what get() returns or raises, once known (the loader's start loop reads it directly)
+        self.known: dict[str, ModuleMeta | MetaError] = {}
         # name -> [file key, meta row]; read at the first miss (a plan cache hit needs none)
         self._loaded: dict[str, list] | None = None if use_cache else {}
         self._dirty = False
@@ -60,7 +61,7 @@ class MetaStore:
 
     def prime(self, metas: dict[str, ModuleMeta]) -> None:
         """Metadata known to be current (the plan cache checked every file's key)."""
-        self._metas.update(metas)
+        self.known.update(metas)
 
     @property
     def cache_path(self) -> str:
@@ -79,9 +80,9 @@ class MetaStore:
 
     def get(self, name: str) -> ModuleMeta:
         """The module's metadata; raises MetaError for a file that is not a readable module."""
-        got = self._metas.get(name)
+        got = self.known.get(name)
         if got is None:
-            got = self._metas[name] = self._read(name)
+            got = self.known[name] = self._read(name)
         if isinstance(got, MetaError):
             raise got
         return got

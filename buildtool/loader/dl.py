@@ -62,6 +62,11 @@ class Dl:
         self._dlerror = lib.dlerror
         self._dlerror.restype = ctypes.c_char_p
         self._dlerror.argtypes = []
+        # The C functions themselves, for the loader's start loop (buildtool/loader/runtime.py), which
+        # runs once per module: it passes an encoded path and checks the result itself (``open_failure``),
+        # saving the two Python calls around each.
+        self.raw_open = self._dlopen
+        self.raw_sym = self._dlsym
 
     def error(self) -> str | None:
         msg = self._dlerror()
@@ -71,8 +76,12 @@ class Dl:
         """dlopen(); raises DlError. ``path`` None opens the main program."""
         handle = self._dlopen(os.fsencode(path) if path is not None else None, mode)
         if not handle:
-            raise DlError(self.error() or f"{path}: dlopen failed (not loaded)")
+            raise self.open_failure(path)
         return handle
+
+    def open_failure(self, path: str | None) -> DlError:
+        """The error of a dlopen() of ``path`` that just returned NULL."""
+        return DlError(self.error() or f"{path}: dlopen failed (not loaded)")
 
     def try_open(self, path: str, mode: int) -> int | None:
         """dlopen() that returns None instead of raising (for RTLD_NOLOAD probes)."""

@@ -88,13 +88,13 @@ Listing = Callable[[str], Iterable[str]]
 
 
 def _default_listing(modules_dir: str) -> Iterable[str]:
-    with os.scandir(modules_dir) as entries:
-        return [e.name for e in entries]
+    return os.listdir(modules_dir)  # names only: no object per entry, as scandir makes
 
 
 def discover(modules_dir: str, listing: Listing | None = None) -> dict[str, str]:
-    """Module name -> file path for every ``*.so`` directly in ``modules_dir``, in sorted name order."""
+    """Module name -> file path for every ``*.so`` directly in ``modules_dir``, in sorted name order.
+    A hidden file is not a module (which also rules out a file named just ``.so``)."""
     names = (listing or _default_listing)(modules_dir)
     prefix = os.path.join(modules_dir, "")  # os.path.join(modules_dir, entry) for a plain file name, once
-    stems = sorted(e[:-3] for e in names if e.endswith(".so") and len(e) > 3 and not e.startswith("."))
+    stems = sorted([e[:-3] for e in names if e.endswith(".so") and not e.startswith(".")])
     return dict(zip(stems, [f"{prefix}{stem}.so" for stem in stems]))

@@ -197,8 +197,9 @@ def _string_tuples(value, nonempty: bool = False) -> tuple:
     """``value`` if it is a tuple of tuples of str (of non-empty str with ``nonempty``)."""
     if type(value) is not tuple or not set(map(type, value)) <= {tuple}:
         raise _Bad
-    "".join(chain.from_iterable(value))  # TypeError at the first item that is not a str
-    if nonempty and not all(chain.from_iterable(value)):
+    items = [*chain.from_iterable(value)]  # once: join and the search below run over a list, in C
+    "".join(items)  # TypeError at the first item that is not a str
+    if nonempty and "" in items:
         raise _Bad
     return value
 

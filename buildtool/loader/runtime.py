@@ -6,7 +6,7 @@ binding, the metadata store, the plan, each module's state. No global state.
 What runs when (constructors run at *any* dlopen, lazy or not):
 
 1. discovery and planning: no module code; the ELF files (or the cache) are read.
-2. ``_open``: ``dlopen(path, RTLD_LAZY | RTLD_LOCAL)`` - the module's
+2. ``_ensure_each`` opens each: ``dlopen(path, RTLD_LAZY | RTLD_LOCAL)`` - the module's
    constructors run here; then ``dlsym("__ast_module_info")`` and the struct's
    version/size check. Only modules that are going to be loaded get here, and
    only after every module they require has loaded.
@@ -28,17 +28,27 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
+from itertools import repeat
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Container, Iterable
 
-from buildtool.errors import CommandError, MetaError, StartupStopped
+from buildtool.errors import AbiError, CommandError, MetaError, StartupStopped
 from buildtool.explain import blocking_requirement
 from buildtool.loader import abi
+from buildtool.loader.abi import checked_struct
 from buildtool.loader.cache import MetaStore
 from buildtool.loader.config import ModulesConfig, module_name
 from buildtool.loader.dl import RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NOLOAD, RTLD_NOW, Dl, DlError, mapped_files
 from buildtool.loader.meta import Listing, ModuleMeta, discover
 from buildtool.loader.plan import LoadPlan, plan_load
+
+_OPEN_MODE = RTLD_LAZY | RTLD_LOCAL  # constructors run, symbols bound at first call, nothing exported
+_SYMBOL = abi.SYMBOL
+_GLOBAL_SYMBOLS = abi.GLOBAL_SYMBOLS
+_SUCCESS = abi.SUCCESS
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 class Status(StrEnum):
     """A module's state in the running loader (kmod's ``kmod_module_initstate``); the value is the
@@ -72,7 +82,7 @@ class ModuleState:
     status: Status = NOT_LOADED
     reason: str = ""
     handle: int | None = None
-    info: abi.Info | None = None
+    info: abi.AstModuleInfo | None = None      # its struct, while it is open
     use_count: int = 0
     explicit: bool = False                       # loaded by config or command, not only as a dependency
     refs: list[str] = field(default_factory=list)  # modules this one holds a reference on
@@ -179,13 +189,12 @@ class Loader:
                 st = self.state(name)
                 st.status, st.reason, st.chain = DECLINED, reason, [name]
                 self._note(st)
-        states, paths = self.states, self.paths
-        # Each module's state, made in one pass (what _ensure would make one at a time).
-        states.update((n, ModuleState(n, paths.get(n, ""))) for n in plan.order if n not in states)
-        explicit = plan.explicit
+        states, order = self.states, plan.order
+        # Each module's state, made in one pass (what _ensure_each would make one at a time).
+        fresh = [n for n in order if n not in states]
+        states.update(zip(fresh, map(ModuleState, fresh, map(self.paths.get, fresh, repeat("")))))
         try:
-            for name in plan.order:
-                self._ensure(name, name in explicit, ())
+            self._ensure_each(order, plan.explicit, ())
             for name, entry in sorted(plan.required.items()):
                 st = self.state(name)
                 if st.status != RUNNING:
@@ -215,67 +224,167 @@ class Loader:
             self._stop(st.name, f"required by {entry.describe()}, but declined: {reason}")
         return DECLINED
 
-    # -- loading one module, dependencies first -------------------------------------------------------
+    # -- loading modules, dependencies first ----------------------------------------------------------
     def _ensure(self, name: str, explicit: bool, stack: tuple[str, ...]) -> str:
-        st = self.states.get(name) or self.state(name)
-        if explicit:
-            st.explicit = True
-        if st.status is not NOT_LOADED:
-            return st.status
-        if name in stack:
-            return self._decline(st, "required dependencies form a cycle: " + " requires ".join(stack + (name,)))
-        if name not in self.paths:
-            from buildtool.loader.hints import module_name
-            return self._decline(st, f"there is no {name}.so in {self.modules_dir}{module_name(name, self.paths)}")
-        try:
-            meta = self.store.get(name)
-        except MetaError as exc:
-            return self._decline(st, f"not a loadable module: {exc}")
-        if name in self.refusals:
-            return self._decline(st, self.refusals[name])
-        # Dependencies first, recursively (they are loaded only as dependencies).
-        states = self.states
-        for dep in meta.requires:
-            dst = states.get(dep)
-            if dst is None or dst.status is not RUNNING:
-                break
-        else:
-            dep = None  # the common case in graph order: every required module already runs
-        if dep is not None:
-            def fate(dep: str) -> str | None:
+        """Load one module (explicitly or only as a dependency): its status."""
+        return self._ensure_each((name,), (name,) if explicit else (), stack)
+
+    def _ensure_each(self, names: Iterable[str], explicit: Container[str], stack: tuple[str, ...]) -> str:
+        """Load each of ``names`` in turn, what each requires first (recursively, as dependencies):
+        the status of the last. Start-up runs the whole plan order through one call, so everything
+        this loop reads is looked up once, not per module: this is the loader's hot path, the only
+        work it does per module beyond bare dlopen + dlsym + load()."""
+        states, paths, refusals, store_get, known_metas = (self.states, self.paths, self.refusals, self.store.get,
+                                                          self.store.known)
+        dl, journal, known_global, providers = self.dl, self.journal, self._global_syms, self._providers
+        raw_open, raw_sym, loaded, enhancers = dl.raw_open, dl.raw_sym, self.order, self._enhancers
+        status = NOT_LOADED
+        for name in names:
+            st = states.get(name) or self.state(name)
+            if name in explicit:
+                st.explicit = True
+            status = st.status
+            if status is not NOT_LOADED:
+                continue
+            if name in stack:
+                status = self._decline(st, "required dependencies form a cycle: "
+                                       + " requires ".join(stack + (name,)))
+                continue
+            if name not in paths:
+                from buildtool.loader.hints import module_name
+                status = self._decline(st, f"there is no {name}.so in {self.modules_dir}{module_name(name, paths)}")
+                continue
+            meta = known_metas.get(name)
+            if meta.__class__ is not ModuleMeta:  # not read yet, or not readable: the store reads or says why
+                try:
+                    meta = store_get(name)
+                except MetaError as exc:
+                    status = self._decline(st, f"not a loadable module: {exc}")
+                    continue
+            if name in refusals:
+                status = self._decline(st, refusals[name])
+                continue
+            for dep in meta.requires:
                 dst = states.get(dep)
-                if dst is not None and dst.status == RUNNING:
-                    return None
-                status = self._ensure(dep, explicit=False, stack=stack + (name,))
-                return None if status == RUNNING else f"{status}: {self.state(dep).reason}"
+                if dst is None or dst.status is not RUNNING:
+                    status = self._requirements(st, meta, stack)  # loads them, or says which one blocks
+                    break
+            if status is not NOT_LOADED:
+                continue
+            for iface in meta.interfaces_required:
+                if not providers.get(iface):
+                    from buildtool.loader.hints import interface_providers
+                    why = interface_providers(iface, paths, store_get, self.config.autoload)
+                    status = self._decline(st, f"uses interface {iface}, but no loaded module provides it: {why}")
+                    break
+            if status is not NOT_LOADED:
+                continue
+            # Open it (its constructors run), check its struct, its name and its undefined symbols, load it.
+            if journal is not None:
+                journal.opening(name)
+            path = st.path
+            st.handle = handle = raw_open(path.encode(_FS_ENCODING, _FS_ERRORS), _OPEN_MODE)  # os.fsencode's
+            if not handle:
+                status = self._decline(st, f"dlopen failed: {dl.open_failure(path)}")
+                continue
+            address = raw_sym(handle, _SYMBOL)
+            if not address:
+                status = self._refuse(st, f"no {_SYMBOL.decode()} symbol: not a module built with buildtool's "
+                                      "module.h")
+                continue
+            try:
+                st.info = struct = checked_struct(address)
+            except AbiError as exc:
+                status = self._refuse(st, f"refused: {exc}")
+                continue
+            if struct.name != name.encode():  # bytes against bytes: no decode per module
+                status = self._refuse(st, f"refused: its info struct names module {abi.Info(struct).name!r}, "
+                                      f"the file is {name}.so")
+                continue
+            if not known_global.issuperset(meta.undefined):
+                reason = self._check_symbols(st, meta)  # some not yet found in the global scope
+                if reason:
+                    status = self._refuse(st, reason)
+                    continue
+            if journal is not None:
+                journal.calling(name, "load")
+            load = struct.load  # what _call does, without the call
+            result = load() if load else None  # c_int: an int already
+            if result != _SUCCESS:
+                status = self._not_loaded(st, result)
+                continue
+            status = st.status = RUNNING
+            st.reason = ""
+            if st.chain:
+                st.chain = []
+            self._seq = st.seq = self._seq + 1
+            loaded.append(name)
+            # References: required modules, loaded optional modules, loaded enhancers of required modules
+            # (Asterisk's enhances), loaded providers of used interfaces. Each kind is looked at only
+            # when the module has some (most have only requires).
+            if enhancers:
+                refs = []
+                for dep in meta.requires:
+                    refs.append(dep)
+                    refs.extend(e for e in enhancers.get(dep, ()) if e != name)
+            else:
+                refs = list(meta.requires)
+            if meta.optional_modules:
+                refs.extend(d for d in meta.optional_modules if self._running(d))
+            if meta.interfaces_required or meta.interfaces_optional:
+                for iface in meta.interfaces_required + meta.interfaces_optional:
+                    refs.extend(p for p in providers.get(iface, ()) if p != name)
+            if len(refs) > 1:
+                refs = list(dict.fromkeys(refs))
+            st.refs = refs
+            for dep in refs:
+                states[dep].use_count += 1
+            if meta.provides:
+                for iface in meta.provides:
+                    providers.setdefault(iface, []).append(name)
+            if meta.enhances:
+                for target in meta.enhances:
+                    enhancers.setdefault(target, []).append(name)
+            if struct.flags & _GLOBAL_SYMBOLS:
+                extra = dl.try_open(path, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD)
+                if extra is None:
+                    self._error(f"{name}: could not promote to the global scope")
+                else:
+                    dl.close(extra)
+            if journal is not None:
+                journal.state(st)
+        return status
 
-            blocked = blocking_requirement(meta.requires, fate)
-            if blocked is not None:
-                dep, reason = blocked
-                return self._decline(st, reason, [name] + self.state(dep).chain)
-        for iface in meta.interfaces_required:
-            if not self._providers.get(iface):
-                from buildtool.loader.hints import interface_providers
-                why = interface_providers(iface, self.paths, self.store.get, self.config.autoload)
-                return self._decline(st, f"uses interface {iface}, but no loaded module provides it: {why}")
-        return self._load(st, meta)
+    def _requirements(self, st: ModuleState, meta: ModuleMeta, stack: tuple[str, ...]) -> Status:
+        """Load what ``st`` requires that is not running yet: NOT_LOADED when all of it then runs
+        (``st`` may go on), else ``st`` declined, naming the requirement that blocks it."""
+        states, name = self.states, st.name
 
-    def _open(self, st: ModuleState) -> str | None:
-        """dlopen LAZY|LOCAL, find and check the info struct. Returns a refusal reason or None."""
-        try:
-            st.handle = self.dl.open(st.path, RTLD_LAZY | RTLD_LOCAL)
-        except DlError as exc:
-            return f"dlopen failed: {exc}"
-        address = self.dl.sym(st.handle, abi.SYMBOL)
-        if not address:
-            return f"no {abi.SYMBOL.decode()} symbol: not a module built with buildtool's module.h"
-        try:
-            st.info = abi.read_info(address)
-        except abi.AbiError as exc:
-            return f"refused: {exc}"
-        if st.info.struct.name != st.name.encode():  # bytes against bytes: no decode per module
-            return f"refused: its info struct names module {st.info.name!r}, the file is {st.name}.so"
-        return None
+        def fate(dep: str) -> str | None:
+            dst = states.get(dep)
+            if dst is not None and dst.status == RUNNING:
+                return None
+            status = self._ensure(dep, explicit=False, stack=stack + (name,))
+            return None if status == RUNNING else f"{status}: {self.state(dep).reason}"
+
+        blocked = blocking_requirement(meta.requires, fate)
+        if blocked is None:
+            return NOT_LOADED
+        dep, reason = blocked
+        return self._decline(st, reason, [name] + self.state(dep).chain)
+
+    def _not_loaded(self, st: ModuleState, result: int | None) -> Status:
+        """``st``'s load() is missing or did not return SUCCESS: closed again, declined or failed."""
+        self._close(st)
+        if result is None:
+            return self._decline(st, "its info struct has no load function")
+        if result == abi.FAILURE:
+            st.status, st.reason = FAILED, "load() returned FAILURE"
+            self._note(st)
+            if self._in_startup and not self.stopped:
+                self._stop(st.name, st.reason)
+            return FAILED
+        return self._decline(st, f"load() returned {abi.RESULT_NAMES.get(result, str(result))}")
 
     def _check_symbols(self, st: ModuleState, meta: ModuleMeta) -> str | None:
         known = self._global_syms
@@ -321,72 +430,13 @@ class Loader:
         """Call one of the module's functions (module code: the journal names it first)."""
         if self.journal is not None:
             self.journal.calling(st.name, function)
-        return st.info.call(function)
+        fn = getattr(st.info, function)
+        return fn() if fn else None  # c_int: an int already; a NULL pointer is falsy
 
-    def _load(self, st: ModuleState, meta: ModuleMeta) -> str:
-        journal = self.journal
-        if journal is not None:
-            journal.opening(st.name)
-        reason = self._open(st)
-        if reason is None and not self._global_syms.issuperset(meta.undefined):
-            reason = self._check_symbols(st, meta)  # some not yet found in the global scope
-        if reason:
-            self._close(st)
-            return self._decline(st, reason)
-        result = self._call(st, "load")
-        if result is None:
-            self._close(st)
-            return self._decline(st, "its info struct has no load function")
-        if result != abi.SUCCESS:
-            self._close(st)
-            label = abi.RESULT_NAMES.get(result, str(result))
-            if result == abi.FAILURE:
-                st.status, st.reason = FAILED, "load() returned FAILURE"
-                self._note(st)
-                if self._in_startup and not self.stopped:
-                    self._stop(st.name, st.reason)
-                return FAILED
-            return self._decline(st, f"load() returned {label}")
-        st.status, st.reason = RUNNING, ""
-        if st.chain:
-            st.chain = []
-        self._seq += 1
-        st.seq = self._seq
-        self.order.append(st.name)
-        # References: required modules, loaded optional modules, loaded enhancers of required modules
-        # (Asterisk's enhances), loaded providers of used interfaces.
-        # Each kind is looked at only when the module has some (most have only requires).
-        refs = list(meta.requires)
-        enhancers = self._enhancers
-        if enhancers:
-            refs = []
-            for dep in meta.requires:
-                refs.append(dep)
-                refs.extend(e for e in enhancers.get(dep, ()) if e != st.name)
-        if meta.optional_modules:
-            refs.extend(d for d in meta.optional_modules if self._running(d))
-        if meta.interfaces_required or meta.interfaces_optional:
-            for iface in meta.interfaces_required + meta.interfaces_optional:
-                refs.extend(p for p in self._providers.get(iface, ()) if p != st.name)
-        st.refs = refs = list(dict.fromkeys(refs)) if len(refs) > 1 else refs
-        states = self.states
-        for dep in refs:
-            states[dep].use_count += 1
-        if meta.provides:
-            for iface in meta.provides:
-                self._providers.setdefault(iface, []).append(st.name)
-        if meta.enhances:
-            for target in meta.enhances:
-                self._enhancers.setdefault(target, []).append(st.name)
-        if st.info.struct.flags & abi.GLOBAL_SYMBOLS:
-            extra = self.dl.try_open(st.path, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD)
-            if extra is None:
-                self._error(f"{st.name}: could not promote to the global scope")
-            else:
-                self.dl.close(extra)
-        if journal is not None:
-            journal.state(st)
-        return RUNNING
+    def _refuse(self, st: ModuleState, reason: str) -> str:
+        """A refusal before the module's load() ran: closed again, declined."""
+        self._close(st)
+        return self._decline(st, reason)
 
     def _running(self, name: str) -> bool:
         st = self.states.get(name)
