@@ -27,6 +27,7 @@ import buildtool
 from buildtool import modstep
 from buildtool.catalog import Catalog
 from buildtool.scan import scan
+from helpers.stepservers import step_servers_under
 
 REPO = Path(buildtool.__file__).resolve().parent.parent
 SOCKET, LOG, ARGS = "modinfo-step.sock", "modinfo-step-server.log", "modinfo-step.args"
@@ -73,7 +74,7 @@ def configure(root: Path) -> Path:
 
 def server_pids(root: Path) -> list[int]:
     log = root / "steps" / LOG
-    text = log.read_text() if log.exists() else ""
+    text = log.read_text() if log.is_file() else ""  # (not a FIFO planted there)
     return [int(pid) for pid in re.findall(r"\[(\d+)\] serving ", text)]
 
 
@@ -109,8 +110,12 @@ def trees(tmp_path):
         stop_servers(root)
 
 
+def servers_in(root: Path) -> list[int]:
+    return step_servers_under(root / "steps")
+
+
 def stop_servers(root: Path) -> None:
-    for pid in server_pids(root):
+    for pid in set(server_pids(root)) | set(servers_in(root)):
         if alive(pid):
             os.kill(pid, signal.SIGTERM)
 
@@ -333,3 +338,148 @@ def test_steps_at_once_are_each_answered(native_step, trees):
             assert results[name] == (own.stdout, own.stderr, own.returncode), name
         assert outputs(served) == outputs(direct)
     assert sorted(served_lines(served)[-6:]) == sorted((name, "0") for name in NAMES)
+
+
+def test_a_build_directory_too_deep_for_a_socket_address_is_served(native_step, tmp_path):
+    # ninja names the build directory relatively (@OUTDIR@): the client's socket address is short; the
+    # server's must be too, whatever the build directory's absolute path (a socket address holds 107 bytes).
+    root = configure(tmp_path / ("d" * 60) / ("e" * 60))
+    assert len(str(root / "steps" / SOCKET)) > 108
+    try:
+        start_server(native_step, root)
+        edit([root], "res_d", source("res_d", "extended"))
+        assert run_step(native_step, root, "res_d").returncode == 0
+        assert served_lines(root) == [("res_d", "0")]
+    finally:
+        stop_servers(root)
+
+
+def test_links_and_fifos_planted_at_the_log_and_lock_are_not_followed(native_step, trees, tmp_path):
+    served, direct = trees
+    victim = tmp_path / "victim"  # a file of the user's, past the log's limit
+    victim.write_bytes(b"precious\n" * 200_000)
+    (served / "steps" / LOG).symlink_to(victim)
+    (direct / "steps" / "modinfo-step.lock").symlink_to(tmp_path / "created")
+    for root in (served, direct):
+        edit([root], "res_c", source("res_c", "extended"))
+        assert run_step(native_step, root, "res_c").returncode == 0
+    # served: a server runs (its log is /dev/null), and neither appends to nor truncates the victim
+    assert wait_until(lambda: (served / "steps" / SOCKET).exists())
+    assert victim.read_bytes() == b"precious\n" * 200_000
+    # direct: the server started there does not create a file through the lock's link, and leaves
+    assert wait_until(lambda: "modinfo-step.lock: cannot open" in (direct / "steps" / LOG).read_text())
+    assert not (tmp_path / "created").exists() and not (direct / "steps" / SOCKET).exists()
+    # a FIFO at the log: the server starts anyway (a blocking open would hang it before it listens)
+    fifo_tree = configure(tmp_path / "fifo")
+    os.mkfifo(fifo_tree / "steps" / LOG)
+    try:
+        edit([fifo_tree], "res_c", source("res_c", "extended"))
+        assert run_step(native_step, fifo_tree, "res_c").returncode == 0
+        assert wait_until(lambda: (fifo_tree / "steps" / SOCKET).exists())
+    finally:
+        stop_servers(fifo_tree)
+    for root in (served, fifo_tree):  # (no log names them) the socket removed, each leaves on its next tick
+        (root / "steps" / SOCKET).unlink(missing_ok=True)
+        assert wait_until(lambda: not servers_in(root))
+
+
+def test_a_long_log_starts_again(native_step, trees):
+    served, _ = trees
+    log = served / "steps" / LOG
+    log.write_bytes(b"old line\n" * 200_000)
+    pid = start_server(native_step, served)
+    text = log.read_text()
+    assert "old line" not in text and f"[{pid}] serving " in text
+
+
+def test_a_stopped_server_delays_one_step_and_answers_no_client_that_gave_up(native_step, trees):
+    served, direct = trees
+    pid = start_server(native_step, served, direct)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        timings = []
+        for support in ("extended", "deprecated"):
+            edit(trees, "res_d", source("res_d", support))
+            start = time.monotonic()
+            answer = run_step(native_step, served, "res_d")
+            timings.append(time.monotonic() - start)
+            own = run_step(native_step, direct, "res_d", server=False)
+            assert (answer.returncode, answer.stdout, answer.stderr) == (own.returncode, own.stdout, own.stderr)
+            assert outputs(served) == outputs(direct)
+        # the first waited for the client's limit (10 s) and removed the stuck server's socket: the second
+        # did not wait (its Python part is a new process; the server it started finds the lock held and leaves)
+        assert 9 < timings[0] < 30 and timings[1] < 5, timings
+        assert not (served / "steps" / SOCKET).exists()
+        header = (served / "steps" / "res_d.modinfo.h").read_bytes()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert wait_until(lambda: not alive(pid))
+    log = (served / "steps" / LOG).read_text()
+    # resumed, it had the first step's request waiting: its client was gone, so it did not run it (it would
+    # have written what the first edit made over the second's), and it left, its socket being gone
+    assert f"[{pid}] res_d: its client is gone (it ran the step itself): not run" in log
+    assert f"[{pid}] leaving (socket removed) after 0 request(s)" in log
+    assert (served / "steps" / "res_d.modinfo.h").read_bytes() == header
+    # the server the second step started (waiting for the lock meanwhile) has served or left: nothing unseen
+    assert wait_until(lambda: "another server keeps" in (served / "steps" / LOG).read_text()
+                      or len(server_pids(served)) == 2)
+
+
+def test_a_request_that_trickles_in_is_closed_after_the_request_timeout(native_step, trees):
+    served, _ = trees
+    pid = start_server(native_step, served)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.connect(str(served / "steps" / SOCKET))
+        start, closed = time.monotonic(), None
+        while time.monotonic() - start < 8:
+            try:
+                client.sendall(b"b")  # a byte every half second: each within the timeout, the whole not
+            except (BrokenPipeError, ConnectionResetError):
+                closed = time.monotonic() - start
+                break
+            time.sleep(0.5)
+    assert closed is not None and closed < 4, closed
+    assert "a request not received: timed out" in (served / "steps" / LOG).read_text() and alive(pid)
+
+
+def test_a_log_that_cannot_be_written_does_not_stop_the_server(native_step, trees):
+    served, direct = trees
+    args = (served / "steps" / ARGS).read_text().splitlines()
+    with open("/dev/full", "w") as full:  # every write: ENOSPC, as on a full disk
+        server = subprocess.Popen(args + ["serve", "steps"], cwd=served, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=full, start_new_session=True)
+    try:
+        assert wait_until(lambda: (served / "steps" / SOCKET).exists() or server.poll() is not None)
+        for support in ("extended", "deprecated"):
+            edit(trees, "res_d", source("res_d", support))
+            answer, own = run_step(native_step, served, "res_d"), run_step(native_step, direct, "res_d", server=False)
+            assert (answer.returncode, answer.stdout, answer.stderr) == (own.returncode, own.stdout, own.stderr)
+            assert outputs(served) == outputs(direct)
+        assert server.poll() is None and (served / "steps" / SOCKET).exists()
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_code_first_imported_by_a_request_and_changed_after_it_is_not_run_again(native_step, tmp_path):
+    # buildtool.handwritten is imported by the first request whose block region names AST_MODULE_INFO; a file
+    # learnt at the check after that request must not be taken as the one that request imported.
+    root = configure(tmp_path / "tree")
+    package = tmp_path / "pkg" / "buildtool"
+    shutil.copytree(REPO / "buildtool", package, ignore=shutil.ignore_patterns("__pycache__"))
+    args = root / "steps" / ARGS
+    args.write_text(args.read_text().replace(str(REPO / "buildtool"), str(package)))
+    try:
+        pid = start_server(native_step, root)
+        edit([root], "res_d", "/* AST_MODULE_INFO */\n" + source("res_d", "extended"))
+        assert run_step(native_step, root, "res_d").returncode == 0
+        assert served_lines(root) == [("res_d", "0")]
+        handwritten = package / "handwritten.py"
+        handwritten.write_text(handwritten.read_text() + "\n# changed after its import\n")
+        edit([root], "res_d", "/* AST_MODULE_INFO */\n" + source("res_d", "deprecated"))
+        assert run_step(native_step, root, "res_d").returncode == 0
+        assert served_lines(root) == [("res_d", "0")]
+        assert wait_until(lambda: not alive(pid))
+        assert f"[{pid}] leaving ({handwritten} changed (refused a request))" in (root / "steps" / LOG).read_text()
+    finally:
+        stop_servers(root)
