@@ -483,3 +483,37 @@ def test_code_first_imported_by_a_request_and_changed_after_it_is_not_run_again(
         assert f"[{pid}] leaving ({handwritten} changed (refused a request))" in (root / "steps" / LOG).read_text()
     finally:
         stop_servers(root)
+
+
+def test_a_stopped_server_with_a_full_backlog_does_not_hang_the_step(native_step, trees):
+    # ninja -j100, or anything else of its user, can fill the listen backlog of a stopped server: connect()
+    # then waits for room, and it must wait no longer than the client's limit either.
+    served, direct = trees
+    pid = start_server(native_step, served, direct)
+    os.kill(pid, signal.SIGSTOP)
+    fillers = []
+    try:
+        while True:
+            filler = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            filler.setblocking(False)
+            try:
+                filler.connect(str(served / "steps" / SOCKET))
+            except BlockingIOError:  # full
+                filler.close()
+                break
+            fillers.append(filler)
+        assert len(fillers) > 8
+        edit(trees, "res_d", source("res_d", "extended"))
+        start = time.monotonic()
+        answer = run_step(native_step, served, "res_d")
+        elapsed = time.monotonic() - start
+        own = run_step(native_step, direct, "res_d", server=False)
+        assert (answer.returncode, answer.stdout, answer.stderr) == (own.returncode, own.stdout, own.stderr)
+        assert outputs(served) == outputs(direct) and 9 < elapsed < 30, elapsed
+        assert not (served / "steps" / SOCKET).exists()
+    finally:
+        for filler in fillers:
+            filler.close()
+        os.kill(pid, signal.SIGCONT)
+    assert wait_until(lambda: not alive(pid))
+    assert f"[{pid}] leaving (socket removed) after 0 request(s)" in (served / "steps" / LOG).read_text()
