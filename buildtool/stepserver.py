@@ -205,7 +205,7 @@ def _receive(connection: socket.socket) -> list[bytes] | None:
     if len(fields) < 4 or fields[0] != MAGIC or fields[-1] != b"":
         return None
     step = fields[3:-1]
-    if STEPS.get(step[0].decode("ascii", "replace")) != len(step):
+    if not step or STEPS.get(step[0].decode("ascii", "replace")) != len(step):
         return None
     return fields[1:-1]
 

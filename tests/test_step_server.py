@@ -312,12 +312,13 @@ def test_hostile_clients_do_not_stop_the_server(native_step, trees):
     assert send(b"x" * (2 << 20)) == b""  # over the request limit: closed, nothing read past it
     assert send(b"GET / HTTP/1.0\r\n\r\n") == b""
     assert send(b"buildtool-step/1\0only\0three\0") == b""
+    assert send(b"buildtool-step/2\0/\0" + (served / "steps" / ARGS).read_bytes() + b"\0") == b""  # no step
     assert send(b"", stall=True) == b""
     edit([served], "res_b", source("res_b", "extended"))
     answer = run_step(native_step, served, "res_b")
     assert answer.returncode == 0 and ("res_b", "0") in served_lines(served) and alive(pid)
     log = (served / "steps" / LOG).read_text()
-    assert log.count("not a request of this protocol: closed") == 3
+    assert log.count("not a request of this protocol: closed") == 4
     assert "a request not received: timed out" in log
 
 
