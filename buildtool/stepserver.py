@@ -305,6 +305,9 @@ def serve(out_dir: str) -> int:
                 if time.monotonic() - last > idle:
                     break
                 continue
+            except OSError as exc:  # out of descriptors, say: the clients waiting run their commands themselves
+                reason = f"cannot accept: {exc.strerror}"
+                break
             with connection:
                 last = time.monotonic()
                 if not _peer_is_us(connection):

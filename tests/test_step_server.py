@@ -518,3 +518,19 @@ def test_a_stopped_server_with_a_full_backlog_does_not_hang_the_step(native_step
         os.kill(pid, signal.SIGCONT)
     assert wait_until(lambda: not alive(pid))
     assert f"[{pid}] leaving (socket removed) after 0 request(s)" in (served / "steps" / LOG).read_text()
+
+
+def test_a_server_out_of_descriptors_leaves_and_the_step_runs_its_command(native_step, trees):
+    import resource
+
+    served, direct = trees
+    pid = start_server(native_step, served, direct)
+    open_now = len(os.listdir(f"/proc/{pid}/fd"))
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (open_now, open_now))  # accept() then fails: EMFILE
+    edit(trees, "res_d", source("res_d", "extended"))
+    answer, own = run_step(native_step, served, "res_d"), run_step(native_step, direct, "res_d", server=False)
+    assert (answer.returncode, answer.stdout, answer.stderr) == (own.returncode, own.stdout, own.stderr)
+    assert outputs(served) == outputs(direct)
+    assert wait_until(lambda: not alive(pid))
+    assert f"[{pid}] leaving (cannot accept: Too many open files) after 0 request(s)" in \
+        (served / "steps" / LOG).read_text()
