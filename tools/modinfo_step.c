@@ -398,6 +398,7 @@ static int ask_server(const char *out_dir, const char *command, size_t command_l
 		}
 		if (used == cap) {
 			if (cap >= max_reply) {
+				used = 0; /* not a step's output: cut, it would not be the command's own */
 				break;
 			}
 			char *bigger = realloc(reply, cap * 2 + 1);
