@@ -344,6 +344,7 @@ def serve(out_dir: str) -> int:
                 with contextlib.suppress(OSError):  # a client gone meanwhile runs the command itself
                     connection.sendall(reply)
                 served += 1
+                _truncate_long_log(log_path)  # a server that is never idle long enough to end must not grow it
                 status = reply.split(b"\n", 1)[0].decode()
                 _log(f"served {_label(fields)}: exit {status} in {(time.perf_counter() - start) * 1000:.1f} ms")
     finally:

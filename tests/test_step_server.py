@@ -388,13 +388,19 @@ def test_links_and_fifos_planted_at_the_log_and_lock_are_not_followed(native_ste
         assert wait_until(lambda: not servers_in(root))
 
 
-def test_a_long_log_starts_again(native_step, trees):
+def test_a_long_log_starts_again_at_a_start_and_after_a_request(native_step, trees):
     served, _ = trees
     log = served / "steps" / LOG
     log.write_bytes(b"old line\n" * 200_000)
     pid = start_server(native_step, served)
     text = log.read_text()
     assert "old line" not in text and f"[{pid}] serving " in text
+    # and while it serves, past the limit again (a server that is never idle long enough to end)
+    with open(log, "a") as handle:
+        handle.write("old line\n" * 200_000)
+    edit([served], "res_d", source("res_d", "extended"))
+    assert run_step(native_step, served, "res_d").returncode == 0
+    assert wait_until(lambda: "served res_d" in log.read_text() and "old line" not in log.read_text())
 
 
 def test_a_stopped_server_delays_one_step_and_answers_no_client_that_gave_up(native_step, trees):
