@@ -21,9 +21,10 @@ Life cycle (docs/build.md, "The step server"):
 - **answers** only requests whose configured command (the content of
   ``modinfo-step.args``, which the client sends) is the one it was started for,
   from clients of its own user (``SO_PEERCRED``), and only while every file of
-  code it runs (buildtool's modules and templates, lxml's, jinja2's, checked by
-  ``stat`` before each request; a file first imported by a request and written
-  since the check before it counts as changed) is the one it imported;
+  code it runs (the interpreter, buildtool's modules and templates, lxml's,
+  jinja2's, checked by ``stat`` before each request; a file first imported by
+  a request and written since the check before it counts as changed) is the
+  one it imported;
   otherwise it refuses (the client runs the command itself) and ends: a
   re-configure or an upgrade changed what a new process would run; a request
   whose client has gone (it gave up waiting) is not run;
@@ -142,12 +143,13 @@ def _listen(path: str) -> tuple[socket.socket, int]:
 
 
 def _code_files() -> dict[str, tuple[int, int, int] | None]:
-    """The key of every file of code the step runs (the modules it imported from buildtool, lxml, jinja2,
-    markupsafe, and buildtool's templates), by path: a server whose code changed under it must not answer."""
+    """The key of every file of code the step runs (the interpreter, the modules it imported from buildtool,
+    lxml, jinja2, markupsafe, and buildtool's templates), by path: a server whose code changed under it must
+    not answer (an upgrade of Python replaces its executable, with the standard library)."""
     from buildtool.modstep import STEP_PACKAGES
 
-    paths = [module.__file__ for name, module in list(sys.modules.items())
-             if name.partition(".")[0] in STEP_PACKAGES and getattr(module, "__file__", None)]
+    paths = [sys.executable] + [module.__file__ for name, module in list(sys.modules.items())
+                                if name.partition(".")[0] in STEP_PACKAGES and getattr(module, "__file__", None)]
     templates = os.path.join(os.path.dirname(buildstep.__file__), "templates")
     with contextlib.suppress(OSError):
         paths += [os.path.join(templates, name) for name in os.listdir(templates)]

@@ -544,3 +544,29 @@ def test_a_server_out_of_descriptors_leaves_and_the_step_runs_its_command(native
     assert wait_until(lambda: not alive(pid))
     assert f"[{pid}] leaving (cannot accept: Too many open files) after 0 request(s)" in \
         (served / "steps" / LOG).read_text()
+
+
+def test_a_server_whose_interpreter_was_replaced_refuses_and_leaves(native_step, tmp_path):
+    # An upgrade of Python replaces the executable the configured command names (and its standard library):
+    # here a copy of it in a venv of its own, replaced by a rename as a package manager does.
+    root = configure(tmp_path / "tree")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--copies", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    args = root / "steps" / ARGS
+    args.write_text(str(python) + "\n" + "".join(line + "\n" for line in args.read_text().splitlines()[1:]))
+    try:
+        pid = start_server(native_step, root)
+        edit([root], "res_d", source("res_d", "extended"))
+        assert run_step(native_step, root, "res_d").returncode == 0
+        assert served_lines(root) == [("res_d", "0")]
+        shutil.copy2(python, tmp_path / "python.new")
+        os.rename(tmp_path / "python.new", python)
+        edit([root], "res_d", source("res_d", "deprecated"))
+        answer = run_step(native_step, root, "res_d")
+        assert answer.returncode == 0 and "AST_MODULE_SUPPORT_DEPRECATED" in \
+            (root / "steps" / "res_d.modinfo.h").read_text()
+        assert wait_until(lambda: not alive(pid))
+        assert f"[{pid}] leaving ({python} changed (refused a request))" in (root / "steps" / LOG).read_text()
+    finally:
+        stop_servers(root)
