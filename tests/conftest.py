@@ -50,6 +50,7 @@ os.environ.setdefault("BUILDTOOL_STEP_SERVER_IDLE", "120")
 os.environ["CCACHE_DISABLE"] = "1"
 
 from helpers.build import REPO, BuiltModules, build_project, meson, tool_env  # noqa: E402
+from helpers.stepservers import stop_step_servers_under  # noqa: E402
 
 
 # Under ``pytest -n 2 --dist loadgroup`` (pytest-xdist) each worker is a session of its own: it builds
@@ -113,6 +114,14 @@ def xdist_groups_kept():
         pytest.fail(f"--dist loadgroup has no effect with pytest {pytest.__version__} and this pytest-xdist "
                     f"(no group in the node id of {GROUPS_LOST[0]}): install the versions that "
                     "pyproject.toml's test extra asks for", pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def step_servers_stopped(tmp_path_factory):
+    """The step servers that the session's builds started (in its temporary directories) end with it:
+    the idle limit above is for a run that is killed; a finished one leaves no process behind."""
+    yield
+    stop_step_servers_under(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="session", autouse=True)

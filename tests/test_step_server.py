@@ -27,6 +27,7 @@ import buildtool
 from buildtool import modstep
 from buildtool.catalog import Catalog
 from buildtool.scan import scan
+from helpers.stepservers import step_servers_under
 
 REPO = Path(buildtool.__file__).resolve().parent.parent
 SOCKET, LOG, ARGS = "modinfo-step.sock", "modinfo-step-server.log", "modinfo-step.args"
@@ -73,7 +74,7 @@ def configure(root: Path) -> Path:
 
 def server_pids(root: Path) -> list[int]:
     log = root / "steps" / LOG
-    text = log.read_text() if log.exists() else ""
+    text = log.read_text() if log.is_file() else ""  # (not a FIFO planted there)
     return [int(pid) for pid in re.findall(r"\[(\d+)\] serving ", text)]
 
 
@@ -109,8 +110,12 @@ def trees(tmp_path):
         stop_servers(root)
 
 
+def servers_in(root: Path) -> list[int]:
+    return step_servers_under(root / "steps")
+
+
 def stop_servers(root: Path) -> None:
-    for pid in server_pids(root):
+    for pid in set(server_pids(root)) | set(servers_in(root)):
         if alive(pid):
             os.kill(pid, signal.SIGTERM)
 
@@ -251,7 +256,8 @@ def test_a_socket_that_is_not_a_servers_is_not_trusted(native_step, trees):
     # Hold the server lock, so no real server takes the socket over: whatever answers is ours below.
     lock = os.open(served / "steps" / "modinfo-step.lock", os.O_RDWR | os.O_CREAT)
     fcntl.flock(lock, fcntl.LOCK_EX)
-    replies = [b"", b"0\n", b"0\n99999\nshort", b"300\n0\n", b"refused\n", b"0\n5\nbogus-output"]
+    replies = [b"", b"0\n", b"0\n99999\nshort", b"300\n0\n", b"refused\n", b"0\n0\n" + b"x" * (17 << 20),
+               b"0\n5\nbogus-output"]
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(sock_path))
     listener.listen(8)
@@ -262,7 +268,10 @@ def test_a_socket_that_is_not_a_servers_is_not_trusted(native_step, trees):
             with connection:
                 while connection.recv(65536):
                     pass
-                connection.sendall(reply)
+                try:
+                    connection.sendall(reply)
+                except (BrokenPipeError, ConnectionResetError):  # the client stopped reading: too long
+                    pass
 
     thread = threading.Thread(target=fake_server, daemon=True)
     thread.start()
@@ -280,7 +289,7 @@ def test_a_socket_that_is_not_a_servers_is_not_trusted(native_step, trees):
         assert not thread.is_alive()
         # each time it was not answered, the client started a server for the next edit, which found the lock
         # held and left without listening
-        assert wait_until(lambda: (served / "steps" / LOG).read_text().count("another server keeps") == 5)
+        assert wait_until(lambda: (served / "steps" / LOG).read_text().count("another server keeps") == 6)
     finally:
         listener.close()
         os.close(lock)
@@ -307,12 +316,13 @@ def test_hostile_clients_do_not_stop_the_server(native_step, trees):
     assert send(b"x" * (2 << 20)) == b""  # over the request limit: closed, nothing read past it
     assert send(b"GET / HTTP/1.0\r\n\r\n") == b""
     assert send(b"buildtool-step/1\0only\0three\0") == b""
+    assert send(b"buildtool-step/2\0/\0" + (served / "steps" / ARGS).read_bytes() + b"\0") == b""  # no step
     assert send(b"", stall=True) == b""
     edit([served], "res_b", source("res_b", "extended"))
     answer = run_step(native_step, served, "res_b")
     assert answer.returncode == 0 and ("res_b", "0") in served_lines(served) and alive(pid)
     log = (served / "steps" / LOG).read_text()
-    assert log.count("not a request of this protocol: closed") == 3
+    assert log.count("not a request of this protocol: closed") == 4
     assert "a request not received: timed out" in log
 
 
@@ -333,3 +343,230 @@ def test_steps_at_once_are_each_answered(native_step, trees):
             assert results[name] == (own.stdout, own.stderr, own.returncode), name
         assert outputs(served) == outputs(direct)
     assert sorted(served_lines(served)[-6:]) == sorted((name, "0") for name in NAMES)
+
+
+def test_a_build_directory_too_deep_for_a_socket_address_is_served(native_step, tmp_path):
+    # ninja names the build directory relatively (@OUTDIR@): the client's socket address is short; the
+    # server's must be too, whatever the build directory's absolute path (a socket address holds 107 bytes).
+    root = configure(tmp_path / ("d" * 60) / ("e" * 60))
+    assert len(str(root / "steps" / SOCKET)) > 108
+    try:
+        start_server(native_step, root)
+        edit([root], "res_d", source("res_d", "extended"))
+        assert run_step(native_step, root, "res_d").returncode == 0
+        assert served_lines(root) == [("res_d", "0")]
+    finally:
+        stop_servers(root)
+
+
+def test_links_and_fifos_planted_at_the_log_and_lock_are_not_followed(native_step, trees, tmp_path):
+    served, direct = trees
+    victim = tmp_path / "victim"  # a file of the user's, past the log's limit
+    victim.write_bytes(b"precious\n" * 200_000)
+    (served / "steps" / LOG).symlink_to(victim)
+    (direct / "steps" / "modinfo-step.lock").symlink_to(tmp_path / "created")
+    for root in (served, direct):
+        edit([root], "res_c", source("res_c", "extended"))
+        assert run_step(native_step, root, "res_c").returncode == 0
+    # served: a server runs (its log is /dev/null), and neither appends to nor truncates the victim
+    assert wait_until(lambda: (served / "steps" / SOCKET).exists())
+    assert victim.read_bytes() == b"precious\n" * 200_000
+    # direct: the server started there does not create a file through the lock's link, and leaves
+    assert wait_until(lambda: "modinfo-step.lock: cannot open" in (direct / "steps" / LOG).read_text())
+    assert not (tmp_path / "created").exists() and not (direct / "steps" / SOCKET).exists()
+    # a FIFO at the log: the server starts anyway (a blocking open would hang it before it listens)
+    fifo_tree = configure(tmp_path / "fifo")
+    os.mkfifo(fifo_tree / "steps" / LOG)
+    try:
+        edit([fifo_tree], "res_c", source("res_c", "extended"))
+        assert run_step(native_step, fifo_tree, "res_c").returncode == 0
+        assert wait_until(lambda: (fifo_tree / "steps" / SOCKET).exists())
+    finally:
+        stop_servers(fifo_tree)
+    for root in (served, fifo_tree):  # (no log names them) the socket removed, each leaves on its next tick
+        (root / "steps" / SOCKET).unlink(missing_ok=True)
+        assert wait_until(lambda: not servers_in(root))
+
+
+def test_a_long_log_starts_again_at_a_start_and_after_a_request(native_step, trees):
+    served, _ = trees
+    log = served / "steps" / LOG
+    log.write_bytes(b"old line\n" * 200_000)
+    pid = start_server(native_step, served)
+    text = log.read_text()
+    assert "old line" not in text and f"[{pid}] serving " in text
+    # and while it serves, past the limit again (a server that is never idle long enough to end)
+    with open(log, "a") as handle:
+        handle.write("old line\n" * 200_000)
+    edit([served], "res_d", source("res_d", "extended"))
+    assert run_step(native_step, served, "res_d").returncode == 0
+    assert wait_until(lambda: "served res_d" in log.read_text() and "old line" not in log.read_text())
+
+
+def test_a_stopped_server_delays_one_step_and_answers_no_client_that_gave_up(native_step, trees):
+    served, direct = trees
+    pid = start_server(native_step, served, direct)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        timings = []
+        for support in ("extended", "deprecated"):
+            edit(trees, "res_d", source("res_d", support))
+            start = time.monotonic()
+            answer = run_step(native_step, served, "res_d")
+            timings.append(time.monotonic() - start)
+            own = run_step(native_step, direct, "res_d", server=False)
+            assert (answer.returncode, answer.stdout, answer.stderr) == (own.returncode, own.stdout, own.stderr)
+            assert outputs(served) == outputs(direct)
+        # the first waited for the client's limit (10 s) and removed the stuck server's socket: the second
+        # did not wait (its Python part is a new process; the server it started finds the lock held and leaves)
+        assert 9 < timings[0] < 30 and timings[1] < 5, timings
+        assert not (served / "steps" / SOCKET).exists()
+        header = (served / "steps" / "res_d.modinfo.h").read_bytes()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert wait_until(lambda: not alive(pid))
+    log = (served / "steps" / LOG).read_text()
+    # resumed, it had the first step's request waiting: its client was gone, so it did not run it (it would
+    # have written what the first edit made over the second's), and it left, its socket being gone
+    assert f"[{pid}] res_d: its client is gone (it ran the step itself): not run" in log
+    assert f"[{pid}] leaving (socket removed) after 0 request(s)" in log
+    assert (served / "steps" / "res_d.modinfo.h").read_bytes() == header
+    # the server the second step started (waiting for the lock meanwhile) has served or left: nothing unseen
+    assert wait_until(lambda: "another server keeps" in (served / "steps" / LOG).read_text()
+                      or len(server_pids(served)) == 2)
+
+
+def test_a_request_that_trickles_in_is_closed_after_the_request_timeout(native_step, trees):
+    served, _ = trees
+    pid = start_server(native_step, served)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.connect(str(served / "steps" / SOCKET))
+        start, closed = time.monotonic(), None
+        while time.monotonic() - start < 8:
+            try:
+                client.sendall(b"b")  # a byte every half second: each within the timeout, the whole not
+            except (BrokenPipeError, ConnectionResetError):
+                closed = time.monotonic() - start
+                break
+            time.sleep(0.5)
+    assert closed is not None and closed < 4, closed
+    assert "a request not received: timed out" in (served / "steps" / LOG).read_text() and alive(pid)
+
+
+def test_a_log_that_cannot_be_written_does_not_stop_the_server(native_step, trees):
+    served, direct = trees
+    args = (served / "steps" / ARGS).read_text().splitlines()
+    with open("/dev/full", "w") as full:  # every write: ENOSPC, as on a full disk
+        server = subprocess.Popen(args + ["serve", "steps"], cwd=served, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=full, start_new_session=True)
+    try:
+        assert wait_until(lambda: (served / "steps" / SOCKET).exists() or server.poll() is not None)
+        for support in ("extended", "deprecated"):
+            edit(trees, "res_d", source("res_d", support))
+            answer, own = run_step(native_step, served, "res_d"), run_step(native_step, direct, "res_d", server=False)
+            assert (answer.returncode, answer.stdout, answer.stderr) == (own.returncode, own.stdout, own.stderr)
+            assert outputs(served) == outputs(direct)
+        assert server.poll() is None and (served / "steps" / SOCKET).exists()
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_code_first_imported_by_a_request_and_changed_after_it_is_not_run_again(native_step, tmp_path):
+    # buildtool.handwritten is imported by the first request whose block region names AST_MODULE_INFO; a file
+    # learnt at the check after that request must not be taken as the one that request imported.
+    root = configure(tmp_path / "tree")
+    package = tmp_path / "pkg" / "buildtool"
+    shutil.copytree(REPO / "buildtool", package, ignore=shutil.ignore_patterns("__pycache__"))
+    args = root / "steps" / ARGS
+    args.write_text(args.read_text().replace(str(REPO / "buildtool"), str(package)))
+    try:
+        pid = start_server(native_step, root)
+        edit([root], "res_d", "/* AST_MODULE_INFO */\n" + source("res_d", "extended"))
+        assert run_step(native_step, root, "res_d").returncode == 0
+        assert served_lines(root) == [("res_d", "0")]
+        handwritten = package / "handwritten.py"
+        handwritten.write_text(handwritten.read_text() + "\n# changed after its import\n")
+        edit([root], "res_d", "/* AST_MODULE_INFO */\n" + source("res_d", "deprecated"))
+        assert run_step(native_step, root, "res_d").returncode == 0
+        assert served_lines(root) == [("res_d", "0")]
+        assert wait_until(lambda: not alive(pid))
+        assert f"[{pid}] leaving ({handwritten} changed (refused a request))" in (root / "steps" / LOG).read_text()
+    finally:
+        stop_servers(root)
+
+
+def test_a_stopped_server_with_a_full_backlog_does_not_hang_the_step(native_step, trees):
+    # ninja -j100, or anything else of its user, can fill the listen backlog of a stopped server: connect()
+    # then waits for room, and it must wait no longer than the client's limit either.
+    served, direct = trees
+    pid = start_server(native_step, served, direct)
+    os.kill(pid, signal.SIGSTOP)
+    fillers = []
+    try:
+        while True:
+            filler = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            filler.setblocking(False)
+            try:
+                filler.connect(str(served / "steps" / SOCKET))
+            except BlockingIOError:  # full
+                filler.close()
+                break
+            fillers.append(filler)
+        assert len(fillers) > 8
+        edit(trees, "res_d", source("res_d", "extended"))
+        start = time.monotonic()
+        answer = run_step(native_step, served, "res_d")
+        elapsed = time.monotonic() - start
+        own = run_step(native_step, direct, "res_d", server=False)
+        assert (answer.returncode, answer.stdout, answer.stderr) == (own.returncode, own.stdout, own.stderr)
+        assert outputs(served) == outputs(direct) and 9 < elapsed < 30, elapsed
+        assert not (served / "steps" / SOCKET).exists()
+    finally:
+        for filler in fillers:
+            filler.close()
+        os.kill(pid, signal.SIGCONT)
+    assert wait_until(lambda: not alive(pid))
+    assert f"[{pid}] leaving (socket removed) after 0 request(s)" in (served / "steps" / LOG).read_text()
+
+
+def test_a_server_out_of_descriptors_leaves_and_the_step_runs_its_command(native_step, trees):
+    import resource
+
+    served, direct = trees
+    pid = start_server(native_step, served, direct)
+    open_now = len(os.listdir(f"/proc/{pid}/fd"))
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (open_now, open_now))  # accept() then fails: EMFILE
+    edit(trees, "res_d", source("res_d", "extended"))
+    answer, own = run_step(native_step, served, "res_d"), run_step(native_step, direct, "res_d", server=False)
+    assert (answer.returncode, answer.stdout, answer.stderr) == (own.returncode, own.stdout, own.stderr)
+    assert outputs(served) == outputs(direct)
+    assert wait_until(lambda: not alive(pid))
+    assert f"[{pid}] leaving (cannot accept: Too many open files) after 0 request(s)" in \
+        (served / "steps" / LOG).read_text()
+
+
+def test_a_server_whose_interpreter_was_replaced_refuses_and_leaves(native_step, tmp_path):
+    # An upgrade of Python replaces the executable the configured command names (and its standard library):
+    # here a copy of it in a venv of its own, replaced by a rename as a package manager does.
+    root = configure(tmp_path / "tree")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--copies", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    args = root / "steps" / ARGS
+    args.write_text(str(python) + "\n" + "".join(line + "\n" for line in args.read_text().splitlines()[1:]))
+    try:
+        pid = start_server(native_step, root)
+        edit([root], "res_d", source("res_d", "extended"))
+        assert run_step(native_step, root, "res_d").returncode == 0
+        assert served_lines(root) == [("res_d", "0")]
+        shutil.copy2(python, tmp_path / "python.new")
+        os.rename(tmp_path / "python.new", python)
+        edit([root], "res_d", source("res_d", "deprecated"))
+        answer = run_step(native_step, root, "res_d")
+        assert answer.returncode == 0 and "AST_MODULE_SUPPORT_DEPRECATED" in \
+            (root / "steps" / "res_d.modinfo.h").read_text()
+        assert wait_until(lambda: not alive(pid))
+        assert f"[{pid}] leaving ({python} changed (refused a request))" in (root / "steps" / LOG).read_text()
+    finally:
+        stop_servers(root)

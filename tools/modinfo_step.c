@@ -248,7 +248,9 @@ static const char server_magic[] = "buildtool-step/2";
 static const char server_socket[] = "modinfo-step.sock";
 static const char server_log[] = "modinfo-step-server.log";
 static const char server_variable[] = "BUILDTOOL_STEP_SERVER";
-static const int server_wait_seconds = 60; /* a request takes milliseconds; past this the server is stuck */
+/* A request takes milliseconds (a queue of -jN of them, a second); past this the server is stuck (stopped,
+ * or hung): the step runs the command itself, and removes the socket so that no later step waits too. */
+static const int server_wait_seconds = 10;
 static const size_t max_reply = 16u << 20;
 
 /* Start the server for OUT_DIR (the configured command with `serve OUT_DIR`), detached: its own
@@ -270,7 +272,9 @@ static void start_server(const char *out_dir)
 			_exit(0);
 		}
 		int null = open("/dev/null", O_RDWR);
-		int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		/* O_NOFOLLOW: a link planted there must not get the log appended to another file;
+		 * O_NONBLOCK: a FIFO planted there must not hang the server before it starts */
+		int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK, 0600);
 		if (null < 0) {
 			_exit(127);
 		}
@@ -296,6 +300,16 @@ static void start_server(const char *out_dir)
 	free(cmd[0]); /* the split copy of the text */
 	free(cmd);
 	free(text);
+}
+
+/* A server that did not answer within server_wait_seconds: its socket removed (if it is still the one
+ * asked), so that the steps after this one do not wait for it too; it leaves when it sees it gone. */
+static void remove_stuck(const char *path, const struct stat *asked)
+{
+	struct stat now;
+	if (lstat(path, &now) == 0 && now.st_dev == asked->st_dev && now.st_ino == asked->st_ino) {
+		unlink(path);
+	}
 }
 
 static int send_all(int fd, const char *data, size_t len)
@@ -341,12 +355,23 @@ static int ask_server(const char *out_dir, const char *command, size_t command_l
 	if (at < 0 || (size_t) at >= sizeof(address.sun_path)) {
 		return -1; /* a path too long for a socket address: no server for this build directory */
 	}
+	struct stat asked;
+	if (lstat(address.sun_path, &asked) != 0) {
+		*start_one = errno == ENOENT;
+		return -1;
+	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		return -1;
 	}
+	struct timeval wait = {.tv_sec = server_wait_seconds}; /* connect too: it waits while the backlog is full */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait));
 	if (connect(fd, (struct sockaddr *) &address, sizeof(address)) != 0) {
 		*start_one = errno == ENOENT || errno == ECONNREFUSED;
+		if (errno == EAGAIN) {
+			remove_stuck(address.sun_path, &asked);
+		}
 		close(fd);
 		return -1;
 	}
@@ -358,9 +383,6 @@ static int ask_server(const char *out_dir, const char *command, size_t command_l
 		return -1; /* not a server of ours */
 	}
 #endif
-	struct timeval wait = {.tv_sec = server_wait_seconds};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait));
 	char *cwd = getcwd(NULL, 0);
 	int failed = !cwd || send_all(fd, server_magic, sizeof(server_magic)) || send_all(fd, cwd, strlen(cwd) + 1)
 		|| send_all(fd, command, command_len) || send_all(fd, "", 1);
@@ -381,6 +403,7 @@ static int ask_server(const char *out_dir, const char *command, size_t command_l
 		}
 		if (used == cap) {
 			if (cap >= max_reply) {
+				used = 0; /* not a step's output: cut, it would not be the command's own */
 				break;
 			}
 			char *bigger = realloc(reply, cap * 2 + 1);
@@ -397,6 +420,9 @@ static int ask_server(const char *out_dir, const char *command, size_t command_l
 			continue;
 		}
 		if (got < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				remove_stuck(address.sun_path, &asked);
+			}
 			used = 0; /* stuck (the timeout) or reset: no answer */
 			break;
 		}
