@@ -14,8 +14,9 @@ not (tests/test_step_server.py checks both).
 
 Life cycle (docs/build.md, "The step server"):
 
-- **started** by the native step when it found no server (it runs the command
-  itself that time), detached (own session, stdio on ``/dev/null`` and the log);
+- **started** by the native step of a module when it found no server (it runs
+  the command itself that time: a MODULEINFO edit; a build nobody edits starts
+  none), detached (own session, stdio on ``/dev/null`` and the log);
   one per build directory: it holds ``modinfo-step.lock`` while it lives, and a
   second one started meanwhile waits for it briefly, then leaves;
 - **answers** only requests whose configured command (the content of

@@ -10,6 +10,7 @@ test_build_incremental.py."""
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
 import shutil
@@ -570,3 +571,32 @@ def test_a_server_whose_interpreter_was_replaced_refuses_and_leaves(native_step,
         assert f"[{pid}] leaving ({python} changed (refused a request))" in (root / "steps" / LOG).read_text()
     finally:
         stop_servers(root)
+
+
+def test_only_a_module_step_starts_a_server(native_step, trees):
+    # The tree and listing steps ask a server but never start one: a build nobody edits needs no Python for a
+    # module (configuration wrote every output), so it leaves no process behind.
+    served, direct = trees
+    steps = served / "steps"
+    tree = subprocess.run([str(native_step), "tree", "steps", "steps/scan-tree.json", "steps/tree.json", ""],
+                          cwd=served, capture_output=True, text=True, timeout=120)
+    listing = subprocess.run([str(native_step), "listing", "src", "steps/module-sources.txt", "steps/sources.d"],
+                             cwd=served, capture_output=True, text=True, timeout=120)
+    assert (tree.returncode, tree.stderr, listing.returncode, listing.stderr) == (0, "", 0, "")
+    assert (steps / "module-sources.txt").read_text() == "".join(f"{name}.c\n" for name in NAMES)
+    assert sorted(json.loads((steps / "tree.json").read_text())["modules"]) == list(NAMES)
+    time.sleep(0.5)  # (a server started in the background would have written its log by now)
+    assert not (steps / LOG).exists() and not (steps / SOCKET).exists()
+    # once a module's step started one, they are its requests too
+    pid = start_server(native_step, served, direct)
+    edit([served], "res_b", source("res_b", "extended"))
+    assert subprocess.run([str(native_step), "tree", "steps", "steps/scan-tree.json", "steps/tree.json", ""],
+                          cwd=served, capture_output=True, timeout=120).returncode == 0
+    assert ("tree", "0") in served_lines(served) and alive(pid)
+    assert json.loads((steps / "tree.json").read_text())["modules"]["res_c"]["support_level"] == "extended"
+
+
+def test_a_build_nobody_edits_starts_no_server(built_modules):
+    # the session's meson build of modules/, built once and never edited
+    assert (built_modules.modules_dir / "modinfo-step.args").exists()
+    assert not (built_modules.modules_dir / LOG).exists() and not (built_modules.modules_dir / SOCKET).exists()

@@ -458,7 +458,10 @@ static int ask_server(const char *out_dir, const char *command, size_t command_l
 }
 
 /* A buildtool/buildstep.py command (`module SOURCE OUT_DIR NAME`, `tree OUT_DIR ...`, `listing DIR OUT
- * DEPFILE`) of the build directory OUT_DIR, answered by its step server or run here; its exit status. */
+ * DEPFILE`) of the build directory OUT_DIR, answered by its step server or run here; its exit status.
+ * Only a module's step starts a server when it finds none: that is an edit of a MODULEINFO block (a
+ * fresh build's steps need no Python for a module: configuration wrote its outputs), and a build that
+ * is not edited (a package build, CI) leaves no process behind; its tree and listing steps run here. */
 static int run_step_command(const char *out_dir, char **step, size_t steps)
 {
 	char *text;
@@ -474,7 +477,7 @@ static int run_step_command(const char *out_dir, char **step, size_t steps)
 			free(text);
 			return answer;
 		}
-		if (start_one) {
+		if (start_one && strcmp(step[0], "module") == 0) {
 			start_server(out_dir);
 		}
 	}
