@@ -89,10 +89,11 @@ def _sha256_hex(data: bytes) -> str:
 
 
 def _read(path: str) -> bytes | None:
+    """The file's bytes; None when it cannot be read (missing, or unreadable: then it is written again)."""
     try:
         with open(path, "rb") as handle:
             return handle.read()
-    except FileNotFoundError:
+    except OSError:
         return None
 
 

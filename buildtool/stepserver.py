@@ -98,14 +98,6 @@ def _idle_seconds() -> float:
     return value
 
 
-def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
 def _take_lock(path: str) -> int | None:
     """The build directory's server lock, held until this process ends; None if another server keeps it."""
     try:  # O_NOFOLLOW: a link planted there must not make this process create or lock another file
@@ -266,7 +258,7 @@ def serve(out_dir: str) -> int:
     if lock is None:
         _log("another server keeps this build directory: leaving")
         return 0
-    command = _read(args_path)
+    command = buildstep._read(args_path)
     if command is None:
         _log(f"{os.path.join(out_dir, args_path)}: cannot read (configure again): leaving")
         return 0
@@ -302,7 +294,7 @@ def serve(out_dir: str) -> int:
                 except FileNotFoundError:
                     reason = "socket removed"
                     break
-                if _read(args_path) != command:
+                if buildstep._read(args_path) != command:
                     reason = "the configured command changed"
                     break
                 if time.monotonic() - last > idle:

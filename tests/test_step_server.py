@@ -141,6 +141,12 @@ def served_lines(root: Path) -> list[str]:
     return re.findall(r"served (\w+): exit (\d+)", (root / "steps" / LOG).read_text())
 
 
+def assert_left_refusing(root: Path, pid: int, changed) -> None:
+    """The server ``pid`` refused a request because the file of code ``changed`` changed, and left."""
+    assert wait_until(lambda: not alive(pid))
+    assert f"[{pid}] leaving ({changed} changed (refused a request))" in (root / "steps" / LOG).read_text()
+
+
 def start_server(exe: Path, root: Path, twin: Path | None = None) -> int:
     """The first step that needs the Python part runs it itself and starts the server; wait until it listens.
     (``twin``: the same edit and step there, with no server.)"""
@@ -226,8 +232,7 @@ def test_a_server_whose_code_changed_refuses_and_leaves(native_step, tmp_path):
         edit([root], "res_d", source("res_d", "deprecated"))
         answer = run_step(native_step, root, "res_d")
         assert answer.returncode == 0 and "AST_MODULE_SUPPORT_DEPRECATED" in (root / "steps" / "res_d.modinfo.h").read_text()
-        assert wait_until(lambda: not alive(pid))
-        assert f"[{pid}] leaving ({package}/generate.py changed (refused a request))" in (root / "steps" / LOG).read_text()
+        assert_left_refusing(root, pid, f"{package}/generate.py")
     finally:
         for server in server_pids(root):
             if alive(server):
@@ -491,8 +496,7 @@ def test_code_first_imported_by_a_request_and_changed_after_it_is_not_run_again(
         edit([root], "res_d", "/* AST_MODULE_INFO */\n" + source("res_d", "deprecated"))
         assert run_step(native_step, root, "res_d").returncode == 0
         assert served_lines(root) == [("res_d", "0")]
-        assert wait_until(lambda: not alive(pid))
-        assert f"[{pid}] leaving ({handwritten} changed (refused a request))" in (root / "steps" / LOG).read_text()
+        assert_left_refusing(root, pid, handwritten)
     finally:
         stop_servers(root)
 
@@ -567,8 +571,7 @@ def test_a_server_whose_interpreter_was_replaced_refuses_and_leaves(native_step,
         answer = run_step(native_step, root, "res_d")
         assert answer.returncode == 0 and "AST_MODULE_SUPPORT_DEPRECATED" in \
             (root / "steps" / "res_d.modinfo.h").read_text()
-        assert wait_until(lambda: not alive(pid))
-        assert f"[{pid}] leaving ({python} changed (refused a request))" in (root / "steps" / LOG).read_text()
+        assert_left_refusing(root, pid, python)
     finally:
         stop_servers(root)
 
