@@ -1,9 +1,10 @@
 """The finished plan, kept beside the modules (depmod keeps the order in ``modules.dep`` too).
 
-A warm start then costs one ``stat`` per module and a comparison, instead of reading each module's
-metadata and planning again. ``MODULES_DIR/.buildtool-plan.cache`` holds the plan (order, every
-decision and its *why*, notes, edges, the configuration as expanded) and the metadata of every
-module the plan read, so a hit needs no other file.
+A warm start then costs one ``stat`` of the directory, one per module and a comparison, instead of
+listing the directory, reading each module's metadata and planning again.
+``MODULES_DIR/.buildtool-plan.cache`` holds the plan (order, every decision and its *why*, notes,
+edges, the configuration as expanded), the metadata of every module the plan read, and the module
+names with the directory's key where they were listed, so a hit needs no other file and no listing.
 
 It is used only while everything the plan reads is the same (``_inputs``):
 
@@ -15,12 +16,21 @@ It is used only while everything the plan reads is the same (``_inputs``):
 - the loader itself: buildtool's version, this file's format, the struct layout, and the size and
   mtime of each source file of the code that makes a plan (``_PLANNING_CODE``).
 
+The names are taken from the file instead of listing the directory only while the directory's key
+(``cache.key_of`` of the directory itself, taken before the listing the names came from) is the one
+recorded, and is older than ``RACY_NS``, and only for a plan then reused. Entries added, removed or
+renamed change a directory's mtime and ctime, but within one clock tick they may not: a key that
+recent proves nothing and is neither trusted nor recorded. Writing this file changes the directory
+too, so the key is recorded by a later start, in place (``_restamp``): a start that listed, reused
+the plan and found the directory settled.
+
 A plan is kept only when it is clean: no errors, every module it looked at readable (an error depends
 on who reads the file, see cache.py: it is never served from a cache) and no sources' tree given
 (``--tree`` is not an input tracked here). Anything else is planned each time.
 
-The format is ``marshal`` of plain tuples, strings and ints (version 2: no back-references, so the
-same plan gives the same bytes). It is private and checked before use: every field must have the
+The format is a line (``_HEAD``), the directory's key (``_STAMP``: fixed-size, so that it can be
+written in place; zeros for none), then ``marshal`` of plain tuples, strings and ints (version 2: no
+back-references, so the same plan gives the same bytes). It is private and checked before use: every field must have the
 exact type and shape it is written with; a file that is truncated, foreign, of another version or
 crafted is a miss (``load`` returns None), never an exception, and the next start writes it again.
 What start-up reads is checked before the plan is used; the report's part (decisions, *why*,
