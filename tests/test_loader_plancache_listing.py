@@ -243,3 +243,34 @@ def test_a_cache_of_the_previous_format_is_a_miss(tmp_path, conf, listings):
     assert not loader.plan_cache.reused and loader.plan_cache.written and loader.plan.order == ORDER
     assert (mdir / PLAN_CACHE_NAME).read_bytes().startswith(HEAD)
     assert planned(mdir, conf).plan_cache.reused
+
+
+def test_a_first_start_in_a_settled_directory_records_the_key_it_listed(tmp_path, conf, short_window):
+    """Taken before the listing: writing the file then changes the directory, so the next start lists
+    again (and records the key then)."""
+    mdir = make_modules_dir(tmp_path / "m", NAMES)
+    settle()
+    before = key_of(mdir)
+    first = planned(mdir, conf)
+    assert first.plan_cache.listed and first.plan_cache.written and stamp_of(mdir) == before != key_of(mdir)
+
+
+def test_a_directory_whose_mtime_was_set_back_is_trusted_by_its_ctime(tmp_path, conf, listings, monkeypatch):
+    """mtime can be set (utime), ctime cannot: an old mtime does not make a recent change trusted."""
+    monkeypatch.setattr(plancache, "RACY_NS", WINDOW_NS)
+    mdir = make_modules_dir(tmp_path / "m", NAMES)
+    planned(mdir, conf)
+    hour_ago = time.time_ns() - 3600 * 10**9
+    os.utime(mdir, ns=(hour_ago, hour_ago))
+    settle()
+    assert planned(mdir, conf).plan_cache.restamped  # with the old mtime and a ctime older than the window
+    monkeypatch.setattr(plancache, "RACY_NS", 60_000_000_000)  # the ctime is within this window, the mtime not
+    listings.clear()
+    loader = planned(mdir, conf)
+    assert listings == [str(mdir)] and loader.plan_cache.stamp is None and loader.plan_cache.reused
+
+
+def test_without_the_cache_an_injected_listing_is_used(tmp_path, conf):
+    mdir = make_modules_dir(tmp_path / "m", NAMES)
+    loader = Loader(str(mdir), conf, listing=lambda directory: ["uc_base.so", "notes.txt"], use_cache=False)
+    assert loader.paths == expected_paths(mdir, ["uc_base"])
