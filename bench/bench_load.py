@@ -16,6 +16,8 @@
     (buildtool/loader/supervise.py) to the warm run, in the same process: its own cost, without the fork.
     The CPU time of the timed thread is printed beside the wall time (the floor is judged on wall):
     at a load average above the core count, wall time is mostly waiting for a core.
+    Then ``Loader()`` + ``load_plan()`` of a warm start (what it does before the first dlopen), with the
+    module names from the plan cache against the same start listing the directory: the listing's cost.
 (c) The whole ``buildtool load`` process over the same 500 modules, supervised (plan, fork, load
     in the child, the parent waits) against the same load in one process (``--no-supervise``, what
     ``buildtool load`` did before supervision), interleaved rounds: the cost of surviving a module
@@ -51,7 +53,7 @@ from buildtool.loader.config import ModulesConfig  # noqa: E402
 from buildtool.loader.dl import RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NOW, Dl  # noqa: E402
 from buildtool.loader.meta import ModuleMeta  # noqa: E402
 from buildtool.loader.plan import plan_load  # noqa: E402
-from buildtool.loader import plancache  # noqa: E402
+from buildtool.loader import meta, plancache  # noqa: E402
 from buildtool.loader.plancache import PLAN_CACHE_NAME  # noqa: E402
 from buildtool.loader.runtime import Loader  # noqa: E402
 from buildtool.loader.supervise import Journal  # noqa: E402
@@ -197,6 +199,23 @@ def graph_load(dl: Dl, mdir: Path, use_cache: bool = True,
     return elapsed, order, loader.store.reads, cpu, reused, listed
 
 
+def warm_plan(dl: Dl, mdir: Path, rounds: int = 300) -> None:
+    """What a warm start does before its first dlopen (``Loader()`` and ``load_plan()``), with the module
+    names from the plan cache against the same start listing the directory (the default listing injected,
+    which is never skipped), interleaved: the listing's cost. CPU time of the thread."""
+    cpu: dict[str, list[float]] = {"names from the plan cache": [], "directory listed": []}
+    for _ in range(rounds):
+        for label, listing in (("names from the plan cache", None), ("directory listed", meta._default_listing)):
+            c0 = time.thread_time()
+            loader = Loader(str(mdir), ModulesConfig(), dl=dl, listing=listing)
+            loader.load_plan()
+            cpu[label].append(time.thread_time() - c0)
+            assert loader.plan_cache.reused and loader.plan_cache.listed is (listing is not None)
+    print(f"\nLoader() + load_plan() on a warm start, CPU time of this thread, best / median of {rounds} interleaved")
+    for label, values in cpu.items():
+        print(f"{label:<26} {min(values) * 1e3:>6.3f} ms {statistics.median(values) * 1e3:>6.3f} ms")
+
+
 def bench_cli(mdir: Path, core: Path, root: Path, rounds: int = 9) -> None:
     """(c) The whole ``buildtool load`` process, supervised (plan, fork, load in the child, wait) against
     the same load in one process (the hidden ``--no-supervise``), interleaved."""
@@ -298,6 +317,7 @@ def main() -> int:
               "(the figures to read when the load average is above the core count)")
         print(f"journal cost: {(min(journaled) - min(warm)) * 1e3:+.2f} ms best, "
               f"{(statistics.median(journaled) - statistics.median(warm)) * 1e3:+.2f} ms median")
+        warm_plan(dl, mdir)
         bench_cli(mdir, core, root)
         print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
