@@ -9,11 +9,15 @@
     ``buildtool generate``, built with gcc) with the graph loader, against the bare cost of
     dlopen + dlsym + calling load for the same files in the same fixed order, in the same process.
     Floor: at most 1.25x (issue 9; 1.5x before). "Warm" is a start with the plan cache valid
-    (buildtool/loader/plancache.py: one stat per module, no planning); a row gives a start that
-    re-plans from the metadata cache (the plan cache removed before each). A row adds the supervision journal
+    (buildtool/loader/plancache.py: one stat of the directory instead of listing it, one stat per
+    module, no planning); a row gives a start that re-plans from the metadata cache (the plan cache
+    removed before each), in a copy of the directory: writing the cache changes the directory, whose
+    next start must list it again. A row adds the supervision journal
     (buildtool/loader/supervise.py) to the warm run, in the same process: its own cost, without the fork.
     The CPU time of the timed thread is printed beside the wall time (the floor is judged on wall):
     at a load average above the core count, wall time is mostly waiting for a core.
+    Then ``Loader()`` + ``load_plan()`` of a warm start (what it does before the first dlopen), with the
+    module names from the plan cache against the same start listing the directory: the listing's cost.
 (c) The whole ``buildtool load`` process over the same 500 modules, supervised (plan, fork, load
     in the child, the parent waits) against the same load in one process (``--no-supervise``, what
     ``buildtool load`` did before supervision), interleaved rounds: the cost of surviving a module
@@ -49,6 +53,7 @@ from buildtool.loader.config import ModulesConfig  # noqa: E402
 from buildtool.loader.dl import RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NOW, Dl  # noqa: E402
 from buildtool.loader.meta import ModuleMeta  # noqa: E402
 from buildtool.loader.plan import plan_load  # noqa: E402
+from buildtool.loader import meta, plancache  # noqa: E402
 from buildtool.loader.plancache import PLAN_CACHE_NAME  # noqa: E402
 from buildtool.loader.runtime import Loader  # noqa: E402
 from buildtool.loader.supervise import Journal  # noqa: E402
@@ -175,7 +180,7 @@ def bare(dl: Dl, paths: list[str]) -> tuple[float, float]:
 
 
 def graph_load(dl: Dl, mdir: Path, use_cache: bool = True,
-               journal: bool = False, replan: bool = False) -> tuple[float, list[str], int, float, bool]:
+               journal: bool = False, replan: bool = False) -> tuple[float, list[str], int, float, bool, bool]:
     """``replan``: the plan cache removed first (the metadata cache stays): planned again, and kept."""
     if replan:
         (mdir / PLAN_CACHE_NAME).unlink()
@@ -190,7 +195,25 @@ def graph_load(dl: Dl, mdir: Path, use_cache: bool = True,
     for name in reversed(order):
         loader._close(loader.states[name])
     reused = loader.plan_cache is not None and loader.plan_cache.reused
-    return elapsed, order, loader.store.reads, cpu, reused
+    listed = loader.plan_cache is None or loader.plan_cache.listed
+    return elapsed, order, loader.store.reads, cpu, reused, listed
+
+
+def warm_plan(dl: Dl, mdir: Path, rounds: int = 300) -> None:
+    """What a warm start does before its first dlopen (``Loader()`` and ``load_plan()``), with the module
+    names from the plan cache against the same start listing the directory (the default listing injected,
+    which is never skipped), interleaved: the listing's cost. CPU time of the thread."""
+    cpu: dict[str, list[float]] = {"names from the plan cache": [], "directory listed": []}
+    for _ in range(rounds):
+        for label, listing in (("names from the plan cache", None), ("directory listed", meta._default_listing)):
+            c0 = time.thread_time()
+            loader = Loader(str(mdir), ModulesConfig(), dl=dl, listing=listing)
+            loader.load_plan()
+            cpu[label].append(time.thread_time() - c0)
+            assert loader.plan_cache.reused and loader.plan_cache.listed is (listing is not None)
+    print(f"\nLoader() + load_plan() on a warm start, CPU time of this thread, best / median of {rounds} interleaved")
+    for label, values in cpu.items():
+        print(f"{label:<26} {min(values) * 1e3:>6.3f} ms {statistics.median(values) * 1e3:>6.3f} ms")
 
 
 def bench_cli(mdir: Path, core: Path, root: Path, rounds: int = 9) -> None:
@@ -239,7 +262,14 @@ def main() -> int:
         print(f"    built in {time.perf_counter() - t0:.1f} s")
         dl = Dl()
         dl.open(str(core), RTLD_NOW | RTLD_GLOBAL)
-        cold, order, reads_cold, _, _ = graph_load(dl, mdir, use_cache=True)  # cold: parses ELF, writes caches
+        cold, order, reads_cold, *_ = graph_load(dl, mdir, use_cache=True)  # cold: parses ELF, writes caches
+        replan_dir = root / "replan"
+        shutil.copytree(mdir, replan_dir)
+        graph_load(dl, replan_dir)  # the copies are new files (new inodes): their metadata is read once
+        # The directory, changed by the cold start's cache files, is trusted once older than the
+        # plan cache's window; the next start lists it and records its key.
+        time.sleep(plancache.RACY_NS / 1e9 + 0.1)
+        assert graph_load(dl, mdir)[5]
         paths = [str(mdir / f"{n}.so") for n in order]
         nocache, warm, base, journaled, replanned = [], [], [], [], []
         cpu: dict[str, list[float]] = {"bare": [], "warm": [], "journal": [], "replan": []}
@@ -249,14 +279,15 @@ def main() -> int:
             wall, c = bare(dl, paths)
             base.append(wall)
             cpu["bare"].append(c)
-            t, order2, reads, c, reused = graph_load(dl, mdir, use_cache=True)
-            assert order2 == order and reads == 0 and reused
+            t, order2, reads, c, reused, listed = graph_load(dl, mdir, use_cache=True)
+            assert order2 == order and reads == 0 and reused and not listed
             warm.append(t)
             cpu["warm"].append(c)
-            t, _, _, c, _ = graph_load(dl, mdir, use_cache=True, journal=True)
+            t, _, _, c, _, listed = graph_load(dl, mdir, use_cache=True, journal=True)
+            assert not listed
             journaled.append(t)
             cpu["journal"].append(c)
-            t, order2, reads, c, reused = graph_load(dl, mdir, use_cache=True, replan=True)
+            t, order2, reads, c, reused, _ = graph_load(dl, replan_dir, use_cache=True, replan=True)
             assert order2 == order and reads == 0 and not reused
             replanned.append(t)
             cpu["replan"].append(c)
@@ -286,6 +317,7 @@ def main() -> int:
               "(the figures to read when the load average is above the core count)")
         print(f"journal cost: {(min(journaled) - min(warm)) * 1e3:+.2f} ms best, "
               f"{(statistics.median(journaled) - statistics.median(warm)) * 1e3:+.2f} ms median")
+        warm_plan(dl, mdir)
         bench_cli(mdir, core, root)
         print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:

@@ -111,7 +111,7 @@ j("xǁ_Resolverǁclaims__mutmut_21", N,
 
 # runtime (run again after issue 9's start loop: _load merged into _ensure_each, ids of _start shifted)
 RT = "runtime"
-j("xǁLoaderǁ__init____mutmut_34 xǁLoaderǁ_check_symbols__mutmut_7", N,
+j("xǁLoaderǁ__init____mutmut_43 xǁLoaderǁ_check_symbols__mutmut_7", N,
   "dlsym(NULL) is RTLD_DEFAULT on glibc and finds the same symbols; the difference is glibc recording a dependency on the "
   "defining object (which then cannot be unmapped), which only shows when a module defining such a symbol is unloaded", RT)
 j("xǁLoaderǁ_close__mutmut_1", E, "`info` is only tested for truth after close", RT)
@@ -190,10 +190,18 @@ j("x__inputs__mutmut_32", N,
 j("x__string_tuples__mutmut_1", E, "its one caller passes `nonempty`: the default is never used", PC)
 j("x__string_tuples__mutmut_15 x__strings__mutmut_4", E,
   "the join is there only to raise TypeError at an item that is not a str; its result and separator are never used", PC)
-j("xǁPlanCacheǁ__init____mutmut_10", E, "no caller passes `label` (load_plan passes none): the default is always taken",
+j("xǁPlanCacheǁ__init____mutmut_9", E, "no caller passes `label` (load_plan passes none): the default is always taken",
   PC)
-j("xǁPlanCacheǁ__init____mutmut_19 xǁPlanCacheǁ__init____mutmut_21", E,
-  "`reused` and `written` are only tested for truth (by the tests and bench_load): None and False alike", PC)
+j("xǁPlanCacheǁ__init____mutmut_11 xǁPlanCacheǁ__init____mutmut_13 xǁPlanCacheǁ__init____mutmut_15", E,
+  "`reused`, `written` and `restamped` are only tested for truth (by the tests and bench_load): None and False alike",
+  PC)
+j("x_directory_stamp__mutmut_5 x_directory_stamp__mutmut_7", E,
+  "the window's edge moved by one nanosecond: a key exactly RACY_NS old is as safe trusted as not (the window is "
+  "hundreds of clock ticks wide), and no stat can be timed to the nanosecond", PC)
+j("x_directory_stamp__mutmut_6", N,
+  "only a directory whose mtime is newer than its ctime differs, which takes an mtime set into the future by hand "
+  "(utime; ctime is then the moment of that call): not trusted here, trusted by the mutant, and as safe either way, "
+  "since no entry changed since that ctime (a change would have moved it); no test sets a future mtime", PC)
 j("xǁ_KeptPlanǁ__init____mutmut_10", E,
   "LoadPlan's class attribute `providers = None` answers the same when the instance sets none", PC)
 

@@ -42,10 +42,12 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
              ["tests/test_loader_plan.py", "tests/test_loader_units.py", "tests/test_graphs.py",
               "tests/test_loader_inprocess.py"]),
     # the plan cache's tests exercise load_plan's cache branch (test_loader_inprocess plans without a cache)
-    "runtime": ("buildtool/loader/runtime.py", ["tests/test_loader_inprocess.py", "tests/test_loader_plancache.py"]),
+    "runtime": ("buildtool/loader/runtime.py", ["tests/test_loader_inprocess.py", "tests/test_loader_plancache.py",
+                                                "tests/test_loader_plancache_listing.py"]),
     # the plan cache on real modules: every input that changes, damaged and crafted files (the one test that runs
-    # the CLI on a crafted file reaches it in a child process only)
-    "plancache": ("buildtool/loader/plancache.py", ["tests/test_loader_plancache.py"]),
+    # the CLI on a crafted file reaches it in a child process only), and the directory's listing skipped
+    "plancache": ("buildtool/loader/plancache.py", ["tests/test_loader_plancache.py",
+                                                    "tests/test_loader_plancache_listing.py"]),
     "resolve": ("buildtool/resolve.py", ["tests/test_resolve.py", "tests/test_scan.py", "tests/test_catalog_scan.py",
                                          "tests/test_graphs.py"]),
     "drift": ("buildtool/check/handwritten_drift.py", ["tests/test_check_handwritten.py"]),

@@ -230,14 +230,21 @@ def test_same_inputs_same_bytes(tmp_path, mdir):
 
 
 def _kept(mdir):
-    inputs, payload = marshal.loads((mdir / PLAN_CACHE_NAME).read_bytes())
-    return inputs, list(payload)
+    """The file's head (its format line and the directory's stamp), and what follows, unmarshalled."""
+    data = (mdir / PLAN_CACHE_NAME).read_bytes()
+    inputs, names, payload = marshal.loads(data[plancache._BODY:])
+    return data[:plancache._BODY], inputs, names, list(payload)
 
 
 def _with_payload(mdir, edit):
-    inputs, payload = _kept(mdir)
+    head, inputs, names, payload = _kept(mdir)
     edit(payload)
-    return marshal.dumps((inputs, tuple(payload)), 2)
+    return head + marshal.dumps((inputs, names, tuple(payload)), 2)
+
+
+def _with_names(mdir, names):
+    head, inputs, _, payload = _kept(mdir)
+    return head + marshal.dumps((inputs, names, tuple(payload)), 2)
 
 
 class Pwned:
@@ -258,7 +265,11 @@ def _damaged(name, mdir):
         "a pickle": lambda: pickle.dumps(Pwned()),
         "json": lambda: json.dumps({"order": ORDER}).encode(),
         "another version": lambda: marshal.dumps(("buildtool-plan", 99), 2),
-        "inputs only": lambda: marshal.dumps((_kept(mdir)[0],), 2),
+        "inputs only": lambda: _kept(mdir)[0] + marshal.dumps((_kept(mdir)[1],), 2),
+        "no head": lambda: good[plancache._BODY:],
+        "another head": lambda: good.replace(b"buildtool-plan 2\n", b"buildtool-plan 9\n", 1),
+        "an int among the names": lambda: _with_names(mdir, (*NAMES[:-1], 1)),
+        "names a list": lambda: _with_names(mdir, list(NAMES)),
         "payload too short": lambda: _with_payload(mdir, lambda p: p.pop()),
         "an int in the order": lambda: _with_payload(mdir, lambda p: p.__setitem__(order_at, (1, 2))),
         "order is a list": lambda: _with_payload(mdir, lambda p: p.__setitem__(order_at, list(p[order_at]))),
@@ -277,7 +288,8 @@ def _damaged(name, mdir):
 
 
 DAMAGE = ["empty", "truncated", "one byte short", "random bytes", "a pickle", "json", "another version",
-          "inputs only", "payload too short", "an int in the order", "order is a list", "a bool for flags",
+          "inputs only", "no head", "another head", "an int among the names", "names a list",
+          "payload too short", "an int in the order", "order is a list", "a bool for flags",
           "None among requires", "an empty name among requires", "a module the directory lacks",
           "one meta column short", "report part not bytes"]
 
@@ -302,8 +314,8 @@ def test_a_damaged_report_part_is_planned_again_not_made_up(tmp_path, mdir, dama
     again from the metadata, and what the report says is still the fresh plan's."""
     conf = config(tmp_path, "[modules]\nautoload = no\nload => uc_c\nload => uc_b\n")
     planned(mdir, conf)
-    report = marshal.loads(_kept(mdir)[1][-1])
-    bad = {"garbage": random.Random(4).randbytes(64), "truncated": _kept(mdir)[1][-1][:-3],
+    report = marshal.loads(_kept(mdir)[3][-1])
+    bad = {"garbage": random.Random(4).randbytes(64), "truncated": _kept(mdir)[3][-1][:-3],
            "wrong shape": marshal.dumps(report[:-1], 2),
            "an int among the whys": marshal.dumps(report[:8] + ((1,) * len(report[8]),) + report[9:], 2)}[damage]
     (mdir / PLAN_CACHE_NAME).write_bytes(_with_payload(mdir, lambda p: p.__setitem__(-1, bad)))
@@ -333,9 +345,9 @@ def test_a_directory_in_its_place_is_no_crash(tmp_path, mdir):
 def test_crafted_cache_through_the_cli(tmp_path, mdir, crafted):
     """The command, bounded in memory: a length that asks for gigabytes, nesting past marshal's depth."""
     planned(mdir, config(tmp_path))
-    payload = {"huge tuple": b"(" + (2 ** 31 - 1).to_bytes(4, "little"),
-               "deep nesting": b"(\x01\x00\x00\x00" * 5000 + b"N",
-               "random bytes": random.Random(3).randbytes(2000)}[crafted]
+    payload = _kept(mdir)[0] + {"huge tuple": b"(" + (2 ** 31 - 1).to_bytes(4, "little"),
+                                "deep nesting": b"(\x01\x00\x00\x00" * 5000 + b"N",
+                                "random bytes": random.Random(3).randbytes(2000)}[crafted]
     (mdir / PLAN_CACHE_NAME).write_bytes(payload)
     done = bt("load", "--modules-dir", str(mdir), "--dry-run", "--format", "json")
     assert done.returncode == 0, done.stderr
@@ -372,7 +384,7 @@ def test_the_report_part_is_taken_from_the_file_only_in_its_exact_shape(tmp_path
     planned again; the same edit in a list instead of a tuple is refused (planned again)."""
     conf = config(tmp_path, RICH)
     planned(mdir, conf)
-    report = marshal.loads(_kept(mdir)[1][-1])
+    report = marshal.loads(_kept(mdir)[3][-1])
     edited = report[:8] + (tuple("kept: " + why for why in report[8]),) + report[9:]
     made = fresh(mdir, conf)
     for shape, expected in ((tuple, {n: "kept: " + why for n, why in made.why.items()}), (list, made.why)):
@@ -401,11 +413,11 @@ SHAPES = {  # each of the right values, in a type the file never holds
 def test_a_kept_plan_of_another_shape_is_not_used(tmp_path, mdir, shape):
     conf = config(tmp_path, RICH)
     planned(mdir, conf)
-    inputs, payload = _kept(mdir)
+    head, inputs, names, payload = _kept(mdir)
     assert payload[9] is not None  # requires (plancache._encode): uc_a and uc_c require something
     SHAPES[shape](payload)
-    (mdir / PLAN_CACHE_NAME).write_bytes(marshal.dumps((inputs, payload if shape == "payload as a list"
-                                                        else tuple(payload)), 2))
+    (mdir / PLAN_CACHE_NAME).write_bytes(head + marshal.dumps((inputs, names, payload if shape == "payload as a list"
+                                                               else tuple(payload)), 2))
     loader = planned(mdir, conf)
     assert not loader.plan_cache.reused
     same_plan(loader.plan, fresh(mdir, conf))
@@ -457,19 +469,18 @@ def test_the_file_is_marshal_version_2(tmp_path, mdir):
     """Version 2 has no references between objects, whose flags depend on reference counts: its bytes
     are a function of the plan alone."""
     planned(mdir, config(tmp_path, RICH))
-    data = (mdir / PLAN_CACHE_NAME).read_bytes()
+    data = (mdir / PLAN_CACHE_NAME).read_bytes()[plancache._BODY:]
     assert marshal.dumps(marshal.loads(data), 2) == data
-    report = _kept(mdir)[1][-1]
+    report = _kept(mdir)[3][-1]
     assert marshal.dumps(marshal.loads(report), 2) == report
 
 
 def test_save_says_whether_the_plan_was_kept(tmp_path, mdir):
     conf = config(tmp_path)
     plan = fresh(mdir, conf)
-    paths = {n: str(mdir / f"{n}.so") for n in NAMES}
-    assert PlanCache(str(mdir), paths, conf).save(plan) is True
+    assert PlanCache(str(mdir), conf).save(plan) is True
     os.remove(mdir / PLAN_CACHE_NAME)
-    gone = PlanCache(str(mdir), {**paths, "uc_gone": str(mdir / "uc_gone.so")}, conf)  # cannot be stat()ed
+    gone = PlanCache(str(mdir), conf, listing=lambda d: [*os.listdir(d), "uc_gone.so"])  # cannot be stat()ed
     assert gone.inputs is None and gone.save(plan) is False and not (mdir / PLAN_CACHE_NAME).exists()
     (mdir / PLAN_CACHE_NAME).mkdir()
-    assert PlanCache(str(mdir), paths, conf).save(plan) is False
+    assert PlanCache(str(mdir), conf).save(plan) is False

@@ -7,7 +7,8 @@ dlopen, so no constructor runs.
 
 ``discover(modules_dir)`` lists ``*.so`` files (name = file stem). The listing
 order never matters: callers sort names; ``listing`` may be injected so tests
-can prove it.
+can prove it. A warm start takes the names from the plan cache instead, while
+the directory is provably unchanged (buildtool/loader/plancache.py).
 """
 
 from __future__ import annotations
@@ -95,6 +96,10 @@ def discover(modules_dir: str, listing: Listing | None = None) -> dict[str, str]
     """Module name -> file path for every ``*.so`` directly in ``modules_dir``, in sorted name order.
     A hidden file is not a module (which also rules out a file named just ``.so``)."""
     names = (listing or _default_listing)(modules_dir)
+    return module_paths(modules_dir, sorted([e[:-3] for e in names if e.endswith(".so") and not e.startswith(".")]))
+
+
+def module_paths(modules_dir: str, stems: Iterable[str]) -> dict[str, str]:
+    """Module name -> file path, for module names (file stems) known to be in ``modules_dir``."""
     prefix = os.path.join(modules_dir, "")  # os.path.join(modules_dir, entry) for a plain file name, once
-    stems = sorted([e[:-3] for e in names if e.endswith(".so") and not e.startswith(".")])
-    return dict(zip(stems, [f"{prefix}{stem}.so" for stem in stems]))
+    return {stem: f"{prefix}{stem}.so" for stem in stems}

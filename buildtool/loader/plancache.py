@@ -1,9 +1,10 @@
 """The finished plan, kept beside the modules (depmod keeps the order in ``modules.dep`` too).
 
-A warm start then costs one ``stat`` per module and a comparison, instead of reading each module's
-metadata and planning again. ``MODULES_DIR/.buildtool-plan.cache`` holds the plan (order, every
-decision and its *why*, notes, edges, the configuration as expanded) and the metadata of every
-module the plan read, so a hit needs no other file.
+A warm start then costs one ``stat`` of the directory, one per module and a comparison, instead of
+listing the directory, reading each module's metadata and planning again.
+``MODULES_DIR/.buildtool-plan.cache`` holds the plan (order, every decision and its *why*, notes,
+edges, the configuration as expanded), the metadata of every module the plan read, and the module
+names with the directory's key where they were listed, so a hit needs no other file and no listing.
 
 It is used only while everything the plan reads is the same (``_inputs``):
 
@@ -15,12 +16,21 @@ It is used only while everything the plan reads is the same (``_inputs``):
 - the loader itself: buildtool's version, this file's format, the struct layout, and the size and
   mtime of each source file of the code that makes a plan (``_PLANNING_CODE``).
 
+The names are taken from the file instead of listing the directory only while the directory's key
+(``cache.key_of`` of the directory itself, taken before the listing the names came from) is the one
+recorded, and is older than ``RACY_NS``, and only for a plan then reused. Entries added, removed or
+renamed change a directory's mtime and ctime, but within one clock tick they may not: a key that
+recent proves nothing and is neither trusted nor recorded. Writing this file changes the directory
+too, so the key is recorded by a later start, in place (``_restamp``): a start that listed, reused
+the plan and found the directory settled.
+
 A plan is kept only when it is clean: no errors, every module it looked at readable (an error depends
 on who reads the file, see cache.py: it is never served from a cache) and no sources' tree given
 (``--tree`` is not an input tracked here). Anything else is planned each time.
 
-The format is ``marshal`` of plain tuples, strings and ints (version 2: no back-references, so the
-same plan gives the same bytes). It is private and checked before use: every field must have the
+The format is a line (``_HEAD``), the directory's key (``_STAMP``: fixed-size, so that it can be
+written in place; zeros for none), then ``marshal`` of plain tuples, strings and ints (version 2: no
+back-references, so the same plan gives the same bytes). It is private and checked before use: every field must have the
 exact type and shape it is written with; a file that is truncated, foreign, of another version or
 crafted is a miss (``load`` returns None), never an exception, and the next start writes it again.
 What start-up reads is checked before the plan is used; the report's part (decisions, *why*,
@@ -35,6 +45,9 @@ from __future__ import annotations
 
 import marshal
 import os
+import struct
+import time
+from collections import namedtuple
 from dataclasses import astuple, fields
 from functools import partial
 from itertools import chain, repeat
@@ -47,7 +60,7 @@ from buildtool.errors import BuildtoolError
 from buildtool.loader import abi, cache, config as config_module, hints, meta as meta_module, plan as plan_module
 from buildtool.loader import provided
 from buildtool.loader.config import Entry, ModulesConfig
-from buildtool.loader.meta import ModuleMeta
+from buildtool.loader.meta import Listing, ModuleMeta, discover, module_paths
 from buildtool.loader.plan import Decision, LoadPlan, Outcome, REQUIRED_KINDS, plan_load
 
 try:  # the built-in module: importing hashlib loads OpenSSL (~7 ms), as buildtool/buildstep.py says
@@ -56,8 +69,17 @@ except ImportError:  # pragma: no cover - an interpreter built without it
     from hashlib import blake2b
 
 PLAN_CACHE_NAME = ".buildtool-plan.cache"
-FORMAT = 1
+FORMAT = 2  # 2: the directory's stamp and the module names (1 had neither: not this file's head, a miss)
 _MAGIC = "buildtool-plan"
+_HEAD = b"buildtool-plan 2\n"
+# The modules directory's key (cache.key_of) where the names were listed, or zeros: fixed-size, so that
+# it can be written again in place (a new file would change the directory it describes).
+_STAMP = struct.Struct("<5Q")
+_UNSTAMPED = bytes(_STAMP.size)
+_BODY = len(_HEAD) + _STAMP.size
+# A directory changed less than this before it is looked at may change again within the same clock tick
+# without its key changing (buildtool/asterisk/scancache.py's rule for files): its key proves nothing then.
+RACY_NS = 2_000_000_000
 _MARSHAL_VERSION = 2  # no references between objects: the bytes do not depend on reference counts
 
 # The code whose behaviour a plan depends on: a change to any of them (an edited checkout) is a miss.
@@ -101,50 +123,113 @@ def _inputs(paths: dict[str, str], config: ModulesConfig, label: str) -> tuple |
     return (_MAGIC, version, _config_row(config), digest.digest())
 
 
-class PlanCache:
-    """The plan cache of one modules directory, for one configuration."""
+def directory_stamp(modules_dir: str) -> bytes | None:
+    """The directory's key, packed; None when it proves nothing: changed within ``RACY_NS`` of now,
+    or not stat()able."""
+    now = time.time_ns()  # before the stat: a change after it is in the window too
+    try:
+        st = os.stat(modules_dir)
+        if st.st_mtime_ns < now - RACY_NS and st.st_ctime_ns < now - RACY_NS:
+            return _STAMP.pack(*cache.key_of(st))
+    except (OSError, struct.error):  # struct.error: a time before 1970
+        pass
+    return None
 
-    def __init__(self, modules_dir: str, paths: dict[str, str], config: ModulesConfig,
+
+# The file as read: the stamp, what the plan was made from (inputs, module names), the plan, and
+# which file it was (device, inode) so that the stamp is only ever written again into that one.
+_Kept = namedtuple("_Kept", ("stamp", "inputs", "names", "payload", "identity"))
+
+
+def _read(path: str) -> _Kept | None:
+    try:
+        with open(path, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            raw = handle.read()
+        if not raw.startswith(_HEAD):
+            return None
+        data = marshal.loads(memoryview(raw)[_BODY:])
+    except (OSError, EOFError, ValueError, TypeError, MemoryError):  # MemoryError: a crafted length
+        return None
+    if type(data) is not tuple or len(data) != 3:
+        return None
+    inputs, names, payload = data
+    try:
+        _strings(names)
+    except (_Bad, TypeError):
+        return None
+    return _Kept(raw[len(_HEAD):_BODY], inputs, names, payload, (st.st_dev, st.st_ino))
+
+
+class PlanCache:
+    """The plan cache of one modules directory, for one configuration, and the directory's modules
+    (``paths``): the names kept with the plan while the directory is provably the one they were
+    listed from and the plan is reused, else listed (``listed``)."""
+
+    def __init__(self, modules_dir: str, config: ModulesConfig, listing: Listing | None = None,
                  label: str | None = None) -> None:
         self.path = os.path.join(modules_dir, PLAN_CACHE_NAME)
-        self.paths = paths
         self.config = config
         self.label = modules_dir if label is None else label
-        # Taken before planning: a file that changes while the plan is made gives a miss next time.
-        self.inputs = _inputs(paths, config, self.label)
-        self.reused = False   # load() returned the kept plan (for tests and the benchmark)
-        self.written = False  # save() wrote a new file
+        self.reused = False     # load() returned the kept plan (for tests and the benchmark)
+        self.written = False    # save() wrote a new file
+        self.restamped = False  # load() recorded the directory's key in the kept file
+        # Taken before the listing; an injected listing is its caller's view, which no key of the
+        # directory describes: never skipped, never stamped.
+        self.stamp = directory_stamp(modules_dir) if listing is None else None
+        kept = self._kept = _read(self.path)
+        self.listed = kept is None or self.stamp is None or kept.stamp != self.stamp
+        if not self.listed:
+            self.paths = module_paths(modules_dir, kept.names)
+            self.inputs = _inputs(self.paths, config, self.label)
+            self.listed = self.inputs != kept.inputs  # the names kept serve only a plan reused
+        if self.listed:
+            self.paths = discover(modules_dir, listing)
+            # Taken before planning: a file that changes while the plan is made gives a miss next time.
+            self.inputs = _inputs(self.paths, config, self.label)
 
     def load(self, get: Callable[[str], ModuleMeta]) -> LoadPlan | None:
         """The kept plan, or None. ``get``: the metadata store's, to plan again should the report's
         part of the file (decoded later, see ``_KeptPlan``) turn out to be damaged."""
-        if self.inputs is None:
-            return None
-        try:
-            with open(self.path, "rb") as handle:
-                data = marshal.loads(handle.read())
-        except (OSError, EOFError, ValueError, TypeError, MemoryError):  # MemoryError: a crafted length
-            return None
-        if type(data) is not tuple or len(data) != 2 or data[0] != self.inputs:
+        kept = self._kept
+        if self.inputs is None or kept is None or kept.inputs != self.inputs:
             return None
 
         def replan() -> LoadPlan:
             return plan_load(list(self.paths), get, self.config, self.label)
         try:
-            plan = _decode(data[1], self.paths, replan)
+            plan = _decode(kept.payload, self.paths, replan)
         except (_Bad, TypeError, ValueError, KeyError):
             return None
         self.reused = True
+        if self.stamp is not None and kept.stamp != self.stamp and kept.names == tuple(self.paths):
+            self._restamp(kept)
         return plan
+
+    def _restamp(self, kept: _Kept) -> None:
+        """Record, in place, that the names kept are the listing of the directory as it is now
+        (``self.stamp``, taken before that listing): the next start need not list it."""
+        try:
+            fd = os.open(self.path, os.O_WRONLY)
+        except OSError:
+            return
+        try:
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) == kept.identity:  # not a file written since it was read
+                self.restamped = os.pwrite(fd, self.stamp, len(_HEAD)) == _STAMP.size
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
     def save(self, plan: LoadPlan, tree=None) -> bool:
         """Keep ``plan`` when it is clean (module docstring); False when not kept or not writable."""
         if self.inputs is None or tree is not None or not storable(plan):
             return False
         from buildtool.fsutil import write_if_changed
+        body = marshal.dumps((self.inputs, tuple(self.paths), _encode(plan)), _MARSHAL_VERSION)
         try:
-            self.written = write_if_changed(self.path, marshal.dumps((self.inputs, _encode(plan)),
-                                                                     _MARSHAL_VERSION))
+            self.written = write_if_changed(self.path, _HEAD + (self.stamp or _UNSTAMPED) + body)
         except OSError:
             return False
         return True

@@ -96,7 +96,15 @@ class Loader:
         self.modules_dir = os.path.abspath(modules_dir)
         self.config = config or ModulesConfig()
         self.dl = dl or Dl()
-        self.paths = discover(self.modules_dir, listing)
+        # The plan cache also knows the directory's modules while the directory is unchanged
+        # (buildtool/loader/plancache.py): a warm start does not list it.
+        self._plan_cache = None
+        if use_cache:
+            from buildtool.loader.plancache import PlanCache
+            self._plan_cache = PlanCache(self.modules_dir, self.config, listing)
+            self.paths = self._plan_cache.paths
+        else:
+            self.paths = discover(self.modules_dir, listing)
         self.store = MetaStore(self.modules_dir, self.paths, use_cache=use_cache)
         self.states: dict[str, ModuleState] = {}
         self.order: list[str] = []          # loaded, in load order
@@ -141,9 +149,8 @@ class Loader:
         (buildtool/loader/plancache.py), else planned now (and kept for the next start)."""
         if self.plan is None:
             kept = None
-            if self.store.use_cache and self.source_tree is None:
-                from buildtool.loader.plancache import PlanCache
-                kept = self.plan_cache = PlanCache(self.modules_dir, self.paths, self.config)
+            if self._plan_cache is not None and self.source_tree is None:
+                kept = self.plan_cache = self._plan_cache
                 self.plan = kept.load(self.store.get)
             if self.plan is not None:
                 self.store.prime(self.plan.metas)
