@@ -329,3 +329,21 @@ def run_shuffled(tmp: Path, names, config: str | None = None, *args: str, runs: 
     assert [n for n in planned if n in run.report["order"]] == run.report["order"], (planned, run.report)
     assert set(run.report["order"]) <= set(planned)
     return run
+
+
+def parsed_config(tmp_path, text="[modules]\n"):
+    """A modules.conf parsed as the loader parses it (in ``tmp_path``), with no diagnostics."""
+    from buildtool.loader.config import parse_config
+
+    parsed, diags = parse_config(text, str(tmp_path / "modules.conf"))
+    assert not diags
+    return parsed
+
+
+def planned(mdir, conf, **kw):
+    """A loader of ``mdir`` that has made (or taken from its cache) its plan."""
+    from buildtool.loader.runtime import Loader
+
+    loader = Loader(str(mdir), conf, **kw)
+    loader.load_plan()
+    return loader

@@ -19,11 +19,10 @@ from types import SimpleNamespace
 import buildtool
 from buildtool.loader import plancache
 from buildtool.loader.cache import CACHE_NAME
-from buildtool.loader.config import parse_config
 from buildtool.loader.plancache import PLAN_CACHE_NAME, PlanCache
 from buildtool.loader.runtime import RUNNING, Loader
 from helpers.bounded import bt
-from loader_helpers import built_dir, core_lib, make_modules_dir
+from loader_helpers import built_dir, core_lib, make_modules_dir, parsed_config, planned
 
 NAMES = ["uc_base", "uc_opt", "uc_a", "uc_b", "uc_c"]  # uc_a requires uc_base and uses uc_opt; uc_c requires uc_a
 ORDER = ["uc_base", "uc_b", "uc_opt", "uc_a", "uc_c"]
@@ -35,16 +34,7 @@ def _core():
     os.environ.pop("LOADER_TEST_LOG", None)  # the modules' log calls do nothing
 
 
-def config(tmp_path, text="[modules]\n"):
-    parsed, diags = parse_config(text, str(tmp_path / "modules.conf"))
-    assert not diags
-    return parsed
-
-
-def planned(mdir, conf, **kw) -> Loader:
-    loader = Loader(str(mdir), conf, **kw)
-    loader.load_plan()
-    return loader
+config = parsed_config
 
 
 def fresh(mdir, conf):

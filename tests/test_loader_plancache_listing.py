@@ -13,10 +13,9 @@ import time
 import pytest
 
 from buildtool.loader import meta, plancache
-from buildtool.loader.config import parse_config
 from buildtool.loader.plancache import PLAN_CACHE_NAME, PlanCache
 from buildtool.loader.runtime import Loader
-from loader_helpers import built_dir, make_modules_dir
+from loader_helpers import built_dir, make_modules_dir, parsed_config, planned
 
 NAMES = ["uc_base", "uc_opt", "uc_a", "uc_b", "uc_c"]
 ORDER = ["uc_base", "uc_b", "uc_opt", "uc_a", "uc_c"]
@@ -58,15 +57,7 @@ def settle(seconds: float = WINDOW_NS / 1e9) -> None:
 
 @pytest.fixture
 def conf(tmp_path):
-    parsed, diags = parse_config("[modules]\n", str(tmp_path / "modules.conf"))
-    assert not diags
-    return parsed
-
-
-def planned(mdir, conf, **kw) -> Loader:
-    loader = Loader(str(mdir), conf, **kw)
-    loader.load_plan()
-    return loader
+    return parsed_config(tmp_path)
 
 
 def stamp_of(mdir) -> bytes:
